@@ -32,12 +32,13 @@ type QSet struct {
 func (q *QSet) Entries() int { return len(q.Validators) + len(q.InnerSets) }
 
 // IsSlice reports whether the nodes of s satisfy q, that is, contain one of
-// the slices q describes.
+// the slices q describes. A threshold of 0 is never satisfied (as in
+// stellar-core); sanity checks reject such quorum sets anyway.
 func (q *QSet) IsSlice(s Set) bool {
 	if q.Threshold == 0 {
 		return false
 	}
-	need := int(q.Threshold)
+	need := int64(q.Threshold)
 	for _, v := range q.Validators {
 		if s.Has(v) {
 			if need--; need == 0 {
@@ -57,11 +58,16 @@ func (q *QSet) IsSlice(s Set) bool {
 
 // IsVBlocking reports whether s intersects every slice of q: if every node of
 // s refuses a statement, a node with quorum set q can never see a quorum for it.
+// Quorum sets that fail the sanity checks (threshold 0, or above the number
+// of entries) block nothing: the result is false, never a vacuous true.
 func (q *QSet) IsVBlocking(s Set) bool {
 	if q.Threshold == 0 {
 		return false
 	}
-	need := q.Entries() - int(q.Threshold) + 1
+	need := int64(q.Entries()) - int64(q.Threshold) + 1
+	if need <= 0 {
+		return false
+	}
 	for _, v := range q.Validators {
 		if s.Has(v) {
 			if need--; need == 0 {

@@ -1,0 +1,140 @@
+package quorum
+
+import (
+	"bytes"
+	"slices"
+)
+
+// Network is a federated Byzantine agreement system as seen by an analyzer:
+// the quorum set of every node it knows, and optional display names.
+//
+// A node named in some quorum set but absent from QSets, or present with a
+// nil quorum set, has an unknown quorum set; such a node, like one whose
+// quorum set fails the (non-strict) sanity check, can never be part of a
+// quorum, as in stellar-core's checker.
+type Network struct {
+	QSets map[NodeID]*QSet
+	Names map[NodeID]string
+}
+
+// Nodes returns every node of the network, those with an entry in QSets and
+// those only named inside quorum sets, in ascending order.
+func (n *Network) Nodes() []NodeID {
+	seen := make(Set)
+	var add func(q *QSet)
+	add = func(q *QSet) {
+		for _, v := range q.Validators {
+			seen[v] = struct{}{}
+		}
+		for i := range q.InnerSets {
+			add(&q.InnerSets[i])
+		}
+	}
+	for id, q := range n.QSets {
+		seen[id] = struct{}{}
+		if q != nil {
+			add(q)
+		}
+	}
+	ids := make([]NodeID, 0, len(seen))
+	for id := range seen {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, func(a, b NodeID) int { return bytes.Compare(a[:], b[:]) })
+	return ids
+}
+
+// Name returns the display name of id: Names[id] if set, else id.String().
+func (n *Network) Name(id NodeID) string {
+	if s, ok := n.Names[id]; ok && s != "" {
+		return s
+	}
+	return id.String()
+}
+
+// cqset is a quorum set compiled to bitsets over node indexes. A threshold
+// of 0 is never satisfied.
+type cqset struct {
+	threshold int
+	nodes     bitset
+	inner     []cqset
+}
+
+// satisfiedBy reports whether s contains a slice of q.
+func (q *cqset) satisfiedBy(s bitset) bool {
+	if q.threshold <= 0 {
+		return false
+	}
+	c := q.nodes.andCount(s)
+	if c >= q.threshold {
+		return true
+	}
+	for i := range q.inner {
+		if q.inner[i].satisfiedBy(s) {
+			if c++; c >= q.threshold {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// graph is a network compiled for analysis: node i is ids[i].
+type graph struct {
+	ids    []NodeID
+	index  map[NodeID]int
+	qsets  []cqset  // threshold 0 for unknown or insane quorum sets
+	succ   []bitset // every node named in the quorum set of node i
+	all    bitset
+	insane map[NodeID]error // quorum sets ignored because they are not sane
+}
+
+func compile(n *Network) *graph {
+	ids := n.Nodes()
+	g := &graph{
+		ids:    ids,
+		index:  make(map[NodeID]int, len(ids)),
+		qsets:  make([]cqset, len(ids)),
+		succ:   make([]bitset, len(ids)),
+		all:    newBitset(len(ids)),
+		insane: make(map[NodeID]error),
+	}
+	for i, id := range ids {
+		g.index[id] = i
+		g.all.set(i)
+	}
+	for i, id := range ids {
+		g.succ[i] = newBitset(len(ids))
+		q := n.QSets[id]
+		if q == nil {
+			continue
+		}
+		if err := q.Sane(false); err != nil {
+			g.insane[id] = err
+			continue
+		}
+		g.qsets[i] = g.compileQSet(q, g.succ[i])
+	}
+	return g
+}
+
+func (g *graph) compileQSet(q *QSet, succ bitset) cqset {
+	c := cqset{threshold: int(q.Threshold), nodes: newBitset(len(g.ids))}
+	for _, v := range q.Validators {
+		c.nodes.set(g.index[v])
+		succ.set(g.index[v])
+	}
+	for i := range q.InnerSets {
+		c.inner = append(c.inner, g.compileQSet(&q.InnerSets[i], succ))
+	}
+	return c
+}
+
+// nodeIDs converts a bitset to sorted node ids.
+func (g *graph) nodeIDs(b bitset) []NodeID {
+	r := []NodeID{}
+	for i := b.next(0); i >= 0; i = b.next(i + 1) {
+		r = append(r, g.ids[i])
+	}
+	return r
+}
