@@ -1,0 +1,115 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// Server is a PostgreSQL protocol server. It is safe for concurrent use; one
+// Server may Serve several listeners, and a CancelRequest received on any of
+// them reaches the session it names.
+type Server struct {
+	cfg    Config
+	log    hclog.Logger
+	keys   cancelKeys
+	connID atomic.Uint64
+}
+
+// NewServer checks cfg, fills in its defaults and returns a Server.
+func NewServer(cfg Config) (*Server, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &Server{cfg: cfg, log: cfg.Logger.Named("wire")}, nil
+}
+
+// Serve accepts connections on ln and serves each in its own goroutine until
+// ctx is cancelled or ln fails. It then closes ln and every connection it
+// accepted (idle clients get FATAL 57P01), waits for their goroutines and
+// sessions to finish, and returns nil after a cancellation, or the accept
+// error.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = make(map[*conn]struct{})
+	)
+	wg.Go(func() {
+		<-ctx.Done()
+		_ = ln.Close()
+	})
+
+	var err error
+	backoff := 5 * time.Millisecond
+	for {
+		nc, aerr := ln.Accept()
+		if aerr != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			var ne net.Error
+			if errors.As(aerr, &ne) && ne.Timeout() {
+				s.log.Warn("accept failed, retrying", "error", aerr, "delay", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-ctx.Done():
+				}
+				backoff = min(2*backoff, time.Second)
+				continue
+			}
+			err = aerr
+			break
+		}
+		backoff = 5 * time.Millisecond
+		c := newConn(s, nc)
+		mu.Lock()
+		conns[c] = struct{}{}
+		mu.Unlock()
+		wg.Go(func() {
+			defer func() {
+				mu.Lock()
+				delete(conns, c)
+				mu.Unlock()
+			}()
+			c.serve(ctx)
+		})
+	}
+
+	stop()
+	mu.Lock()
+	for c := range conns {
+		c.shutdown()
+	}
+	mu.Unlock()
+	wg.Wait()
+	if err != nil {
+		s.log.Error("accept failed", "error", err)
+	}
+	return err
+}
+
+// ServeConn serves one already-accepted connection and returns when it ends
+// (or ctx is cancelled, which closes it). It is for tests and for callers
+// with their own accept loop.
+func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
+	c := newConn(s, nc)
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		<-ctx.Done()
+		c.shutdown()
+	})
+	c.serve(ctx)
+	stop()
+	wg.Wait()
+}
