@@ -1,0 +1,217 @@
+package pgcluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+)
+
+// KeepEnv, when set to a non-empty value, makes StartForTest keep the
+// folders of failed tests (the servers are still stopped) for inspection.
+const KeepEnv = "PGFED_KEEP_TEST_CLUSTERS"
+
+// ownerFile, in a test root, names the process that owns it: "pid starttime".
+const ownerFile = "pgcluster-owner"
+
+// testRootPrefix starts the names of test roots under the test base.
+const testRootPrefix = "run-"
+
+// orphanGrace is how old a test root without an owner file must be before
+// it is taken for debris rather than a root being set up right now.
+const orphanGrace = 10 * time.Minute
+
+var reapOnce sync.Once
+
+// testBase is the folder holding the test roots and their shared template:
+// $TMPDIR/pgfed-pgcluster-<uid>, mode 0755 so the postgres user can reach
+// it when tests run as root.
+func testBase() string {
+	return filepath.Join(os.TempDir(), "pgfed-pgcluster-"+strconv.Itoa(os.Geteuid()))
+}
+
+// StartForTest starts PostgreSQL servers for a test, like httptest.NewServer
+// does for HTTP: a Root in a fresh folder under $TMPDIR/pgfed-pgcluster-<uid>
+// with Fast settings, the given servers started in parallel and returned in
+// the order of specs, and everything stopped and removed at t.Cleanup.
+//
+// When PostgreSQL cannot be found or a server cannot start, the test fails
+// with t.Fatalf, printing what was tried or the server log tail. Under
+// `go test -short` the test is skipped instead: these are integration tests.
+//
+// Test roots record their owner process. The first call in a process stops
+// the servers of roots whose owner is dead (a `go test` killed by a timeout
+// or a signal never runs its cleanups) and removes those roots.
+func StartForTest(t testing.TB, specs ...ServerSpec) []*Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("pgcluster: starts PostgreSQL servers; skipped under -short")
+	}
+	binDir, err := FindBinDir()
+	if err != nil {
+		t.Fatalf("pgcluster: cannot run PostgreSQL for this test: %v", err)
+	}
+	acct, err := serverAccount()
+	if err != nil {
+		t.Fatalf("pgcluster: %v", err)
+	}
+	base := testBase()
+	if err := mkdirReachable(base); err != nil {
+		t.Fatalf("pgcluster: test folder: %v", err)
+	}
+	log := hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}})
+	reapOnce.Do(func() { reapDeadRoots(base, binDir, acct, log.Named("pgcluster")) })
+
+	dir, err := os.MkdirTemp(base, testRootPrefix)
+	if err != nil {
+		t.Fatalf("pgcluster: test folder: %v", err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatalf("pgcluster: test folder: %v", err)
+	}
+	if err := writeOwner(dir); err != nil {
+		os.RemoveAll(dir)
+		t.Fatalf("pgcluster: test folder: %v", err)
+	}
+	r, err := Open(dir, Options{BinDir: binDir, Logger: log, Fast: true})
+	if err != nil {
+		os.RemoveAll(dir)
+		t.Fatalf("pgcluster: %v", err)
+	}
+	r.templateBase = base // one template for every test root
+
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		failed := t.Failed()
+		if failed {
+			for _, s := range r.Servers() {
+				t.Logf("pgcluster: server %s (port %d) log tail:\n%s", s.Name, s.Port, s.LogTail(20))
+			}
+		}
+		if err := r.stopAll(ctx, "immediate"); err != nil {
+			t.Errorf("pgcluster: stop test servers: %v", err)
+			return // keep the folder: the servers may still run
+		}
+		if failed && os.Getenv(KeepEnv) != "" {
+			t.Logf("pgcluster: kept %s (%s is set)", dir, KeepEnv)
+			return
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			t.Errorf("pgcluster: remove test folder: %v", err)
+		}
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	servers := make([]*Server, len(specs))
+	errs := make([]error, len(specs))
+	var wg sync.WaitGroup
+	for i, spec := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			servers[i], errs[i] = r.Server(ctx, spec)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatalf("pgcluster: cannot start PostgreSQL for this test (bin %s, user %s):\n%v", binDir, acct.name, err)
+	}
+	return servers
+}
+
+// testWriter sends log lines to t.Log.
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// writeOwner records this process as the owner of a test root.
+func writeOwner(dir string) error {
+	pid := os.Getpid()
+	return os.WriteFile(filepath.Join(dir, ownerFile), []byte(fmt.Sprintf("%d %s\n", pid, processStartTime(pid))), 0o644)
+}
+
+// ownerAlive reports whether the process recorded in a test root still runs.
+// A root without an owner file is alive while young (being set up).
+func ownerAlive(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+	if err != nil {
+		fi, serr := os.Stat(dir)
+		return serr == nil && time.Since(fi.ModTime()) < orphanGrace
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) == 0 {
+		return false
+	}
+	pid, err := strconv.Atoi(fields[0])
+	if err != nil || pid <= 0 || !processAlive(pid) {
+		return false
+	}
+	if len(fields) > 1 && fields[1] != "" {
+		if st := processStartTime(pid); st != "" && st != fields[1] {
+			return false // the pid was reused by another process
+		}
+	}
+	return true
+}
+
+// reapDeadRoots stops the servers of test roots under base whose owner
+// process is dead, removes those roots, and removes template scratch
+// folders of dead processes.
+func reapDeadRoots(base, binDir string, acct account, log hclog.Logger) {
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		path := filepath.Join(base, name)
+		switch {
+		case e.IsDir() && strings.HasPrefix(name, testRootPrefix):
+			if ownerAlive(path) {
+				continue
+			}
+			reapRoot(path, binDir, acct, log)
+		case e.IsDir() && strings.HasPrefix(name, ".pgcluster-template-") && strings.Contains(name, ".tmp-"):
+			pid, err := strconv.Atoi(name[strings.LastIndex(name, ".tmp-")+len(".tmp-"):])
+			if err == nil && !processAlive(pid) {
+				os.RemoveAll(path)
+			}
+		}
+	}
+}
+
+// reapRoot stops every live postmaster in a dead test root and removes it.
+func reapRoot(dir, binDir string, acct account, log hclog.Logger) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		dataDir := filepath.Join(dir, e.Name())
+		p, ok := livePostmaster(dataDir)
+		if !ok {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err := stopDataDir(ctx, binDir, acct, dataDir, "immediate")
+		cancel()
+		if err != nil {
+			log.Warn("could not stop server left by a dead test process", "path", dataDir, "pid", p.pid, "error", err)
+			return // keep the folder of a server we could not stop
+		}
+		log.Info("stopped server left by a dead test process", "path", dataDir, "pid", p.pid)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		log.Warn("could not remove folder left by a dead test process", "path", dir, "error", err)
+	}
+}
