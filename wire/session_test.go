@@ -133,7 +133,7 @@ func (s *testSession) SimpleQuery(ctx context.Context, sql string, r Results) er
 				return err
 			}
 		}
-		if _, err := s.run(ctx, stmt, nil, 0, 0, r); err != nil {
+		if _, err := s.run(ctx, stmt, nil, 0, 0, false, r); err != nil {
 			if s.status == 'T' {
 				s.status = 'E'
 			}
@@ -145,7 +145,7 @@ func (s *testSession) SimpleQuery(ctx context.Context, sql string, r Results) er
 
 // run executes one command from row `from`, sending at most max rows (0:
 // all). It returns the next row when it stopped early.
-func (s *testSession) run(ctx context.Context, stmt string, params [][]byte, from, max int, r Results) (next int, err error) {
+func (s *testSession) run(ctx context.Context, stmt string, params [][]byte, from, max int, binary bool, r Results) (next int, err error) {
 	word, arg, _ := strings.Cut(stmt, " ")
 	switch {
 	case stmt == "" || strings.HasPrefix(stmt, "--"):
@@ -159,7 +159,11 @@ func (s *testSession) run(ctx context.Context, stmt string, params [][]byte, fro
 			if max > 0 && i-from == max {
 				return i, nil
 			}
-			if err := r.Send(&pgproto3.DataRow{Values: [][]byte{[]byte(strconv.Itoa(i + 1))}}); err != nil {
+			v := []byte(strconv.Itoa(i + 1))
+			if binary {
+				v = binaryInt4(int32(i + 1))
+			}
+			if err := r.Send(&pgproto3.DataRow{Values: [][]byte{v}}); err != nil {
 				return 0, err
 			}
 		}
@@ -229,6 +233,10 @@ func (s *testSession) run(ctx context.Context, stmt string, params [][]byte, fro
 	}
 }
 
+func binaryInt4(v int32) []byte {
+	return []byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
+}
+
 // stateErr is an error that is not *Error but has a SQLSTATE.
 type stateErr string
 
@@ -264,7 +272,7 @@ func (s *testSession) Prepare(ctx context.Context, name, sql string, paramOIDs [
 func (s *testSession) Execute(ctx context.Context, p *Portal, opts ExecuteOptions, r Results) (bool, error) {
 	s.record("Execute %q max=%d sync=%v", p.Name, opts.MaxRows, opts.SyncFollows)
 	from, _ := p.State.(int)
-	next, err := s.run(ctx, p.Statement.Handle.(string), p.Params, from, int(opts.MaxRows), r)
+	next, err := s.run(ctx, p.Statement.Handle.(string), p.Params, from, int(opts.MaxRows), p.ResultFormat(0) == 1, r)
 	if err != nil {
 		if s.status == 'T' {
 			s.status = 'E'
