@@ -63,6 +63,12 @@ func simplify(q *QSet, remove *NodeID) {
 		inner = append(inner, in)
 	}
 	q.InnerSets = inner
+	if len(q.InnerSets) == 0 {
+		q.InnerSets = nil // empty lists are nil, so equal sets are DeepEqual
+	}
+	if len(q.Validators) == 0 {
+		q.Validators = nil
+	}
 	if q.Threshold == 1 && len(q.Validators) == 0 && len(q.InnerSets) == 1 {
 		*q = q.InnerSets[0]
 	}
