@@ -170,17 +170,27 @@ func (m *metadataConn) syncBackend() error {
 	}
 }
 
-// closeStatement defers a Close of the statement to the next request.
+// closeStatement defers a Close of the statement to the next request. The
+// unnamed statement needs none: the backend replaces it with the next Parse
+// of "" and drops it at the next Query, exactly when the wire server does.
 func (m *metadataConn) closeStatement(st *metaStatement) {
-	m.deferClose('S', st.name)
+	if st.name != "" {
+		m.deferClose('S', st.name)
+	}
 }
 
 // closePortal defers a Close of the portal to the next request, if it was
-// ever bound on the backend.
+// bound on the backend and may still exist there: protocol portals die with
+// their transaction, so none exists while the backend is idle outside a
+// transaction block (which is when the wire server drops its portals).
 func (m *metadataConn) closePortal(p *wire.Portal) {
-	if _, ok := p.State.(metaPortal); ok {
-		m.deferClose('P', p.Name)
+	if _, ok := p.State.(metaPortal); !ok {
+		return
 	}
+	if !m.inBatch && !m.aborted && m.txStatus == 'I' {
+		return
+	}
+	m.deferClose('P', p.Name)
 }
 
 // relay forwards the backend's answer to r. With toReady it reads through
