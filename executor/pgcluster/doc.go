@@ -29,7 +29,8 @@
 // it, and every parent of a root folder is made traversable (o+x) for it.
 //
 // Tests. StartForTest is to PostgreSQL what httptest.NewServer is to HTTP:
-// a fresh root with Fast settings under $TMPDIR/pgfed-pgcluster-<uid>, the
+// a fresh root with Fast settings under /dev/shm/pgfed-pgcluster-<uid> (or
+// $TMPDIR/..., see StartForTest), the
 // servers started in parallel, all stopped and removed at t.Cleanup. It
 // fails the test loudly when PostgreSQL is missing or will not start, and
 // skips only under -short. A test process killed before its cleanups leaves
