@@ -184,3 +184,10 @@ func describeMsg(m pgproto3.BackendMessage) string {
 		return fmt.Sprintf("%T", m)[len("*pgproto3."):]
 	}
 }
+
+// failingListener is a net.Listener whose Accept always fails.
+type failingListener struct{ err error }
+
+func (l *failingListener) Accept() (net.Conn, error) { return nil, l.err }
+func (l *failingListener) Close() error              { return nil }
+func (l *failingListener) Addr() net.Addr            { return &net.TCPAddr{} }
