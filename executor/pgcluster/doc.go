@@ -17,11 +17,13 @@
 // port, socket folder, logging, the Fast settings, then the spec's
 // Settings. ALTER SYSTEM still wins over it.
 //
-// Speed. initdb takes about a second, so it runs once: into a template
-// folder (per root, or, for tests, one shared by all test roots of the
-// machine, built under a file lock by whichever process needs it first),
-// and every new server is a copy of the template. All servers made from one
-// template share a system identifier, which pgfed does not care about.
+// Speed. initdb takes about half a second and copying its output a tenth
+// of that, so initdb runs once: into a template folder in a cache shared by
+// every Root of the user on the machine (under /dev/shm or $TMPDIR, see
+// StartForTest), built under a file lock by whichever process needs it
+// first, and every new server is a copy of the template. All servers made
+// from one template share a system identifier, which pgfed does not care
+// about.
 //
 // Root. PostgreSQL refuses to run as root, and CI runs as root. When this
 // process is root, initdb, pg_ctl and postgres run as the system user

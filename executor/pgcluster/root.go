@@ -89,13 +89,21 @@ func Open(dir string, opts Options) (*Root, error) {
 	if err := acct.makeTraversable(abs, log.Info); err != nil {
 		return nil, err
 	}
+	// The template cache is shared by every root of this user on the
+	// machine (see testBase); a root keeps its own when that is unusable.
+	templateBase := testBase()
+	if err := mkdirReachable(templateBase); err != nil {
+		templateBase = abs
+	} else if err := acct.makeTraversable(templateBase, log.Info); err != nil {
+		templateBase = abs
+	}
 	return &Root{
 		dir:          abs,
 		opts:         opts,
 		binDir:       binDir,
 		log:          log,
 		acct:         acct,
-		templateBase: abs,
+		templateBase: templateBase,
 		creating:     map[string]*sync.Mutex{},
 		servers:      map[string]*Server{},
 	}, nil

@@ -43,7 +43,8 @@ const tmpfsMagic = 0x01021994
 // takes about 40 MiB).
 const minShmFree = 2 << 30
 
-// testBase is the folder holding the test roots and their shared template,
+// testBase is the folder holding the test roots and the template cache that
+// every Root of this user shares,
 // <tmp>/pgfed-pgcluster-<uid> with mode 0755 (so the postgres user can reach
 // it when tests run as root). <tmp> is $PGFED_TEST_TMPDIR if set, else
 // /dev/shm when it is a tmpfs with room, else $TMPDIR. Test servers run with
@@ -94,6 +95,9 @@ func StartForTest(t testing.TB, specs ...ServerSpec) []*Server {
 		t.Fatalf("pgcluster: test folder: %v", err)
 	}
 	log := hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}})
+	if err := acct.makeTraversable(base, log.Info); err != nil {
+		t.Fatalf("pgcluster: %v", err)
+	}
 	reapOnce.Do(func() { reapDeadRoots(base, binDir, acct, log.Named("pgcluster")) })
 
 	dir, err := os.MkdirTemp(base, testRootPrefix)
@@ -112,7 +116,6 @@ func StartForTest(t testing.TB, specs ...ServerSpec) []*Server {
 		os.RemoveAll(dir)
 		t.Fatalf("pgcluster: %v", err)
 	}
-	r.templateBase = base // one template for every test root
 
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
