@@ -3,7 +3,6 @@ package wire
 import (
 	"context"
 	"crypto/rand"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"slices"
@@ -50,9 +49,8 @@ func (c *conn) authSCRAM(ctx context.Context) error {
 	user := c.startup.User
 	mechs := []string{scramSHA256}
 	var cb scram.ChannelBinding
-	if tc, ok := c.rw.(*tls.Conn); ok {
-		st := tc.ConnectionState()
-		if b, err := scram.NewTLSServerEndpointBinding(&st); err == nil {
+	if c.startup.TLS {
+		if b, ok := c.certs.binding(); ok {
 			cb = b
 			mechs = []string{scramSHA256Plus, scramSHA256}
 		}

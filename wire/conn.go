@@ -46,7 +46,8 @@ type conn struct {
 	// COPY data); it ends the connection once the call returns.
 	readErr error
 
-	ext extended
+	ext   extended
+	certs certCapture // the TLS certificate sent, for channel binding
 }
 
 // newConn wraps an accepted connection.

@@ -57,7 +57,7 @@ func (c *conn) handshake(ctx context.Context) error {
 		if _, err := c.nc.Write([]byte{'S'}); err != nil {
 			return err
 		}
-		tc := tls.Server(c.nc, cfg.TLSConfig)
+		tc := tls.Server(c.nc, c.certs.config(cfg.TLSConfig))
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return fmt.Errorf("wire: TLS handshake: %w", err)
 		}
