@@ -157,6 +157,12 @@ func parseDateTime(typ Type, s string) (dateTime, error) {
 		if err := p.clock(&dt); err != nil {
 			return dt, unsupportedSyntax(typ, s)
 		}
+		// time_overflows runs as soon as the time field is decoded, before
+		// any zone after it.
+		if dt.hour > 24 || dt.minute >= 60 || dt.second > 60 || dt.fsec > usecsPerSec ||
+			((int64(dt.hour)*60+int64(dt.minute))*60+int64(dt.second))*usecsPerSec+dt.fsec > usecsPerDay {
+			return dt, fieldOverflow(typ, s)
+		}
 		p.blanks()
 		if p.more() && p.peek() != 'b' && p.peek() != 'B' && p.peek() != 'a' && p.peek() != 'A' {
 			ok, overflow := p.zone(&dt)
@@ -188,11 +194,6 @@ func parseDateTime(typ Type, s string) (dateTime, error) {
 		return dt, fieldOverflow(typ, s)
 	}
 	if dt.day > daysIn(dt.year, dt.month) {
-		return dt, fieldOverflow(typ, s)
-	}
-	// time_overflows.
-	if dt.hour > 24 || dt.minute >= 60 || dt.second > 60 || dt.fsec > usecsPerSec ||
-		((int64(dt.hour)*60+int64(dt.minute))*60+int64(dt.second))*usecsPerSec+dt.fsec > usecsPerDay {
 		return dt, fieldOverflow(typ, s)
 	}
 	return dt, nil
