@@ -31,7 +31,9 @@ type MinimalSets struct {
 	// operation on S (its members are Byzantine: they count as present for
 	// everyone's slices and are members of no quorum), two disjoint non-empty
 	// quorums remain (safety is lost). If the network has two disjoint
-	// quorums, the only one is the empty set.
+	// quorums, the only one is the empty set. Unlike fbas_analyzer, which
+	// returns none when the network has no quorum, the definition is applied
+	// as is: Byzantine nodes can make quorums appear where honest ones fail.
 	SplittingSets [][]NodeID
 }
 

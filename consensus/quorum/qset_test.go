@@ -153,7 +153,7 @@ func TestNodeIDOrderAndString(t *testing.T) {
 	if !nid(1).Less(nid(2)) || nid(2).Less(nid(1)) || nid(1).Less(nid(1)) {
 		t.Error("Less is not the byte order")
 	}
-	if got := nid(258).String(); got != "0102" + "0000" {
+	if got := nid(258).String(); got != "0102"+"0000" {
 		t.Errorf("String = %q", got)
 	}
 }
