@@ -222,6 +222,12 @@ func (h *scenario) cmd(d *datadriven.TestData) (string, error) {
 			return "", err
 		}
 		return fmt.Sprintf("restored %d envelopes\n", len(envs)) + h.ready(), nil
+	case "latestall":
+		var sb strings.Builder
+		for _, e := range h.node.CurrentState(argU(d, "slot", 1)) {
+			fmt.Fprintf(&sb, "%s\n", envString(e))
+		}
+		return sb.String(), nil
 	case "latest":
 		var sb strings.Builder
 		for _, e := range h.node.LatestMessages(argU(d, "slot", 1)) {

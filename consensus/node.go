@@ -221,18 +221,10 @@ func (n *Node) AddQSet(q quorum.QSet) (Hash, error) {
 	}
 	h := QSetHash(q)
 	if _, ok := n.qsets[h]; !ok {
-		c := cloneQSet(q)
+		c := q.Clone()
 		n.qsets[h] = &c
 	}
 	return h, nil
-}
-
-func cloneQSet(q quorum.QSet) quorum.QSet {
-	c := quorum.QSet{Threshold: q.Threshold, Validators: append([]quorum.NodeID(nil), q.Validators...)}
-	for _, in := range q.InnerSets {
-		c.InnerSets = append(c.InnerSets, cloneQSet(in))
-	}
-	return c
 }
 
 // Step feeds a peer's envelope (signature already verified by the host).
