@@ -3,7 +3,6 @@ package pgcluster
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
@@ -136,19 +135,6 @@ func (a account) chown(path string) error {
 		return nil
 	}
 	return os.Lchown(path, a.uid, a.gid)
-}
-
-// chownTree hands a whole folder to the account.
-func (a account) chownTree(root string) error {
-	if !a.foreign() {
-		return nil
-	}
-	return filepath.WalkDir(root, func(path string, _ fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		return os.Lchown(path, a.uid, a.gid)
-	})
 }
 
 // makeTraversable ensures the account can reach dir: every ancestor must be

@@ -11,34 +11,17 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// benchRoot opens a root in a fresh folder under the test base; its servers
-// are stopped and the folder removed at cleanup.
+// benchRoot opens a fresh test root, stopped and removed at cleanup.
 func benchRoot(b *testing.B) *Root {
 	b.Helper()
-	base := testBase()
-	if err := mkdirReachable(base); err != nil {
-		b.Fatal(err)
-	}
-	dir, err := os.MkdirTemp(base, testRootPrefix)
+	r, err := openTestRoot(hclog.NewNullLogger())
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		b.Fatal(err)
-	}
-	if err := writeOwner(dir); err != nil {
-		b.Fatal(err)
-	}
-	r, err := Open(dir, Options{Fast: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	r.templateBase = base
 	b.Cleanup(func() {
-		if err := r.stopAll(context.Background(), "immediate"); err != nil {
+		if err := closeTestRoot(r, false); err != nil {
 			b.Error(err)
 		}
-		os.RemoveAll(dir)
 	})
 	return r
 }

@@ -10,33 +10,21 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/go-hclog"
 )
 
-// testRoot opens a root in a fresh folder under the test base, owned by
-// ownerPID, without StartForTest's cleanup.
+// testRoot opens a fresh test root, stopped and removed at cleanup.
 func testRoot(t *testing.T) *Root {
 	t.Helper()
-	base := testBase()
-	if err := mkdirReachable(base); err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp(base, testRootPrefix)
+	r, err := openTestRoot(hclog.NewNullLogger())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	r, err := Open(dir, Options{Fast: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.templateBase = base
 	t.Cleanup(func() {
-		if err := r.stopAll(context.Background(), "immediate"); err != nil {
+		if err := closeTestRoot(r, false); err != nil {
 			t.Error(err)
 		}
-		os.RemoveAll(dir)
 	})
 	return r
 }
@@ -59,9 +47,6 @@ func TestReapDeadOwner(t *testing.T) {
 	}
 	deadPID := cmd.Process.Pid
 	if err := os.WriteFile(filepath.Join(dead.Dir(), ownerFile), []byte(strconv.Itoa(deadPID)+" 1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := writeOwner(live.Dir()); err != nil {
 		t.Fatal(err)
 	}
 	leftover, err := dead.Server(ctx, ServerSpec{Name: "w"})
@@ -216,5 +201,28 @@ func TestConnString(t *testing.T) {
 	}
 	if got, want := s.ConnString("my db's"), `host=127.0.0.1 port=5433 user=postgres dbname='my db\'s' sslmode=disable`; got != want {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestStartForMain(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL")
+	}
+	servers, stop, err := StartForMain(ServerSpec{Name: "metadata"}, ServerSpec{Name: "worker1", Settings: WorkerSettings()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := servers[0].root.Dir()
+	if got := queryString(t, servers[1], "SHOW max_prepared_transactions"); got != "200" {
+		t.Fatalf("max_prepared_transactions = %s", got)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if servers[0].Running() || servers[1].Running() {
+		t.Fatal("running after stop")
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("folder not removed: %v", err)
 	}
 }

@@ -30,6 +30,21 @@ func queryInt(t *testing.T, s *Server, sql string) int64 {
 	return n
 }
 
+func queryString(t *testing.T, s *Server, sql string) string {
+	t.Helper()
+	ctx := testCtx(t)
+	conn, err := s.Connect(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var v string
+	if err := conn.QueryRow(ctx, sql).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return v
+}
+
 func execSQL(t *testing.T, s *Server, sql string) {
 	t.Helper()
 	ctx := testCtx(t)
@@ -59,8 +74,10 @@ func TestStartConnectQuery(t *testing.T) {
 	if servers[0].Port == servers[1].Port {
 		t.Fatalf("same port %d", servers[0].Port)
 	}
-	if got := queryInt(t, servers[1], "SELECT current_setting('max_prepared_transactions')::int"); got != 200 {
-		t.Fatalf("worker max_prepared_transactions = %d", got)
+	for name, want := range WorkerSettings() {
+		if got := queryString(t, servers[1], "SHOW "+name); got != want {
+			t.Fatalf("worker: SHOW %s = %s, want %s", name, got, want)
+		}
 	}
 	if got := queryInt(t, servers[1], "SELECT current_setting('max_connections')::int"); got != 200 {
 		t.Fatalf("worker max_connections = %d", got)

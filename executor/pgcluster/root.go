@@ -203,7 +203,8 @@ func (r *Root) prepare(ctx context.Context, s *Server, spec ServerSpec) error {
 	defer s.mu.Unlock()
 	s.settings = maps.Clone(spec.Settings)
 
-	if s.Port == 0 { // not yet published: settle data folder and port
+	fresh := s.Port == 0 // not yet published (or adopted without a port)
+	if fresh {
 		if err := r.ensureDataDir(ctx, s); err != nil {
 			return err
 		}
@@ -227,7 +228,10 @@ func (r *Root) prepare(ctx context.Context, s *Server, spec ServerSpec) error {
 		if spec.Port != 0 && p.port != spec.Port {
 			return fmt.Errorf("pgcluster: server %s is already running on port %d (pid %d), spec asks for port %d; stop it first", s.Name, p.port, p.pid, spec.Port)
 		}
-		if p.port != 0 {
+		if p.port != s.Port && p.port != 0 {
+			if !fresh {
+				return fmt.Errorf("pgcluster: server %s was restarted elsewhere on port %d (pid %d), this Server has port %d", s.Name, p.port, p.pid, s.Port)
+			}
 			s.Port = p.port
 		}
 		s.portAuto = false
@@ -322,6 +326,8 @@ func (r *Root) adoptOnDisk() {
 		if !e.IsDir() || validName(name) != nil || !isDataDir(filepath.Join(r.dir, name)) {
 			continue
 		}
+		lock := r.nameLock(name) // not while Server is making this one
+		lock.Lock()
 		r.mu.Lock()
 		if r.servers[name] == nil {
 			s := r.newServer(name)
@@ -330,6 +336,7 @@ func (r *Root) adoptOnDisk() {
 			r.order = append(r.order, name)
 		}
 		r.mu.Unlock()
+		lock.Unlock()
 	}
 }
 

@@ -109,7 +109,6 @@ func buildTemplate(ctx context.Context, binDir, path, locale string, acct accoun
 		"--encoding=UTF8",
 		"--locale="+locale,
 		"--no-sync",
-		"--no-instructions",
 	)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		if ctx.Err() != nil {

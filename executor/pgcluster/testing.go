@@ -66,9 +66,10 @@ func testBase() string {
 // StartForTest starts PostgreSQL servers for a test, like httptest.NewServer
 // does for HTTP: a Root in a fresh folder under <tmp>/pgfed-pgcluster-<uid>
 // (<tmp> is $PGFED_TEST_TMPDIR, else /dev/shm if it is a roomy tmpfs, else
-// $TMPDIR)
-// with Fast settings, the given servers started in parallel and returned in
-// the order of specs, and everything stopped and removed at t.Cleanup.
+// $TMPDIR) with Fast settings, the given servers started in parallel and
+// returned in the order of specs, and everything stopped and removed at
+// t.Cleanup (a failed test prints each server's log tail; with
+// $PGFED_KEEP_TEST_CLUSTERS set its folder is kept).
 //
 // When PostgreSQL cannot be found or a server cannot start, the test fails
 // with t.Fatalf, printing what was tried or the server log tail. Under
@@ -82,63 +83,110 @@ func StartForTest(t testing.TB, specs ...ServerSpec) []*Server {
 	if testing.Short() {
 		t.Skip("pgcluster: starts PostgreSQL servers; skipped under -short")
 	}
-	binDir, err := FindBinDir()
+	log := hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}})
+	r, err := openTestRoot(log)
 	if err != nil {
 		t.Fatalf("pgcluster: cannot run PostgreSQL for this test: %v", err)
 	}
-	acct, err := serverAccount()
-	if err != nil {
-		t.Fatalf("pgcluster: %v", err)
-	}
-	base := testBase()
-	if err := mkdirReachable(base); err != nil {
-		t.Fatalf("pgcluster: test folder: %v", err)
-	}
-	log := hclog.New(&hclog.LoggerOptions{Name: "test", Level: hclog.Warn, Output: testWriter{t}})
-	if err := acct.makeTraversable(base, log.Info); err != nil {
-		t.Fatalf("pgcluster: %v", err)
-	}
-	reapOnce.Do(func() { reapDeadRoots(base, binDir, acct, log.Named("pgcluster")) })
-
-	dir, err := os.MkdirTemp(base, testRootPrefix)
-	if err != nil {
-		t.Fatalf("pgcluster: test folder: %v", err)
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatalf("pgcluster: test folder: %v", err)
-	}
-	if err := writeOwner(dir); err != nil {
-		os.RemoveAll(dir)
-		t.Fatalf("pgcluster: test folder: %v", err)
-	}
-	r, err := Open(dir, Options{BinDir: binDir, Logger: log, Fast: true})
-	if err != nil {
-		os.RemoveAll(dir)
-		t.Fatalf("pgcluster: %v", err)
-	}
-
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
 		failed := t.Failed()
 		if failed {
 			for _, s := range r.Servers() {
 				t.Logf("pgcluster: server %s (port %d) log tail:\n%s", s.Name, s.Port, s.LogTail(20))
 			}
 		}
-		if err := r.stopAll(ctx, "immediate"); err != nil {
-			t.Errorf("pgcluster: stop test servers: %v", err)
-			return // keep the folder: the servers may still run
-		}
-		if failed && os.Getenv(KeepEnv) != "" {
-			t.Logf("pgcluster: kept %s (%s is set)", dir, KeepEnv)
-			return
-		}
-		if err := os.RemoveAll(dir); err != nil {
-			t.Errorf("pgcluster: remove test folder: %v", err)
+		if err := closeTestRoot(r, failed); err != nil {
+			t.Errorf("pgcluster: %v", err)
 		}
 	})
+	servers, err := startAll(r, specs)
+	if err != nil {
+		t.Fatalf("pgcluster: cannot start PostgreSQL for this test (bin %s, user %s):\n%v", r.binDir, r.acct.name, err)
+	}
+	return servers
+}
 
+// StartForMain is StartForTest for a TestMain that shares servers among the
+// tests of a package: it returns the started servers and a stop function to
+// call after m.Run (it stops the servers and removes their folder). It
+// returns an error instead of failing a test; the caller decides (print it
+// and exit 1). Servers of a TestMain killed before calling stop are reaped
+// like those of StartForTest.
+func StartForMain(specs ...ServerSpec) (servers []*Server, stop func() error, err error) {
+	r, err := openTestRoot(hclog.NewNullLogger())
+	if err != nil {
+		return nil, nil, err
+	}
+	stop = func() error { return closeTestRoot(r, false) }
+	servers, err = startAll(r, specs)
+	if err != nil {
+		stopErr := stop()
+		return nil, nil, errors.Join(err, stopErr)
+	}
+	return servers, stop, nil
+}
+
+// openTestRoot makes a fresh test root, owned by this process, after
+// reaping the roots of dead owners once per process.
+func openTestRoot(log hclog.Logger) (*Root, error) {
+	binDir, err := FindBinDir()
+	if err != nil {
+		return nil, err
+	}
+	acct, err := serverAccount()
+	if err != nil {
+		return nil, err
+	}
+	base := testBase()
+	if err := mkdirReachable(base); err != nil {
+		return nil, fmt.Errorf("test folder: %w", err)
+	}
+	if err := acct.makeTraversable(base, log.Info); err != nil {
+		return nil, err
+	}
+	reapOnce.Do(func() { reapDeadRoots(base, binDir, acct, log.Named("pgcluster")) })
+
+	dir, err := os.MkdirTemp(base, testRootPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("test folder: %w", err)
+	}
+	err = os.Chmod(dir, 0o755)
+	if err == nil {
+		err = writeOwner(dir)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("test folder: %w", err)
+	}
+	r, err := Open(dir, Options{BinDir: binDir, Logger: log, Fast: true})
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return r, nil
+}
+
+// closeTestRoot stops a test root's servers at once (their data is about to
+// go) and removes the folder, unless failed and $PGFED_KEEP_TEST_CLUSTERS
+// asks to keep it.
+func closeTestRoot(r *Root, failed bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := r.stopAll(ctx, "immediate"); err != nil {
+		return fmt.Errorf("stop test servers (folder %s kept): %w", r.dir, err)
+	}
+	if failed && os.Getenv(KeepEnv) != "" {
+		r.log.Warn("kept the folder of a failed test", "path", r.dir, "env", KeepEnv)
+		return nil
+	}
+	if err := os.RemoveAll(r.dir); err != nil {
+		return fmt.Errorf("remove test folder: %w", err)
+	}
+	return nil
+}
+
+// startAll starts the servers of specs in parallel, returned in order.
+func startAll(r *Root, specs []ServerSpec) ([]*Server, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	servers := make([]*Server, len(specs))
@@ -153,9 +201,9 @@ func StartForTest(t testing.TB, specs ...ServerSpec) []*Server {
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
-		t.Fatalf("pgcluster: cannot start PostgreSQL for this test (bin %s, user %s):\n%v", binDir, acct.name, err)
+		return nil, err
 	}
-	return servers
+	return servers, nil
 }
 
 // testWriter sends log lines to t.Log.
