@@ -473,3 +473,21 @@ func valueList(vs []Value) string {
 	}
 	return "[" + strings.Join(parts, ",") + "]"
 }
+
+// Supersedes reports whether st replaces old as the latest statement of
+// their (common) sender: for NOMINATE both value sets grew as supersets
+// with at least one strictly larger; for ballot statements stellar-core's
+// order (type, then PREPARE (b, p, p', nH), CONFIRM (b, nPrepared, nH), a
+// second EXTERNALIZE never). Statements of different protocols never
+// supersede each other.
+func Supersedes(old, st Statement) bool {
+	on, oNom := old.Pledge.(Nominate)
+	sn, sNom := st.Pledge.(Nominate)
+	switch {
+	case oNom && sNom:
+		return isNewerNomination(&on, &sn)
+	case oNom || sNom || old.Pledge == nil || st.Pledge == nil:
+		return false
+	}
+	return isNewerBallotStatement(&old, &st)
+}

@@ -1,0 +1,68 @@
+package scptest
+
+import (
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+type scenario struct {
+	name string
+	cfg  Config
+}
+
+func scenarios() []scenario {
+	faults := func(c Config) Config {
+		c.FaultTicks, c.DropRate, c.DupRate, c.MaxDelay, c.Partitions, c.CrashRate = 150, 0.15, 0.1, 8, true, 0.004
+		return c
+	}
+	return []scenario{
+		{"sym4-clean", Config{Topology: Symmetric(4)}},
+		{"sym4-faults-byz", faults(Config{Topology: Symmetric(4), Byzantine: 1})},
+		{"sym7-faults-byz", faults(Config{Topology: Symmetric(7), Byzantine: 2})},
+		{"sym10-faults-byz", faults(Config{Topology: Symmetric(10), Byzantine: 3, Slots: 2})},
+		{"tiered3x3-faults-byz", faults(Config{Topology: Tiered(3, 3), Byzantine: 1})},
+	}
+}
+
+func seedCount(def int) int {
+	if s := os.Getenv("PGFED_SCP_SEEDS"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 {
+			return n
+		}
+	}
+	return def
+}
+
+// TestSimSafetyAndLiveness runs every scenario on a sweep of seeds: safety
+// and the node-level checks must hold on every seed, and every well-behaved
+// node must externalize every slot once faults heal.
+func TestSimSafetyAndLiveness(t *testing.T) {
+	seeds := seedCount(8)
+	for _, sc := range scenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			start := time.Now()
+			var sent, slots, ticks int
+			for seed := int64(1); seed <= int64(seeds); seed++ {
+				cfg := sc.cfg
+				cfg.Seed = seed
+				r := Run(cfg)
+				if r.Safety != nil {
+					t.Fatalf("seed %d: safety: %v", seed, r.Safety)
+				}
+				if r.Err != nil {
+					t.Fatalf("seed %d: %v", seed, r.Err)
+				}
+				if !r.Live {
+					t.Fatalf("seed %d: not live after %d ticks: %v", seed, r.Ticks, r.Externalized)
+				}
+				sent += r.Sent
+				slots += len(r.Externalized)
+				ticks += r.Ticks
+			}
+			t.Logf("%d seeds, %d slots, %.1f envelopes sent per slot (all nodes), %.0f ticks per run, %v",
+				seeds, slots, float64(sent)/float64(slots), float64(ticks)/float64(seeds), time.Since(start).Round(time.Millisecond))
+		})
+	}
+}
