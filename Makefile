@@ -1,0 +1,66 @@
+# pgfed — the two commands users need are `make run` and `make test`.
+
+GO       ?= go
+BIN      := bin/pgfed
+PKGS     := ./...
+# The longest any one test package may run under `make test`.
+TEST_TIMEOUT ?= 25m
+# How long each fuzz target runs in `make fuzz` (make test replays the corpus only).
+FUZZTIME ?= 30s
+
+.PHONY: all build run test vet deps fuzz scp-sweep clean
+
+all: build
+
+# deps installs what the build and the tests need and the machine lacks:
+# PostgreSQL's server programs (initdb, pg_ctl, postgres) and its clients
+# (psql, pgbench), from the distribution's packages.
+deps:
+	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "deps: PostgreSQL server not found; installing it with apt-get"; \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql postgresql-contrib; \
+		else \
+			echo "deps: please install PostgreSQL 15+ (initdb, pg_ctl, postgres, psql, pgbench)" >&2; exit 1; \
+		fi; \
+	fi
+	@if ! command -v psql >/dev/null 2>&1 || ! command -v pgbench >/dev/null 2>&1; then \
+		echo "deps: psql or pgbench not found; installing postgresql-client"; \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-client postgresql; \
+		else \
+			echo "deps: please install psql and pgbench" >&2; exit 1; \
+		fi; \
+	fi
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pgfed
+
+# run builds pgfed and starts a local cluster under ./.pgfed (Ctrl-C stops it).
+run: deps build
+	./$(BIN) dev
+
+vet:
+	$(GO) vet $(PKGS)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
+
+# test runs every test with the race detector, against real PostgreSQL
+# servers that the tests start themselves. Fuzz targets replay their corpora.
+test: deps vet
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+
+# fuzz runs each fuzz target for FUZZTIME.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+# scp-sweep runs the consensus simulator over many more seeds than make test.
+scp-sweep:
+	PGFED_SCP_SEEDS=2000 $(GO) test -count=1 -timeout 2h -run Sim ./consensus/...
+
+clean:
+	rm -rf bin
