@@ -14,7 +14,9 @@ type RelationName struct {
 }
 
 // String returns the name quoted for SQL, "schema"."name".
-func (r RelationName) String() string { return QuoteIdentifier(r.Schema) + "." + QuoteIdentifier(r.Name) }
+func (r RelationName) String() string {
+	return QuoteIdentifier(r.Schema) + "." + QuoteIdentifier(r.Name)
+}
 
 // compare orders relation names by schema, then name.
 func (r RelationName) compare(o RelationName) int {
