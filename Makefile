@@ -5,8 +5,10 @@ BIN      := bin/pgfed
 PKGS     := ./...
 # The longest any one test package may run under `make test`.
 TEST_TIMEOUT ?= 25m
-# How long each fuzz target runs in `make fuzz` (make test replays the corpus only).
+# How long each fuzz target runs in `make fuzz`.
 FUZZTIME ?= 30s
+# How long each fuzz target runs at the end of `make test`.
+TEST_FUZZTIME ?= 5s
 
 .PHONY: all build run test vet deps fuzz scp-sweep clean
 
@@ -46,11 +48,14 @@ vet:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted" >&2; exit 1; fi
 
 # test runs every test with the race detector, against real PostgreSQL
-# servers that the tests start themselves. Fuzz targets replay their corpora.
+# servers that the tests start themselves (fuzz targets replay their
+# corpora there), then fuzzes every target briefly.
 test: deps vet
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
-# fuzz runs each fuzz target for FUZZTIME.
+# fuzz runs each fuzz target for FUZZTIME (new failing inputs land in the
+# package's testdata/fuzz folder, to be committed with the fix).
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
