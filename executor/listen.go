@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -11,60 +12,123 @@ import (
 	"github.com/pgfed/pgfed/wire"
 )
 
-// listener is the goroutine that reads the metadata connection while the
-// client is idle, so that notifications (LISTEN), notices and parameter
-// changes reach the client when they happen rather than with the next
-// answer. Only one goroutine uses the connection at a time: listen starts
-// the listener after a request, stopListening stops it, and waits for it,
-// before the next.
+// idleListenDelay is how long the backend must have been idle before the
+// listener starts reading it. A client that sends its next request sooner
+// (a busy client does, within microseconds) never pays for starting and
+// stopping the listener; an asynchronous message that arrives while the
+// client is idle reaches it at most this much later than PostgreSQL would
+// send it.
+const idleListenDelay = time.Millisecond
+
+// listener reads the metadata connection while the client is idle, so that
+// notifications (LISTEN), notices and parameter changes reach the client
+// when they happen rather than with the next answer.
+//
+// Only one goroutine uses the connection at a time. finish arms a timer;
+// when it fires with the backend still idle, the timer's goroutine reads the
+// connection until stopListening (called by the next request before it
+// touches the connection) makes its read time out and waits for it.
 type listener struct {
-	done chan struct{} // closed when the goroutine has returned; nil when none runs
-	err  *wire.Error   // why the connection broke while idle, set by the goroutine
+	mu      sync.Mutex
+	timer   *time.Timer
+	armed   bool          // timer set and its function not yet started
+	idle    bool          // the backend is idle: the listener may read
+	running bool          // a goroutine reads the connection
+	done    chan struct{} // closed when the running goroutine stops reading
+	wg      sync.WaitGroup
+
+	err *wire.Error // why the connection broke while idle; set by the reader
 }
 
-// listen starts the listener. The backend must be idle and the connection
-// unbroken.
+// listen arms the listener: if no request comes within idleListenDelay, a
+// goroutine starts reading the backend. The backend must be idle and the
+// connection unbroken.
 func (m *metadataConn) listen() {
-	if m.lis.done != nil || m.client == nil {
+	if m.client == nil {
 		return
 	}
-	done := make(chan struct{})
-	m.lis.done = done
-	m.lis.err = nil
-	go m.listenLoop(done)
+	l := &m.lis
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.idle = true
+	if l.armed || l.running {
+		return
+	}
+	l.armed = true
+	l.wg.Add(1)
+	if l.timer == nil {
+		l.timer = time.AfterFunc(idleListenDelay, m.listenIdle)
+	} else {
+		l.timer.Reset(idleListenDelay)
+	}
 }
 
-// stopListening stops the listener by making its read time out, waits for
-// it and clears the deadline. A message cut short by the deadline stays in
-// the Frontend's buffer and is read whole by the next receive. If the
-// connection broke while idle, it is marked broken.
+// listenIdle is the timer's function: it reads the backend if it is still
+// idle.
+func (m *metadataConn) listenIdle() {
+	l := &m.lis
+	defer l.wg.Done()
+	l.mu.Lock()
+	l.armed = false
+	if !l.idle || l.running {
+		l.mu.Unlock()
+		return
+	}
+	l.running = true
+	l.done = make(chan struct{})
+	l.err = nil
+	done := l.done
+	l.mu.Unlock()
+	m.listenLoop(done)
+}
+
+// stopListening disarms the listener, or stops a running one by making its
+// read time out, waits for it and clears the deadline. A message cut short
+// by the deadline stays in the Frontend's buffer and is read whole by the
+// next receive. If the connection broke while idle, it is marked broken.
 func (m *metadataConn) stopListening() {
-	if m.lis.done == nil {
+	l := &m.lis
+	l.mu.Lock()
+	l.idle = false
+	if l.armed && l.timer.Stop() {
+		l.armed = false
+		l.wg.Done()
+	}
+	running, done := l.running, l.done
+	l.mu.Unlock()
+	if !running {
 		return
 	}
 	m.conn.SetReadDeadline(time.Unix(1, 0))
-	<-m.lis.done
-	m.lis.done = nil
+	<-done
 	m.conn.SetReadDeadline(time.Time{})
-	if m.lis.err != nil && m.broken == nil {
-		m.broken = m.lis.err
+	l.mu.Lock()
+	l.running, l.done = false, nil
+	l.mu.Unlock()
+	if l.err != nil && m.broken == nil {
+		m.broken = l.err
 		m.conn.Close()
 	}
 }
+
+// waitListener waits for every goroutine the listener started; the
+// listener must be stopped.
+func (m *metadataConn) waitListener() { m.lis.wg.Wait() }
 
 // listenLoop reads asynchronous messages and forwards them with
 // Client.Notify until its read times out (stopListening) or the connection
 // fails.
 func (m *metadataConn) listenLoop(done chan<- struct{}) {
 	defer close(done)
+	l := &m.lis
 	for {
 		msg, err := m.fe.Receive()
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) || isTimeout(err) {
 				return
 			}
-			if m.lis.err == nil {
-				m.lis.err = connectionLost(err)
+			if l.err == nil {
+				l.err = connectionLost(err)
 				m.log.Warn("lost the metadata connection while idle", "error", err)
 			}
 			return
@@ -78,15 +142,15 @@ func (m *metadataConn) listenLoop(done chan<- struct{}) {
 		case *pgproto3.ErrorResponse:
 			// A FATAL error while idle: the server is terminating the
 			// backend (pg_terminate_backend, shutdown). EOF follows.
-			if m.lis.err == nil {
-				m.lis.err = backendError(msg)
-				m.lis.err.Severity = severityFatal
+			if l.err == nil {
+				l.err = backendError(msg)
+				l.err.Severity = severityFatal
 				m.log.Warn("metadata connection ended by the server while idle", "code", msg.Code, "error", msg.Message)
 			}
 		default:
-			if m.lis.err == nil {
-				m.lis.err = protocolViolation("while idle", msg)
-				m.log.Error("protocol violation by the metadata database", "error", m.lis.err.Message)
+			if l.err == nil {
+				l.err = protocolViolation("while idle", msg)
+				m.log.Error("protocol violation by the metadata database", "error", l.err.Message)
 			}
 			return
 		}

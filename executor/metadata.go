@@ -254,6 +254,7 @@ func (m *metadataConn) notify(msg pgproto3.BackendMessage) {
 // closes the socket.
 func (m *metadataConn) close() error {
 	m.stopListening()
+	m.waitListener()
 	m.req.waitWatcher()
 	if m.broken != nil {
 		return nil
