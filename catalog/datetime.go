@@ -114,11 +114,11 @@ func fieldOverflow(typ Type, s string) error {
 // parseDateTime reads the ISO 8601 subset of PostgreSQL's date/time input:
 //
 //	infinity | -infinity | epoch
-//	Y-M-D [(T|blanks) H:MM[:SS[.frac]] [blanks] [zone]] [blanks (BC|AD)]
+//	Y-M-D [blanks (BC|AD)] [(T|blanks) H:MM[:SS[.frac]] [blanks] [zone]] [blanks (BC|AD)]
 //
 // with a year of 3 to 7 digits, 1- or 2-digit month, day and hour, and a
-// zone of Z, UTC, GMT or ±h, ±hh, ±hmm, ±hhmm, ±h[h]:mm[:ss]. Blanks may
-// surround the whole. Anything else is reported as unsupported syntax.
+// zone of Z, UTC, GMT or ±h, ±hh, ±hmm, ±hhmm, ±h[h]:mm[:ss], and at most
+// one era. Blanks may surround the whole. Anything else is reported as unsupported syntax.
 func parseDateTime(typ Type, s string) (dateTime, error) {
 	var dt dateTime
 	str := trimSpace(s)
@@ -149,6 +149,16 @@ func parseDateTime(typ Type, s string) (dateTime, error) {
 	}
 	dt.year, dt.month, dt.day = year, month, day
 	blanks := p.blanks()
+	bc, era := false, false
+	if blanks {
+		// An era may also follow the date directly: "2020-01-01 BC 12:00".
+		if w := strings.ToLower(p.s[p.i:min(p.i+2, len(p.s))]); (w == "bc" || w == "ad") &&
+			(p.i+2 == len(p.s) || isSpace(p.s[p.i+2])) {
+			bc, era = w == "bc", true
+			p.i += 2
+			blanks = p.blanks()
+		}
+	}
 	if p.more() && (p.peek() == 'T' || p.peek() == 't') && !blanks && p.digitAt(1) {
 		p.i++
 		blanks = true
@@ -175,8 +185,7 @@ func parseDateTime(typ Type, s string) (dateTime, error) {
 			p.blanks()
 		}
 	}
-	bc := false
-	if rest := strings.ToLower(p.s[p.i:]); rest == "bc" || rest == "ad" {
+	if rest := strings.ToLower(p.s[p.i:]); !era && (rest == "bc" || rest == "ad") {
 		bc = rest == "bc"
 		p.i = len(p.s)
 	}
