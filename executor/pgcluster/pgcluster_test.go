@@ -98,6 +98,11 @@ func TestStartConnectQuery(t *testing.T) {
 	if user != "postgres" || enc != "UTF8" || fsync != "off" {
 		t.Fatalf("user %s encoding %s fsync %s", user, enc, fsync)
 	}
+	for name, want := range map[string]string{"full_page_writes": "off", "synchronous_commit": "on", "listen_addresses": "127.0.0.1", "lc_collate": "C.UTF-8"} {
+		if got := queryString(t, servers[0], "SHOW "+name); got != want && !(name == "lc_collate" && got == "C") {
+			t.Errorf("SHOW %s = %s, want %s", name, got, want)
+		}
+	}
 	if _, err := os.Stat(servers[0].LogPath()); err != nil {
 		t.Fatalf("no server log: %v", err)
 	}
@@ -233,8 +238,9 @@ func TestTwoRootsConcurrently(t *testing.T) {
 	results := make(chan result, 2)
 	for i := 0; i < 2; i++ {
 		dir := filepath.Join(t.TempDir(), "cluster")
+		fast := i == 0
 		go func() {
-			r, err := Open(dir, Options{Fast: true})
+			r, err := Open(dir, Options{Fast: fast})
 			if err != nil {
 				results <- result{err: err}
 				return
@@ -272,8 +278,12 @@ func TestTwoRootsConcurrently(t *testing.T) {
 			t.Fatalf("port %d used twice", s.Port)
 		}
 		seen[s.Port] = true
-		if got := queryInt(t, s, "SELECT 1"); got != 1 {
-			t.Fatal(got)
+		want := "on"
+		if s.root.opts.Fast {
+			want = "off"
+		}
+		if got := queryString(t, s, "SHOW fsync"); got != want {
+			t.Fatalf("server %s of root %s: fsync = %s, want %s", s.Name, s.root.Dir(), got, want)
 		}
 	}
 }
