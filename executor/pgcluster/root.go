@@ -249,7 +249,7 @@ func (r *Root) prepare(ctx context.Context, s *Server, spec ServerSpec) error {
 			}
 			s.log.Info("settings rewritten and reloaded; settings that need a restart apply at the next one")
 		}
-		s.log.Debug("reusing running server", "pid", p.pid, "port", s.Port)
+		s.log.Info("reusing running server", "pid", p.pid, "port", s.Port)
 		return nil
 	}
 	return s.start(ctx)
@@ -276,7 +276,7 @@ func (r *Root) ensureDataDir(ctx context.Context, s *Server) error {
 	if err := copyTree(ctx, tmpl, s.DataDir, r.acct); err != nil {
 		return fmt.Errorf("pgcluster: create server %s from template %s: %w", s.Name, tmpl, err)
 	}
-	s.log.Debug("data folder created from template", "path", s.DataDir, "elapsed", time.Since(began))
+	s.log.Info("data folder created from template", "path", s.DataDir, "elapsed", time.Since(began))
 	return nil
 }
 

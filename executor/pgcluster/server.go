@@ -172,7 +172,7 @@ func (s *Server) start(ctx context.Context) error {
 		err := s.pgctlStart(ctx)
 		if err == nil {
 			s.portAuto = false
-			s.log.Debug("server started", "port", s.Port, "pid", s.PID(), "elapsed", time.Since(began))
+			s.log.Info("server started", "port", s.Port, "pid", s.PID(), "elapsed", time.Since(began))
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -239,7 +239,7 @@ func (s *Server) stop(ctx context.Context, mode string) error {
 		}
 		return s.fail("stop -m "+mode, err, offset)
 	}
-	s.log.Debug("server stopped", "mode", mode, "elapsed", time.Since(began))
+	s.log.Info("server stopped", "mode", mode, "elapsed", time.Since(began))
 	return nil
 }
 

@@ -158,9 +158,19 @@ func initdbVersion(ctx context.Context, binDir string) (string, error) {
 	return v, nil
 }
 
+var (
+	localeOnce sync.Once
+	localeVal  string
+)
+
 // pickLocale prefers C.UTF-8 (byte-order sorting like C, but upper() and
 // friends know non-ASCII letters) when the system has it, else C.
 func pickLocale() string {
+	localeOnce.Do(func() { localeVal = findLocale() })
+	return localeVal
+}
+
+func findLocale() string {
 	for _, p := range []string{"/usr/lib/locale/C.utf8", "/usr/lib/locale/C.UTF-8"} {
 		if _, err := os.Stat(p); err == nil {
 			return "C.UTF-8"
