@@ -141,7 +141,8 @@ func (r *Root) BinDir() string { return r.binDir }
 // name the data folder is created (a copy of an initdb template); a stopped
 // server is started; a server already running — a live postmaster named by
 // the folder's postmaster.pid, left by an earlier process — is reused, never
-// duplicated. Calls for the same name return the same *Server.
+// duplicated, even by two processes at once (a lock file in the root
+// serializes them). Calls for the same name return the same *Server.
 func (r *Root) Server(ctx context.Context, spec ServerSpec) (*Server, error) {
 	if err := validName(spec.Name); err != nil {
 		return nil, err
@@ -155,6 +156,12 @@ func (r *Root) Server(ctx context.Context, spec ServerSpec) (*Server, error) {
 	lock := r.nameLock(spec.Name)
 	lock.Lock()
 	defer lock.Unlock()
+	// Another process (a second `pgfed dev`) may be making the same server.
+	unlock, err := lockFile(ctx, filepath.Join(r.dir, "."+spec.Name+".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("pgcluster: lock server %s: %w", spec.Name, err)
+	}
+	defer unlock()
 
 	r.mu.Lock()
 	s := r.servers[spec.Name]
