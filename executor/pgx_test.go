@@ -467,6 +467,19 @@ func testPgxErrorFields(t *testing.T, e *env) {
 	}
 }
 
+func testPgxBindError(t *testing.T, e *env) {
+	ctx := testCtx(t)
+	c := e.connect(t)
+	// A parameter the backend rejects at Bind: PostgreSQL's error, and the
+	// connection goes on.
+	res := c.PgConn().ExecParams(ctx, "SELECT $1::int4", [][]byte{[]byte("abc")}, []uint32{23}, nil, nil).Read()
+	wantCode(t, res.Err, pgerrcode.InvalidTextRepresentation)
+	res = c.PgConn().ExecParams(ctx, "SELECT $1::int4 + 1", [][]byte{[]byte("41")}, []uint32{23}, nil, nil).Read()
+	if res.Err != nil || len(res.Rows) != 1 || string(res.Rows[0][0]) != "42" {
+		t.Fatalf("after a bind error: %+v", res)
+	}
+}
+
 func testPgxListenNotify(t *testing.T, e *env) {
 	ctx := testCtx(t)
 	listener := e.connect(t)
@@ -497,9 +510,8 @@ func testPgxListenNotify(t *testing.T, e *env) {
 		if n.Channel != "pgfed_chan" || n.Payload != "from outside" {
 			t.Fatalf("notification %+v", n)
 		}
-		var pid int32
-		if err := direct.QueryRow(ctx, "SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN pgfed_chan'").Scan(&pid); err == nil && n.PID != uint32(pid) {
-			t.Logf("notification pid %d, listener backend %d", n.PID, pid)
+		if n.PID != direct.PgConn().PID() {
+			t.Fatalf("notification from pid %d, want the notifier's %d", n.PID, direct.PgConn().PID())
 		}
 	case err := <-errc:
 		t.Fatalf("WaitForNotification: %v", err)
@@ -639,6 +651,42 @@ func testPgxUnknownDatabase(t *testing.T, e *env) {
 	wantCode(t, err, pgerrcode.InvalidCatalogName)
 	_, err = pgx.Connect(ctx, fmt.Sprintf("host=%s port=%d user=nosuchuser dbname=postgres sslmode=disable", e.host, e.port))
 	wantCode(t, err, pgerrcode.InvalidAuthorizationSpecification)
+}
+
+func testPgxServerRestart(t *testing.T, e *env) {
+	ctx := testCtx(t)
+	idle := e.connect(t)
+	busy := e.connect(t)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := busy.Exec(ctx, "SELECT pg_sleep(30)")
+		errc <- err
+	}()
+	time.Sleep(200 * time.Millisecond)
+	// A crash of the metadata server: both sessions end with FATAL, the
+	// busy one at once, the idle one at its next statement.
+	if err := e.pg.StopImmediate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, err := range map[string]error{"busy": <-errc, "idle": func() error { _, err := idle.Exec(ctx, "SELECT 1"); return err }()} {
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Severity != "FATAL" || !strings.HasPrefix(pgErr.Code, "08") && !strings.HasPrefix(pgErr.Code, "57P") {
+			t.Fatalf("%s session: got %v, want a FATAL connection error", name, err)
+		}
+		t.Logf("%s session: %v", name, err)
+	}
+	// No metadata server: connecting fails with 08001.
+	_, err := pgx.Connect(ctx, e.connString())
+	wantCode(t, err, pgerrcode.SQLClientUnableToEstablishSQLConnection)
+	// Back up: new sessions work.
+	if err := e.pg.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c := e.connect(t)
+	var one int
+	if err := c.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+		t.Fatalf("after restart: %v", err)
+	}
 }
 
 // waitFor polls cond for up to 10 seconds.

@@ -18,7 +18,8 @@ import (
 
 // recorder is a wire.Results that writes what it is sent as text lines.
 type recorder struct {
-	lines []string
+	lines     []string
+	failAfter int // Send fails once this many messages were sent (0: never)
 	copy  []pgproto3.FrontendMessage // what ReceiveCopy returns, in order
 }
 
@@ -38,13 +39,19 @@ func (r *recorder) Send(msg pgproto3.BackendMessage) error {
 	default:
 		line = strings.TrimPrefix(fmt.Sprintf("%T", msg), "*pgproto3.")
 	}
+	if r.failAfter > 0 && len(r.lines) >= r.failAfter {
+		return errClientGone
+	}
 	r.lines = append(r.lines, line)
 	return nil
 }
 
+// errClientGone is a recorder's write error.
+var errClientGone = errors.New("client gone")
+
 func (r *recorder) ReceiveCopy() (pgproto3.FrontendMessage, error) {
 	if len(r.copy) == 0 {
-		return nil, errors.New("client gone")
+		return nil, errClientGone
 	}
 	m := r.copy[0]
 	r.copy = r.copy[1:]
@@ -278,5 +285,24 @@ func testSessionNoLeak(t *testing.T, e *env) {
 			t.Fatalf("goroutines: %d before, %d after\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func testSessionClientGone(t *testing.T, e *env) {
+	s := newSession(t, e, nil)
+	// The client stops reading in the middle of a large result: the
+	// statement is canceled on the backend instead of being relayed to the
+	// end, and the session stays in step with the backend.
+	r := &recorder{failAfter: 100}
+	start := time.Now()
+	err := s.SimpleQuery(testCtx(t), "SELECT generate_series(1, 50000000), repeat('x', 100)", r)
+	if !errors.Is(err, errClientGone) {
+		t.Fatalf("got %v, want the client's error", err)
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Fatalf("took %v: the statement was not canceled", elapsed)
+	}
+	if out := query(t, s, "SELECT 3"); out != "describe 1; row 3; complete SELECT 1" {
+		t.Fatalf("after the client went away: %s", out)
 	}
 }

@@ -120,6 +120,7 @@ func TestMetadataPassthrough(t *testing.T) {
 		{"pgx/redeclare-prepared", testPgxRedeclarePrepared},
 		{"pgx/tx-error", testPgxTxError},
 		{"pgx/errors", testPgxErrorFields},
+		{"pgx/bind-error", testPgxBindError},
 		{"pgx/listen-notify", testPgxListenNotify},
 		{"pgx/cancel", testPgxCancel},
 		{"pgx/backend-terminated", testPgxBackendTerminated},
@@ -132,6 +133,9 @@ func TestMetadataPassthrough(t *testing.T) {
 		{"session/close-statement", testSessionCloseStatement},
 		{"session/copy-in", testSessionCopyIn},
 		{"session/no-goroutine-leak", testSessionNoLeak},
+		{"session/client-gone", testSessionClientGone},
+		// Last: it restarts the metadata server.
+		{"pgx/server-restart", testPgxServerRestart},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, e) })
 	}
