@@ -19,8 +19,8 @@ import (
 // recorder is a wire.Results that writes what it is sent as text lines.
 type recorder struct {
 	lines     []string
-	failAfter int // Send fails once this many messages were sent (0: never)
-	copy  []pgproto3.FrontendMessage // what ReceiveCopy returns, in order
+	failAfter int                        // Send fails once this many messages were sent (0: never)
+	copy      []pgproto3.FrontendMessage // what ReceiveCopy returns, in order
 }
 
 func (r *recorder) Send(msg pgproto3.BackendMessage) error {
