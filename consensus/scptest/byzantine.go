@@ -27,13 +27,20 @@ func (s *sim) observe(sn *simNode, env consensus.Envelope) {
 	}
 }
 
-// byzantine makes a Byzantine node act: it equivocates (a different,
+// byzantine makes a Byzantine node act. Half of the time it runs the
+// split-brain attack: peers are split in two halves (fixed per slot), and
+// each half is told, with ever stronger claims, that the node supports a
+// different value. Otherwise it equivocates at random (a different
 // plausible statement for each peer) or sends garbage bytes.
 func (s *sim) byzantine(sn *simNode) {
 	if s.rng.Intn(3) != 0 {
 		return
 	}
 	slot := uint64(1 + s.rng.Intn(s.cfg.Slots))
+	if s.rng.Intn(2) == 0 {
+		s.splitBrain(sn, slot)
+		return
+	}
 	for to := range s.nodes {
 		if to == sn.idx {
 			continue
@@ -108,5 +115,44 @@ func (s *sim) lie(sn *simNode, slot uint64) consensus.Pledge {
 	default:
 		c := s.counter()
 		return consensus.Externalize{CommitQSetHash: qh, Commit: consensus.Ballot{Counter: c, Value: v}, NH: c}
+	}
+}
+
+// splitBrain tells each half of the peers a different story about slot.
+func (s *sim) splitBrain(sn *simNode, slot uint64) {
+	seen := sn.seen[slot]
+	if len(seen) < 2 {
+		return
+	}
+	if sn.step == nil {
+		sn.step = map[uint64]uint32{}
+	}
+	sn.step[slot]++
+	k := sn.step[slot]
+	n := 1 + k/4 // the counter grows so the statements stay newer
+	qh := consensus.QSetHash(s.qsets[sn.idx])
+	vals := [2]consensus.Value{seen[0], seen[len(seen)-1]}
+	if vals[0].Equal(vals[1]) {
+		return
+	}
+	for to := range s.nodes {
+		if to == sn.idx {
+			continue
+		}
+		v := vals[(to+int(slot))%2]
+		b := consensus.Ballot{Counter: n, Value: v}
+		var pl consensus.Pledge
+		switch k % 4 {
+		case 0:
+			pl = consensus.Prepare{QSetHash: qh, Ballot: b}
+		case 1:
+			pl = consensus.Prepare{QSetHash: qh, Ballot: b, Prepared: &b}
+		case 2:
+			pl = consensus.Prepare{QSetHash: qh, Ballot: b, Prepared: &b, NC: 1, NH: n}
+		default:
+			pl = consensus.Confirm{QSetHash: qh, Ballot: b, NPrepared: n, NCommit: 1, NH: n}
+		}
+		st := consensus.Statement{NodeID: sn.id, Slot: slot, Pledge: pl}
+		s.send(sn.idx, to, consensus.Envelope{Statement: st}.Encode())
 	}
 }

@@ -57,6 +57,9 @@ type Result struct {
 	// Sent counts envelopes well-behaved nodes handed to Send (not
 	// rebroadcasts); Delivered counts messages delivered to running nodes.
 	Sent, Rebroadcast, Delivered, Crashes int
+	// Contested counts slots in which well-behaved nodes sent ballot
+	// statements for more than one value (the interesting runs).
+	Contested int
 }
 
 const rebroadcastTicks = 10
@@ -85,6 +88,7 @@ type simNode struct {
 	downUntil int
 	nominated map[uint64]bool
 	seen      map[uint64][]consensus.Value // Byzantine: values heard per slot
+	step      map[uint64]uint32            // Byzantine: split-brain progress per slot
 }
 
 type sim struct {
@@ -97,6 +101,7 @@ type sim struct {
 	queue   map[int][]message
 	side    []int // partition side per node, nil = no partition
 	decided map[uint64]consensus.Value
+	ballots map[uint64]map[string]bool // values in honest ballot statements per slot
 	res     Result
 }
 
@@ -113,7 +118,7 @@ func Run(cfg Config) Result {
 		cfg.MaxTicks = cfg.FaultTicks + 4000
 	}
 	s := &sim{cfg: cfg, rng: rand.New(rand.NewSource(cfg.Seed)), byIdx: map[quorum.NodeID]int{},
-		queue: map[int][]message{}, decided: map[uint64]consensus.Value{}}
+		queue: map[int][]message{}, decided: map[uint64]consensus.Value{}, ballots: map[uint64]map[string]bool{}}
 	s.res.Externalized = map[uint64]map[int]consensus.Value{}
 	n := len(cfg.Topology.Nodes)
 	byz := map[int]bool{}
@@ -126,6 +131,9 @@ func Run(cfg Config) Result {
 		s.qsets = append(s.qsets, quorum.Normalize(&q, nil))
 		s.nodes = append(s.nodes, &simNode{idx: i, id: id, honest: !byz[i], store: map[storeKey]consensus.Envelope{},
 			ledger: map[uint64]consensus.Value{}, lastSent: map[storeKey]consensus.Statement{}, seen: map[uint64][]consensus.Value{}})
+	}
+	if cfg.Partitions && s.rng.Intn(2) == 0 {
+		s.partition() // start split, so the halves nominate different values
 	}
 	for _, sn := range s.nodes {
 		if sn.honest {
@@ -140,6 +148,11 @@ func Run(cfg Config) Result {
 	}
 	s.res.Ticks = s.now
 	s.res.Live = s.allDecided()
+	for _, vals := range s.ballots {
+		if len(vals) > 1 {
+			s.res.Contested++
+		}
+	}
 	return s.res
 }
 
@@ -226,6 +239,21 @@ func (s *sim) drain(sn *simNode) {
 				s.fail("node %d sent %s after %s (slot %d)", sn.idx, e.Statement, old, k.slot)
 			}
 			sn.lastSent[k] = e.Statement
+			if !k.nom {
+				m := s.ballots[k.slot]
+				if m == nil {
+					m = map[string]bool{}
+					s.ballots[k.slot] = m
+				}
+				switch p := e.Statement.Pledge.(type) {
+				case consensus.Prepare:
+					m[string(p.Ballot.Value)] = true
+				case consensus.Confirm:
+					m[string(p.Ballot.Value)] = true
+				case consensus.Externalize:
+					m[string(p.Commit.Value)] = true
+				}
+			}
 			s.res.Sent++
 			s.broadcast(sn.idx, e.Encode())
 		}
@@ -341,14 +369,11 @@ func (s *sim) step() {
 }
 
 func (s *sim) faults() {
-	if s.cfg.Partitions && s.rng.Intn(40) == 0 {
+	if s.cfg.Partitions && s.rng.Intn(25) == 0 {
 		if s.side != nil {
 			s.side = nil
 		} else {
-			s.side = make([]int, len(s.nodes))
-			for i := range s.side {
-				s.side[i] = s.rng.Intn(2)
-			}
+			s.partition()
 		}
 	}
 	for _, sn := range s.nodes {
@@ -357,6 +382,13 @@ func (s *sim) faults() {
 			sn.downUntil = s.now + 5 + s.rng.Intn(40)
 			s.res.Crashes++
 		}
+	}
+}
+
+func (s *sim) partition() {
+	s.side = make([]int, len(s.nodes))
+	for i := range s.side {
+		s.side[i] = s.rng.Intn(2)
 	}
 }
 
