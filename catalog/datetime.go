@@ -122,14 +122,14 @@ func fieldOverflow(typ Type, s string) error {
 func parseDateTime(typ Type, s string) (dateTime, error) {
 	var dt dateTime
 	str := trimSpace(s)
-	switch strings.ToLower(str) {
-	case "infinity":
+	switch {
+	case strings.EqualFold(str, "infinity"):
 		dt.special = 1
 		return dt, nil
-	case "-infinity":
+	case strings.EqualFold(str, "-infinity"):
 		dt.special = -1
 		return dt, nil
-	case "epoch":
+	case strings.EqualFold(str, "epoch"):
 		dt.year, dt.month, dt.day = 1970, 1, 1
 		dt.hasZone = true
 		return dt, nil
@@ -152,9 +152,9 @@ func parseDateTime(typ Type, s string) (dateTime, error) {
 	bc, era := false, false
 	if blanks {
 		// An era may also follow the date directly: "2020-01-01 BC 12:00".
-		if w := strings.ToLower(p.s[p.i:min(p.i+2, len(p.s))]); (w == "bc" || w == "ad") &&
+		if w := p.s[p.i:min(p.i+2, len(p.s))]; (strings.EqualFold(w, "bc") || strings.EqualFold(w, "ad")) &&
 			(p.i+2 == len(p.s) || isSpace(p.s[p.i+2])) {
-			bc, era = w == "bc", true
+			bc, era = strings.EqualFold(w, "bc"), true
 			p.i += 2
 			blanks = p.blanks()
 		}
@@ -185,8 +185,8 @@ func parseDateTime(typ Type, s string) (dateTime, error) {
 			p.blanks()
 		}
 	}
-	if rest := strings.ToLower(p.s[p.i:]); !era && (rest == "bc" || rest == "ad") {
-		bc = rest == "bc"
+	if rest := p.s[p.i:]; !era && (strings.EqualFold(rest, "bc") || strings.EqualFold(rest, "ad")) {
+		bc = strings.EqualFold(rest, "bc")
 		p.i = len(p.s)
 	}
 	if p.more() {
@@ -300,8 +300,7 @@ func (p *dtScanner) zone(dt *dateTime) (ok, overflow bool) {
 	if k := strings.IndexFunc(rest, func(r rune) bool { return r < 128 && isSpace(byte(r)) }); k >= 0 {
 		word = rest[:k]
 	}
-	switch strings.ToLower(word) {
-	case "z", "utc", "gmt":
+	if strings.EqualFold(word, "z") || strings.EqualFold(word, "utc") || strings.EqualFold(word, "gmt") {
 		p.i += len(word)
 		dt.hasZone, dt.zoneEast = true, 0
 		return true, false

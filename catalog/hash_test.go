@@ -259,7 +259,8 @@ func TestHashBinary(t *testing.T) {
 // error without an SQLSTATE.
 func FuzzHashText(f *testing.F) {
 	for _, s := range []string{"123", " -1e5 ", "NaN", "2020-01-01T12:00:00.5+05:30 BC", "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}",
-		"0x1.8p3", "1e-16383", "infinity", "t", "\xff"} {
+		"0x1.8p3", "1e-16383", "infinity", "t", "\xff", "1e-1073741822", "1e1073741822", "0x1p-99999999999",
+		"9" + strings.Repeat("0", 5000) + "e-99999", "294276-12-31 23:59:59.999999999999999999999"} {
 		f.Add(uint8(0), s)
 	}
 	types := []Type{TypeBool, TypeInt8, TypeInt2, TypeInt4, TypeText, TypeOID, TypeFloat4, TypeFloat8, TypeBpchar,
@@ -273,4 +274,92 @@ func FuzzHashText(f *testing.F) {
 			}
 		}
 	})
+}
+
+// sink keeps benchmark results alive.
+var sink int32
+
+func BenchmarkHashInt4(b *testing.B) {
+	for i := range b.N {
+		sink += HashInt4(int32(i))
+	}
+}
+
+func BenchmarkHashInt8(b *testing.B) {
+	for i := range b.N {
+		sink += HashInt8(int64(i) << 20)
+	}
+}
+
+func BenchmarkHashString8(b *testing.B) {
+	s := "customer"
+	for range b.N {
+		sink += HashString(s)
+	}
+}
+
+func BenchmarkHashString64(b *testing.B) {
+	s := strings.Repeat("abcdefgh", 8)
+	for range b.N {
+		sink += HashString(s)
+	}
+}
+
+func BenchmarkHashUUID(b *testing.B) {
+	u := [16]byte{0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11}
+	for range b.N {
+		sink += HashUUID(u)
+	}
+}
+
+func BenchmarkHashFloat8(b *testing.B) {
+	for i := range b.N {
+		sink += HashFloat8(float64(i) + 0.5)
+	}
+}
+
+func BenchmarkNumericHash(b *testing.B) {
+	n, _ := ParseNumeric("12345678.9012")
+	for range b.N {
+		sink += n.Hash()
+	}
+}
+
+// benchText benchmarks HashText on one literal.
+func benchText(b *testing.B, typ Type, s string) {
+	for range b.N {
+		h, err := HashText(typ, s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sink += h
+	}
+}
+
+func BenchmarkHashTextInt4(b *testing.B) { benchText(b, TypeInt4, "1234567") }
+func BenchmarkHashTextInt8(b *testing.B) { benchText(b, TypeInt8, "-922337203685477") }
+func BenchmarkHashTextText(b *testing.B) { benchText(b, TypeText, "customer-42") }
+func BenchmarkHashTextUUID(b *testing.B) {
+	benchText(b, TypeUUID, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+}
+func BenchmarkHashTextNumeric(b *testing.B) { benchText(b, TypeNumeric, "12345678.9012") }
+func BenchmarkHashTextFloat8(b *testing.B)  { benchText(b, TypeFloat8, "1.5e10") }
+func BenchmarkHashTextDate(b *testing.B)    { benchText(b, TypeDate, "1997-08-08") }
+func BenchmarkHashTextTimestamptz(b *testing.B) {
+	benchText(b, TypeTimestamptz, "2020-01-02 03:04:05.678901+05:30")
+}
+
+func BenchmarkHashValueInt64(b *testing.B) {
+	for i := range b.N {
+		h, _ := HashValue(TypeInt8, int64(i))
+		sink += h
+	}
+}
+
+func BenchmarkShardIndex(b *testing.B) {
+	var s int
+	for i := range b.N {
+		s += ShardIndex(int32(i*2654435761), 32)
+	}
+	sink += int32(s)
 }
