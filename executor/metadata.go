@@ -121,6 +121,7 @@ func (m *metadataConn) begin(ctx context.Context) error {
 		return m.broken
 	}
 	if err := ctx.Err(); err != nil {
+		m.finish() // nothing was sent: listen again
 		return canceledError(context.Cause(ctx))
 	}
 	m.watch(ctx)
