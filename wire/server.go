@@ -6,6 +6,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -56,8 +57,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			if ctx.Err() != nil {
 				break
 			}
-			var ne net.Error
-			if errors.As(aerr, &ne) && ne.Timeout() {
+			if retryAccept(aerr) {
 				s.log.Warn("accept failed, retrying", "error", aerr, "delay", backoff)
 				select {
 				case <-time.After(backoff):
@@ -112,4 +112,20 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
 	c.serve(ctx)
 	stop()
 	wg.Wait()
+}
+
+// retryAccept reports whether an accept error is transient (a timeout, or a
+// lack of descriptors or memory, or a connection aborted before it was
+// accepted): Serve waits a little and accepts again.
+func retryAccept(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return true
+	}
+	for _, errno := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM, syscall.ECONNABORTED} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
 }

@@ -3,8 +3,10 @@ package wire
 import (
 	"encoding/binary"
 	"errors"
+	"net"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -235,5 +237,11 @@ func TestNewServerValidates(t *testing.T) {
 	}
 	if AuthSCRAM.String() != "scram-sha-256" || AuthTrust.String() != "trust" {
 		t.Error("AuthMethod.String")
+	}
+}
+
+func TestServeRetriesTransientAcceptErrors(t *testing.T) {
+	if !retryAccept(syscall.EMFILE) || !retryAccept(&net.OpError{Op: "accept", Err: syscall.ECONNABORTED}) || retryAccept(net.ErrClosed) {
+		t.Fatal("retryAccept misclassifies errors")
 	}
 }
