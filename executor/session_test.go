@@ -306,3 +306,31 @@ func testSessionClientGone(t *testing.T, e *env) {
 		t.Fatalf("after the client went away: %s", out)
 	}
 }
+
+func testSessionNotifyIdle(t *testing.T, e *env) {
+	n := &notifier{}
+	listener := newSession(t, e, n)
+	query(t, listener, "LISTEN idle_chan")
+	other := newSession(t, e, nil)
+	for i := range 3 {
+		query(t, other, fmt.Sprintf("NOTIFY idle_chan, 'hi %d'", i))
+	}
+	waitFor(t, func() bool {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		return len(n.msgs) == 3
+	})
+	n.mu.Lock()
+	got := strings.Join(n.msgs, ",")
+	n.mu.Unlock()
+	if got != "idle_chan:hi 0,idle_chan:hi 1,idle_chan:hi 2" {
+		t.Fatalf("notifications %q", got)
+	}
+	// The listener stops for the next request and the session is fine.
+	if out := query(t, listener, "SELECT 4"); out != "describe 1; row 4; complete SELECT 1" {
+		t.Fatalf("after idle notifications: %s", out)
+	}
+	if v := listener.ParameterStatus()["server_version"]; v == "" {
+		t.Fatalf("server_version %q", v)
+	}
+}

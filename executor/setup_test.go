@@ -134,6 +134,7 @@ func TestMetadataPassthrough(t *testing.T) {
 		{"session/copy-in", testSessionCopyIn},
 		{"session/no-goroutine-leak", testSessionNoLeak},
 		{"session/client-gone", testSessionClientGone},
+		{"session/notify-idle", testSessionNotifyIdle},
 		// Last: it restarts the metadata server.
 		{"pgx/server-restart", testPgxServerRestart},
 	} {
