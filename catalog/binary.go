@@ -17,6 +17,10 @@ const (
 	numericNInf = 0xF000
 )
 
+// binarySize holds the length of the fixed-size binary formats.
+var binarySize = map[Type]int{TypeBool: 1, TypeInt2: 2, TypeInt4: 4, TypeOID: 4, TypeDate: 4, TypeFloat4: 4,
+	TypeInt8: 8, TypeFloat8: 8, TypeTimestamp: 8, TypeTimestamptz: 8, TypeUUID: 16}
+
 // HashBinary hashes a value given in PostgreSQL's binary wire format for
 // typ (the format of a Bind parameter or a DataRow field with format code
 // 1), validating it as the type's receive function does. Malformed data
@@ -25,9 +29,7 @@ func HashBinary(typ Type, b []byte) (int32, error) {
 	if !typ.Hashable() {
 		return 0, &TypeError{Type: typ}
 	}
-	size := map[Type]int{TypeBool: 1, TypeInt2: 2, TypeInt4: 4, TypeOID: 4, TypeDate: 4, TypeFloat4: 4,
-		TypeInt8: 8, TypeFloat8: 8, TypeTimestamp: 8, TypeTimestamptz: 8, TypeUUID: 16}[typ]
-	if size != 0 && len(b) != size {
+	if size := binarySize[typ]; size != 0 && len(b) != size {
 		return 0, binaryError(typ, fmt.Sprintf("incorrect binary data format: %d bytes for %s, want %d", len(b), typ.SQLName(), size))
 	}
 	be := binary.BigEndian
@@ -63,6 +65,16 @@ func HashBinary(typ Type, b []byte) (int32, error) {
 	case TypeText, TypeVarchar:
 		if err := checkText(typ, string(b)); err != nil {
 			return 0, err
+		}
+		return HashBytes(b), nil
+	case TypeBytea:
+		return HashBytes(b), nil
+	case TypeName:
+		if err := checkText(typ, string(b)); err != nil {
+			return 0, err
+		}
+		if len(b) >= nameDataLen {
+			return 0, inputError(typ, string(b), pgerrcode.NameTooLong, "identifier too long")
 		}
 		return HashBytes(b), nil
 	case TypeBpchar:

@@ -13,11 +13,12 @@
 //   - HashBytes and HashUint32 are Bob Jenkins' lookup3 as in PostgreSQL's
 //     src/common/hashfn.c (hash_any and hash_uint32), with the little-endian
 //     byte order of the machines PostgreSQL runs on; results are read as int32.
-//   - HashInt2, HashInt4, HashInt8, HashOID, HashBool, HashString, HashBpchar,
-//     HashUUID, HashFloat4, HashFloat8, HashDate, HashTimestamp and
-//     Numeric.Hash are the per-type functions (hashint2, hashint4, hashint8,
-//     hashoid, hashchar, hashtext, hashbpchar, uuid_hash, hashfloat4,
-//     hashfloat8, hashint4 on dates, timestamp_hash, hash_numeric).
+//   - HashInt2, HashInt4, HashInt8, HashOID, HashBool, HashString, HashName,
+//     HashBpchar, HashUUID, HashFloat4, HashFloat8, HashDate, HashTimestamp,
+//     Numeric.Hash and HashBytes (for bytea) are the per-type functions
+//     (hashint2, hashint4, hashint8, hashoid, hashchar, hashtext, hashname,
+//     hashbpchar, uuid_hash, hashfloat4, hashfloat8, hashint4 on dates,
+//     timestamp_hash, hash_numeric, hashvarlena).
 //   - HashText parses a value's SQL text representation as the type's input
 //     function would (overflow and syntax errors included) and hashes it;
 //     HashValue takes a Go value and HashBinary the binary wire format.

@@ -42,6 +42,11 @@ func HashBool(v bool) int32 {
 // guarantees for its values.
 func HashString(s string) int32 { return int32(hashBytes(s)) }
 
+// HashName returns PostgreSQL's hashname(s): hash_any over the bytes, like
+// HashString. s must already be a name (at most 63 bytes; HashText clips
+// longer text as namein does).
+func HashName(s string) int32 { return int32(hashBytes(s)) }
+
 // HashBpchar returns PostgreSQL's hashbpchar(s): like HashString but
 // trailing blanks (spaces only) are ignored.
 func HashBpchar(s string) int32 { return int32(hashBytes(strings.TrimRight(s, " "))) }

@@ -42,6 +42,8 @@ var liveCases = []liveCase{
 	{catalog.TypeText, "hashtext", "textsend", genText},
 	{catalog.TypeVarchar, "hashtext", "varcharsend", genText},
 	{catalog.TypeBpchar, "hashbpchar", "bpcharsend", genText},
+	{catalog.TypeName, "hashname", "namesend", genText},
+	{catalog.TypeBytea, "hashvarlena", "byteasend", genBytea},
 	{catalog.TypeUUID, "uuid_hash", "uuid_send", genUUID},
 	{catalog.TypeFloat4, "hashfloat4", "float4send", genFloat},
 	{catalog.TypeFloat8, "hashfloat8", "float8send", genFloat},

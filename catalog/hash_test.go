@@ -109,6 +109,9 @@ func TestInputErrors(t *testing.T) {
 		{TypeDate, "5874898-01-01", "22008", `date out of range: "5874898-01-01"`, false},
 		{TypeTimestamp, "294277-01-01", "22008", `timestamp out of range: "294277-01-01"`, false},
 		{TypeTimestamptz, "2020-01-01 12:00+16", "22009", "", false},
+		{TypeBytea, `\xg1`, "22023", `invalid hexadecimal digit: "g"`, false},
+		{TypeBytea, `\x0`, "22023", "invalid hexadecimal data: odd number of digits", false},
+		{TypeBytea, `a\`, "22P02", "invalid input syntax for type bytea", false},
 		{TypeDate, "Jan 1 2020", "0A000", "", true},
 		{TypeTimestamptz, "now", "0A000", "", true},
 	}
@@ -196,6 +199,9 @@ func TestHashValue(t *testing.T) {
 	eq(TypeFloat8, 7, "7")
 	eq(TypeBool, true, "true")
 	eq(TypeText, "héllo", "héllo")
+	eq(TypeName, strings.Repeat("é", 40), strings.Repeat("é", 31))
+	eq(TypeBytea, []byte{0, 1, 0xff}, `\x0001ff`)
+	eq(TypeBytea, `\000\001\377`, `\x0001FF`)
 	eq(TypeBpchar, []byte("ab  "), "ab")
 	eq(TypeUUID, [16]byte{0xa0, 0xee, 0xbc, 0x99, 0x9c, 0x0b, 0x4e, 0xf8, 0xbb, 0x6d, 0x6b, 0xb9, 0xbd, 0x38, 0x0a, 0x11},
 		"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
@@ -263,7 +269,7 @@ func FuzzHashText(f *testing.F) {
 		"9" + strings.Repeat("0", 5000) + "e-99999", "294276-12-31 23:59:59.999999999999999999999"} {
 		f.Add(uint8(0), s)
 	}
-	types := []Type{TypeBool, TypeInt8, TypeInt2, TypeInt4, TypeText, TypeOID, TypeFloat4, TypeFloat8, TypeBpchar,
+	types := []Type{TypeBool, TypeBytea, TypeName, TypeInt8, TypeInt2, TypeInt4, TypeText, TypeOID, TypeFloat4, TypeFloat8, TypeBpchar,
 		TypeVarchar, TypeDate, TypeTimestamp, TypeTimestamptz, TypeNumeric, TypeUUID}
 	f.Fuzz(func(t *testing.T, k uint8, s string) {
 		typ := types[int(k)%len(types)]

@@ -52,6 +52,14 @@ func HashTextIn(typ Type, text string, loc *time.Location) (int32, error) {
 			return 0, err
 		}
 		return HashBpchar(text), nil
+	case TypeName:
+		if err := checkText(typ, text); err != nil {
+			return 0, err
+		}
+		return HashString(clipName(text)), nil
+	case TypeBytea:
+		b, err := ParseBytea(text)
+		return HashBytes(b), err
 	case TypeUUID:
 		u, err := ParseUUID(text)
 		return HashUUID(u), err
@@ -270,4 +278,77 @@ func unhex(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
+}
+
+// nameDataLen is PostgreSQL's NAMEDATALEN: a name holds at most 63 bytes.
+const nameDataLen = 64
+
+// clipName is namein's truncation: a valid UTF-8 string longer than 63
+// bytes is cut to the longest prefix of whole characters that fits.
+func clipName(s string) string {
+	if len(s) < nameDataLen {
+		return s
+	}
+	n := nameDataLen - 1
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// ParseBytea reads s as PostgreSQL's byteain does: "\\x" followed by pairs
+// of hex digits (blanks allowed between pairs), or the escape format where
+// a backslash starts "\\ooo" (octal 000-377) or "\\\\".
+func ParseBytea(s string) ([]byte, error) {
+	if len(s) >= 2 && s[0] == '\\' && s[1] == 'x' {
+		out := make([]byte, 0, (len(s)-2)/2)
+		for i := 2; i < len(s); {
+			switch s[i] {
+			case ' ', '\n', '\t', '\r':
+				i++
+				continue
+			}
+			hi, ok := unhex(s[i])
+			if !ok {
+				return nil, hexDigitError(s, i)
+			}
+			if i+1 >= len(s) {
+				return nil, inputError(TypeBytea, s, pgerrcode.InvalidParameterValue,
+					"invalid hexadecimal data: odd number of digits")
+			}
+			lo, ok := unhex(s[i+1])
+			if !ok {
+				return nil, hexDigitError(s, i+1)
+			}
+			out = append(out, hi<<4|lo)
+			i += 2
+		}
+		return out, nil
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		switch {
+		case s[i] != '\\':
+			out = append(out, s[i])
+			i++
+		case i+3 < len(s) && '0' <= s[i+1] && s[i+1] <= '3' && '0' <= s[i+2] && s[i+2] <= '7' && '0' <= s[i+3] && s[i+3] <= '7':
+			out = append(out, (s[i+1]-'0')<<6|(s[i+2]-'0')<<3|(s[i+3]-'0'))
+			i += 4
+		case i+1 < len(s) && s[i+1] == '\\':
+			out = append(out, '\\')
+			i += 2
+		default:
+			return nil, inputError(TypeBytea, s, pgerrcode.InvalidTextRepresentation,
+				"invalid input syntax for type bytea")
+		}
+	}
+	return out, nil
+}
+
+// hexDigitError is hex_decode's "invalid hexadecimal digit" (22023), which
+// quotes the whole character at i.
+func hexDigitError(s string, i int) error {
+	_, n := utf8.DecodeRuneInString(s[i:])
+	return inputError(TypeBytea, s, pgerrcode.InvalidParameterValue,
+		fmt.Sprintf("invalid hexadecimal digit: \"%s\"", s[i:i+n]))
 }

@@ -88,7 +88,8 @@ func genBool(r *rand.Rand, n int) []string {
 func genText(r *rand.Rand, n int) []string {
 	vals := []string{"", " ", "  ", "a", "a ", "a  ", " a", "abc", "ABC   ", "a\tb", "tab\t", "é", "日本語",
 		"😀", "a\u00a0", strings.Repeat("x", 100), strings.Repeat("y ", 50), "\x00", "a\x00b", "\xff", "\xc3\x28",
-		"\xed\xa0\x80", "12", "0123456789a", "0123456789ab", "0123456789abc"}
+		"\xed\xa0\x80", "12", "0123456789a", "0123456789ab", "0123456789abc", strings.Repeat("n", 63),
+		strings.Repeat("n", 64), strings.Repeat("é", 40), strings.Repeat("x", 62) + "é", strings.Repeat("x", 61) + "😀"}
 	ranges := [][2]rune{{0x20, 0x7e}, {0x20, 0x7e}, {0xa0, 0x2ff}, {0x400, 0x4ff}, {0x3040, 0x30ff},
 		{0x4e00, 0x9fff}, {0x1f300, 0x1faff}, {0x1, 0x1f}}
 	for range n {
@@ -98,6 +99,9 @@ func genText(r *rand.Rand, n int) []string {
 			b.WriteRune(rg[0] + r.Int32N(rg[1]-rg[0]+1))
 		}
 		s := b.String()
+		if r.IntN(8) == 0 {
+			s = strings.Repeat(s, 1+r.IntN(4))
+		}
 		if r.IntN(4) == 0 {
 			s += strings.Repeat(" ", 1+r.IntN(3))
 		}
@@ -350,6 +354,35 @@ func genZoned(r *rand.Rand, n int) []string {
 			s = fmt.Sprintf("%d-%02d-%02d %02d:%02d:%02d", y, m, 1+r.IntN(28), pick(r, 0, 1, 2, 3), r.IntN(60), r.IntN(60))
 		}
 		vals = append(vals, s)
+	}
+	return vals
+}
+
+// genBytea returns bytea literals in hex and escape formats.
+func genBytea(r *rand.Rand, n int) []string {
+	vals := []string{"", "\\x", "\\x00", "\\xDEADbeef", "\\x de ad\n", "\\x 0 1", "\\x0", "\\xg1", "\\xé",
+		"abc", "a\\\\b", "\\000\\377", "\\400", "\\08", "a\\", "\\", "\\\\x00", "x\\x00", "日本"}
+	for range n {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		if r.IntN(2) == 0 {
+			vals = append(vals, fmt.Sprintf("\\x%x", b))
+			continue
+		}
+		var s strings.Builder
+		for _, c := range b {
+			switch {
+			case c == '\\':
+				s.WriteString("\\\\")
+			case c >= 0x20 && c < 0x7f && r.IntN(2) == 0:
+				s.WriteByte(c)
+			default:
+				fmt.Fprintf(&s, "\\%03o", c)
+			}
+		}
+		vals = append(vals, s.String())
 	}
 	return vals
 }

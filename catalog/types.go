@@ -13,6 +13,8 @@ type Type uint32
 // The built-in types pgfed can hash, with PostgreSQL's OIDs.
 const (
 	TypeBool        Type = 16
+	TypeBytea       Type = 17
+	TypeName        Type = 19
 	TypeInt8        Type = 20
 	TypeInt2        Type = 21
 	TypeInt4        Type = 23
@@ -32,6 +34,8 @@ const (
 // typeNames holds each hashable type's canonical name (pg_type.typname).
 var typeNames = map[Type]string{
 	TypeBool:        "bool",
+	TypeBytea:       "bytea",
+	TypeName:        "name",
 	TypeInt8:        "int8",
 	TypeInt2:        "int2",
 	TypeInt4:        "int4",

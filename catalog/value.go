@@ -19,7 +19,7 @@ import (
 //   - bool, for bool
 //   - string, for every type: text types hash the string, the others parse
 //     it as HashText does
-//   - []byte, as a string, or the 16 raw bytes of a uuid
+//   - []byte: the raw bytes of a bytea or of a uuid (16), else as a string
 //   - [16]byte, for uuid
 //   - time.Time: its calendar date for date, its wall clock for timestamp,
 //     its instant for timestamptz
@@ -39,7 +39,7 @@ func HashValue(typ Type, v any) (int32, error) {
 	case string:
 		return HashText(typ, x)
 	case []byte:
-		if typ == TypeUUID && len(x) == 16 {
+		if typ == TypeBytea || (typ == TypeUUID && len(x) == 16) {
 			return HashBytes(x), nil
 		}
 		return HashText(typ, string(x))
