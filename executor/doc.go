@@ -27,8 +27,14 @@
 // While the client is idle, a goroutine owned by the session reads the
 // backend and forwards asynchronous NotificationResponse, NoticeResponse and
 // ParameterStatus messages with wire.Client.Notify, which is how LISTEN works
-// through pgfed. A request stops it (by an expired read deadline) before it
-// uses the connection.
+// through pgfed. It starts once the backend has been idle for a millisecond
+// (so a busy client pays nothing for it) and a request stops it (by an
+// expired read deadline) before it uses the connection.
+//
+// The metadata connection runs the client's statements only: a Query sent
+// on it on the session's own behalf would destroy the client's unnamed
+// statement, and an error would end the client's transaction. Work of the
+// coordinator's own (catalog reads, say) belongs on other connections.
 //
 // Cancellation: Session.Cancel (a client's CancelRequest) and the
 // cancellation of a request's context both send a CancelRequest to the
