@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -294,5 +296,49 @@ func TestLibPQ(t *testing.T) {
 	}
 	if err := db.PingContext(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPgxNotifyConcurrentWithQueries(t *testing.T) {
+	ts := startServer(t, Config{})
+	ctx := testCtx(t)
+	conn := pgxConnect(t, ts.url("bob", ""))
+	s := ts.handler.last(t)
+	const senders, each = 4, 50
+	errs := make(chan error, senders)
+	for i := range senders {
+		go func() {
+			for j := range each {
+				if err := s.client.Notify(&pgproto3.NotificationResponse{PID: uint32(i), Channel: "c", Payload: strconv.Itoa(j)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 50 {
+		if _, err := conn.Exec(ctx, "SELECT 10"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range senders {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := conn.Exec(ctx, "SELECT 1"); err != nil { // delivers what is still queued
+		t.Fatal(err)
+	}
+	got := make(map[string]int)
+	for range senders * each {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			t.Fatalf("after %d notifications: %v", len(got), err)
+		}
+		got[fmt.Sprint(n.PID, "/", n.Payload)]++
+	}
+	if len(got) != senders*each {
+		t.Fatalf("%d distinct notifications, want %d", len(got), senders*each)
 	}
 }

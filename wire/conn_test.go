@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgproto3"
 )
@@ -239,5 +240,60 @@ func TestSyncFollowsOnlyWhenBuffered(t *testing.T) {
 	}
 	if !r.syncBuffered() {
 		t.Fatal("buffered Sync not seen")
+	}
+}
+
+// countingWriter counts the writes it gets.
+type countingWriter struct {
+	writes int
+	bytes  int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	w.bytes += len(p)
+	return len(p), nil
+}
+
+func TestResultsStreamPastThreshold(t *testing.T) {
+	cw := &countingWriter{}
+	w := newWriter(cw, 10, nil)
+	row := &pgproto3.DataRow{Values: [][]byte{bytes.Repeat([]byte("x"), 1000)}}
+	for range 100 {
+		if err := w.send(row); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 100 rows of ~1 KB: written in ~32 KiB pieces before any flush.
+	if cw.writes < 2 || cw.writes > 4 {
+		t.Fatalf("%d writes before flush, want about 3", cw.writes)
+	}
+	if err := w.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if cw.bytes != 100*(1000+11) {
+		t.Fatalf("wrote %d bytes", cw.bytes)
+	}
+}
+
+func TestShutdownCancelsRunningStatement(t *testing.T) {
+	ts := startServer(t, Config{})
+	rc := connectRaw(t, ts.addr)
+	s := ts.handler.last(t)
+	rc.send(&pgproto3.Query{String: "SLEEP"})
+	rc.flush()
+	s.waitCall(t, "SimpleQuery SLEEP")
+	ts.stop()
+	select {
+	case err := <-ts.done:
+		ts.done <- err
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return: the statement's context was not cancelled")
+	}
+	if calls := s.Calls(); calls[len(calls)-1] != "Close" {
+		t.Fatalf("calls %q", calls)
+	}
+	if slices.Contains(s.Calls(), "Cancel") {
+		t.Fatal("shutdown went through Session.Cancel instead of the context")
 	}
 }
