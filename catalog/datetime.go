@@ -114,7 +114,7 @@ func fieldOverflow(typ Type, s string) error {
 // parseDateTime reads the ISO 8601 subset of PostgreSQL's date/time input:
 //
 //	infinity | -infinity | epoch
-//	Y-M-D [blanks (BC|AD)] [(T|blanks) H:MM[:SS[.frac]] [blanks] [zone]] [blanks (BC|AD)]
+//	(Y-M-D | YYYYMMDD) [blanks (BC|AD)] [(T|blanks) H:MM[:SS[.frac]] [blanks] [zone]] [blanks (BC|AD)]
 //
 // with a year of 3 to 7 digits, 1- or 2-digit month, day and hour, and a
 // zone of Z, UTC, GMT or ±h, ±hh, ±hmm, ±hhmm, ±h[h]:mm[:ss], and at most
@@ -135,19 +135,27 @@ func parseDateTime(typ Type, s string) (dateTime, error) {
 		return dt, nil
 	}
 	p := dtScanner{s: str}
-	year, yl := p.number(7)
-	if yl < 3 || !p.skip('-') {
-		return dt, unsupportedSyntax(typ, s)
+	if basic := p.run(); len(basic) == 8 && (len(str) == 8 || str[8] == 'T' || str[8] == 't' || isSpace(str[8])) {
+		// ISO 8601 basic format YYYYMMDD (DecodeNumberField).
+		dt.year, _ = strconv.Atoi(basic[:4])
+		dt.month, _ = strconv.Atoi(basic[4:6])
+		dt.day, _ = strconv.Atoi(basic[6:])
+		p.i = 8
+	} else {
+		year, yl := p.number(7)
+		if yl < 3 || !p.skip('-') {
+			return dt, unsupportedSyntax(typ, s)
+		}
+		month, ml := p.number(2)
+		if ml == 0 || !p.skip('-') {
+			return dt, unsupportedSyntax(typ, s)
+		}
+		day, dl := p.number(2)
+		if dl == 0 {
+			return dt, unsupportedSyntax(typ, s)
+		}
+		dt.year, dt.month, dt.day = year, month, day
 	}
-	month, ml := p.number(2)
-	if ml == 0 || !p.skip('-') {
-		return dt, unsupportedSyntax(typ, s)
-	}
-	day, dl := p.number(2)
-	if dl == 0 {
-		return dt, unsupportedSyntax(typ, s)
-	}
-	dt.year, dt.month, dt.day = year, month, day
 	blanks := p.blanks()
 	bc, era := false, false
 	if blanks {
@@ -236,6 +244,16 @@ func (p *dtScanner) blanks() bool {
 		p.i++
 	}
 	return p.i > j
+}
+
+// run returns the digits starting at the current position, without
+// consuming them.
+func (p *dtScanner) run() string {
+	j := p.i
+	for j < len(p.s) && isDigit(p.s[j]) {
+		j++
+	}
+	return p.s[p.i:j]
 }
 
 // number reads up to max digits; a longer run reads as no number at all.
