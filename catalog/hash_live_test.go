@@ -109,7 +109,6 @@ func TestLiveHash(t *testing.T) {
 		if _, err := conn.Exec(ctx, sql); err != nil {
 			t.Fatal(err)
 		}
-		c := c
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
 		t.Run(c.typ.String(), func(t *testing.T) {
 			vals := c.gen(rng, n)
@@ -234,8 +233,12 @@ func compareLive(ctx context.Context, t *testing.T, conn *pgx.Conn, c liveCase, 
 		hi := min(lo+batch, len(okVals))
 		compareBatch(ctx, t, conn, c, cast, okVals[lo:hi], ours[lo:hi])
 	}
+	label := c.typ.String()
+	if loc != nil {
+		label += " in " + loc.String()
+	}
 	t.Logf("%s: %d literals, %d hashed equal to the server (also from binary), %d rejected as the server does, %d not parsed by us (%d of those accepted by the server)",
-		c.typ, len(vals), len(okVals), rejected-unsupported, unsupported, unsupportedAccepted)
+		label, len(vals), len(okVals), rejected-unsupported, unsupported, unsupportedAccepted)
 }
 
 // compareBatch compares one batch of accepted literals in one round trip.
