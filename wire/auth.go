@@ -2,7 +2,9 @@ package wire
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -81,7 +83,7 @@ func (c *conn) authSCRAM(ctx context.Context) error {
 	creds, err := c.srv.cfg.Credentials(ctx, user)
 	if err != nil {
 		c.log.Debug("no SCRAM credentials", "error", err)
-		creds = mockCredentials()
+		creds = mockCredentials(c.srv.mockKey, user)
 	}
 	srv, err := scram.SHA256.NewServer(func(string) (scram.StoredCredentials, error) { return creds, nil })
 	if err != nil {
@@ -117,14 +119,20 @@ func (c *conn) authSCRAM(ctx context.Context) error {
 	return c.w.send(&pgproto3.AuthenticationSASLFinal{Data: []byte(resp)})
 }
 
-// mockCredentials returns random credentials that no password matches.
-func mockCredentials() scram.StoredCredentials {
-	b := make([]byte, 16+32+32)
+// mockCredentials returns credentials that no password matches, for a user
+// that does not exist. The salt is derived from the user name with the
+// server's secret key, so that it is the same on every attempt, as a real
+// user's would be (PostgreSQL's scram_mock_salt does the same).
+func mockCredentials(key []byte, user string) scram.StoredCredentials {
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(user))
+	salt := mac.Sum(nil)[:16]
+	b := make([]byte, 64)
 	_, _ = rand.Read(b)
 	return scram.StoredCredentials{
-		KeyFactors: scram.KeyFactors{Salt: string(b[:16]), Iters: SCRAMIterations},
-		StoredKey:  b[16:48],
-		ServerKey:  b[48:],
+		KeyFactors: scram.KeyFactors{Salt: string(salt), Iters: SCRAMIterations},
+		StoredKey:  b[:32],
+		ServerKey:  b[32:],
 	}
 }
 

@@ -221,3 +221,31 @@ func TestSelfSignedCertDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSCRAMUnknownUserLooksLikeAUser(t *testing.T) {
+	ts := startServer(t, scramConfig(t))
+	salt := func(user string) string {
+		rc := dialRaw(t, ts.addr)
+		rc.write(startupPacket(3<<16, params("user", user)))
+		rc.receive()
+		rc.send(&pgproto3.SASLInitialResponse{AuthMechanism: "SCRAM-SHA-256", Data: []byte("n,,n=,r=abcdef")})
+		rc.flush()
+		m, ok := rc.receive().(*pgproto3.AuthenticationSASLContinue)
+		if !ok {
+			t.Fatalf("no server-first message for %q", user)
+		}
+		_, rest, _ := strings.Cut(string(m.Data), ",s=")
+		s, _, _ := strings.Cut(rest, ",")
+		return s
+	}
+	// The same salt on every attempt, for real and made-up users alike.
+	if a, b := salt("ghost"), salt("ghost"); a == "" || a != b {
+		t.Fatalf("unknown user's salt changes: %q %q", a, b)
+	}
+	if a, b := salt("bob"), salt("bob"); a != b {
+		t.Fatalf("real user's salt changes: %q %q", a, b)
+	}
+	if salt("ghost") == salt("ghost2") {
+		t.Fatal("made-up users share a salt")
+	}
+}

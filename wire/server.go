@@ -2,7 +2,9 @@ package wire
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -20,6 +22,8 @@ type Server struct {
 	log    hclog.Logger
 	keys   cancelKeys
 	connID atomic.Uint64
+	// mockKey derives the salt shown for users that do not exist.
+	mockKey []byte
 }
 
 // NewServer checks cfg, fills in its defaults and returns a Server.
@@ -27,7 +31,11 @@ func NewServer(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, log: cfg.Logger.Named("wire")}, nil
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("wire: random key: %w", err)
+	}
+	return &Server{cfg: cfg, log: cfg.Logger.Named("wire"), mockKey: key}, nil
 }
 
 // Serve accepts connections on ln and serves each in its own goroutine until
