@@ -34,7 +34,11 @@ type TypeError struct {
 
 // Error names the type.
 func (e *TypeError) Error() string {
-	return fmt.Sprintf("cannot hash values of type %s: %v", e.Type, ErrUnsupportedType)
+	name := e.Type.String() // "type <oid>" for types without a name here
+	if e.Type.Hashable() {
+		name = "type " + name
+	}
+	return fmt.Sprintf("cannot hash values of %s: %v", name, ErrUnsupportedType)
 }
 
 // Unwrap returns ErrUnsupportedType.
