@@ -34,7 +34,7 @@ func (o *coordinatorOptions) register(fs *flag.FlagSet, defaultListen string) {
 
 // serverConfig turns the options into the wire server's configuration.
 func (o *coordinatorOptions) serverConfig(h wire.Handler, log hclog.Logger) (wire.Config, error) {
-	cfg := wire.Config{Handler: h, Logger: log.Named("wire")}
+	cfg := wire.Config{Handler: h, Logger: log}
 	switch strings.ToLower(o.auth) {
 	case "trust", "":
 		cfg.Auth = wire.AuthTrust
