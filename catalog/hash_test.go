@@ -217,7 +217,7 @@ func TestHashValue(t *testing.T) {
 		code string
 	}{
 		{TypeInt2, 40000, "22003"}, {TypeInt4, int64(1) << 40, "22003"}, {TypeOID, -1, "22003"},
-		{TypeInt4, 1.5, "42804"}, {TypeBool, 1, "42804"}, {TypeInt4, nil, "22004"}, {TypeFloat4, 1e300, "22003"},
+		{TypeInt4, 1.5, "42804"}, {TypeBool, 1, "42804"}, {TypeInt4, nil, "22004"}, {TypeFloat4, 1e300, "22003"}, {TypeFloat4, 1e-300, "22003"},
 		{TypeTimestamp, time.Date(300000, 1, 1, 0, 0, 0, 0, time.UTC), "22008"}, {TypeUUID, []byte{1, 2}, "22P02"},
 	} {
 		_, err := HashValue(c.typ, c.v)

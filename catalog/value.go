@@ -141,11 +141,17 @@ func hashInt(typ Type, i int64, v any) (int32, error) {
 func hashFloat(typ Type, f float64, single bool) (int32, error) {
 	switch typ {
 	case TypeFloat4:
-		if !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) > math.MaxFloat32 {
+		// float8_to_float4 refuses to round to an infinity or to zero.
+		g := float32(f)
+		switch {
+		case math.IsInf(float64(g), 0) && !math.IsInf(f, 0):
 			return 0, inputError(typ, strconv.FormatFloat(f, 'g', -1, 64), pgerrcode.NumericValueOutOfRange,
 				"value out of range: overflow")
+		case g == 0 && f != 0:
+			return 0, inputError(typ, strconv.FormatFloat(f, 'g', -1, 64), pgerrcode.NumericValueOutOfRange,
+				"value out of range: underflow")
 		}
-		return HashFloat4(float32(f)), nil
+		return HashFloat4(g), nil
 	case TypeFloat8:
 		return HashFloat8(f), nil
 	case TypeNumeric:
