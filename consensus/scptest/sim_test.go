@@ -101,3 +101,31 @@ func TestSimNonIntersectingDiverges(t *testing.T) {
 		t.Fatalf("no seed diverged: the safety checker would miss a fork")
 	}
 }
+
+// TestSimDeterministic: the same seed gives the same run.
+func TestSimDeterministic(t *testing.T) {
+	cfg := scenarios()[2].cfg
+	cfg.Seed = 42
+	a, b := Run(cfg), Run(cfg)
+	if a.Sent != b.Sent || a.Delivered != b.Delivered || a.Ticks != b.Ticks || a.Crashes != b.Crashes {
+		t.Fatalf("seed 42 ran differently: %+v vs %+v", a, b)
+	}
+}
+
+// TestSimHarshFaults is the long sweep's harsher variant (longer faults,
+// more drops and crashes); it only runs with PGFED_SCP_SEEDS set.
+func TestSimHarshFaults(t *testing.T) {
+	if os.Getenv("PGFED_SCP_SEEDS") == "" {
+		t.Skip("set PGFED_SCP_SEEDS=N for the harsh sweep")
+	}
+	seeds := seedCount(1)
+	for _, top := range []Topology{Symmetric(4), Symmetric(7), Tiered(3, 3)} {
+		for seed := int64(1); seed <= int64(seeds); seed++ {
+			r := Run(Config{Seed: seed, Topology: top, Byzantine: top.MaxByzantine, FaultTicks: 500, DropRate: 0.3,
+				DupRate: 0.2, MaxDelay: 15, Partitions: true, CrashRate: 0.01, Slots: 4})
+			if r.Safety != nil || r.Err != nil || !r.Live {
+				t.Fatalf("%s seed %d: safety=%v err=%v live=%v ticks=%d %v", top.Name, seed, r.Safety, r.Err, r.Live, r.Ticks, r.Externalized)
+			}
+		}
+	}
+}
