@@ -115,6 +115,9 @@ func TestLiveHash(t *testing.T) {
 			compareLive(ctx, t, conn, c, vals, nil)
 		})
 	}
+	t.Run("go-values", func(t *testing.T) {
+		compareValues(ctx, t, conn, rand.New(rand.NewPCG(seed, 99)), n/10)
+	})
 	// Zone-less timestamptz literals under other session time zones, with
 	// daylight-saving gaps and overlaps.
 	for i, zone := range []string{"America/New_York", "Europe/Moscow", "Australia/Lord_Howe", "Asia/Kolkata"} {
