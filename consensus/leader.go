@@ -21,16 +21,26 @@ const (
 const maxLeaderRounds = 1000
 
 // defaultHasher is the draft/stellar-core hash: the first 8 bytes
-// (big-endian) of SHA-256(slot || prev || flag || round || node-or-value).
+// (big-endian) of SHA-256(XDR(slot) || XDR(prev) || XDR(uint32 flag) ||
+// XDR(int32 round) || XDR(node or value)), byte for byte as stellar-core's
+// computeHashNode / computeValueHash (values as XDR opaque<> with padding,
+// node ids as an Ed25519 PublicKey union).
 type defaultHasher struct{}
 
-func leaderHash(slot uint64, prev Value, flag, round uint32, tail []byte) uint64 {
+func xdrOpaque(e *encoder, b []byte) {
+	e.bytes(b)
+	for i := len(b); i%4 != 0; i++ {
+		e.u8(0)
+	}
+}
+
+func leaderHash(slot uint64, prev Value, flag, round uint32, tail func(*encoder)) uint64 {
 	var e encoder
 	e.u64(slot)
-	e.bytes(prev)
+	xdrOpaque(&e, prev)
 	e.u32(flag)
 	e.u32(round)
-	e.bytes(tail)
+	tail(&e)
 	sum := sha256.Sum256(e.buf)
 	return binary.BigEndian.Uint64(sum[:8])
 }
@@ -41,12 +51,15 @@ func (defaultHasher) HashNode(slot uint64, prev Value, priority bool, round uint
 	if priority {
 		flag = hashPriority
 	}
-	return leaderHash(slot, prev, flag, round, node[:])
+	return leaderHash(slot, prev, flag, round, func(e *encoder) {
+		e.u32(0) // PUBLIC_KEY_TYPE_ED25519
+		e.buf = append(e.buf, node[:]...)
+	})
 }
 
 // HashValue implements ValueHasher.
 func (defaultHasher) HashValue(slot uint64, prev Value, round uint32, v Value) uint64 {
-	return leaderHash(slot, prev, hashValueFlag, round, v)
+	return leaderHash(slot, prev, hashValueFlag, round, func(e *encoder) { xdrOpaque(e, v) })
 }
 
 // weight of a node for leader election: the local node weighs the maximum,

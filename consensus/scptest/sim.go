@@ -84,6 +84,9 @@ type simNode struct {
 	ledger map[uint64]consensus.Value
 	// observer's record of what the node sent, across restarts
 	lastSent map[storeKey]consensus.Statement
+	// value of the first CONFIRM or EXTERNALIZE sent per slot: a node
+	// accepts commit for one value only
+	committed map[uint64]consensus.Value
 
 	downUntil int
 	nominated map[uint64]bool
@@ -130,7 +133,7 @@ func Run(cfg Config) Result {
 		q := cfg.Topology.QSets[id]
 		s.qsets = append(s.qsets, quorum.Normalize(&q, nil))
 		s.nodes = append(s.nodes, &simNode{idx: i, id: id, honest: !byz[i], store: map[storeKey]consensus.Envelope{},
-			ledger: map[uint64]consensus.Value{}, lastSent: map[storeKey]consensus.Statement{}, seen: map[uint64][]consensus.Value{}})
+			ledger: map[uint64]consensus.Value{}, lastSent: map[storeKey]consensus.Statement{}, committed: map[uint64]consensus.Value{}, seen: map[uint64][]consensus.Value{}})
 	}
 	if cfg.Partitions && s.rng.Intn(2) == 0 {
 		s.partition() // start split, so the halves nominate different values
@@ -245,13 +248,23 @@ func (s *sim) drain(sn *simNode) {
 					m = map[string]bool{}
 					s.ballots[k.slot] = m
 				}
+				var committed consensus.Value
 				switch p := e.Statement.Pledge.(type) {
 				case consensus.Prepare:
 					m[string(p.Ballot.Value)] = true
 				case consensus.Confirm:
 					m[string(p.Ballot.Value)] = true
+					committed = p.Ballot.Value
 				case consensus.Externalize:
 					m[string(p.Commit.Value)] = true
+					committed = p.Commit.Value
+				}
+				if committed != nil {
+					if old, ok := sn.committed[k.slot]; ok && !old.Equal(committed) {
+						s.fail("node %d accepted commit of %s after %s (slot %d)", sn.idx, committed, old, k.slot)
+					} else if !ok {
+						sn.committed[k.slot] = committed
+					}
 				}
 			}
 			s.res.Sent++
@@ -418,10 +431,12 @@ func (s *sim) deliver(m message) {
 	s.drain(sn)
 }
 
-// driver validates values of the form "s<slot>.n<i>[+...]" and combines
-// candidates as the sorted union of their parts.
+// driver is the simulated application: it accepts values of the form
+// "s<slot>.n<i>[+...]" (parts sorted, for the slot, of existing nodes) and
+// combines candidates as the sorted union of their parts.
 type driver struct{ n int }
 
+// Validate implements consensus.Driver.
 func (d driver) Validate(slot uint64, v consensus.Value, nomination bool) consensus.ValidationLevel {
 	if len(v) == 0 {
 		return consensus.Invalid
@@ -438,6 +453,7 @@ func (d driver) Validate(slot uint64, v consensus.Value, nomination bool) consen
 	return consensus.FullyValid
 }
 
+// Combine implements consensus.Driver.
 func (d driver) Combine(slot uint64, cands []consensus.Value) consensus.Value {
 	set := map[string]bool{}
 	for _, c := range cands {
