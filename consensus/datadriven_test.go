@@ -36,6 +36,8 @@ import (
 //	state [slot=1]               ballot and nomination state
 //	restart                      new node restored from what it persisted
 //	latest [slot=1]              LatestMessages
+//	latestall [slot=1]           CurrentState (every node's latest)
+//	purge below=N                Purge
 //	decode                       input: hex; DecodeEnvelope result
 //
 // After deliver, nominate, tick and restart the node's Ready batch is
@@ -222,6 +224,9 @@ func (h *scenario) cmd(d *datadriven.TestData) (string, error) {
 			return "", err
 		}
 		return fmt.Sprintf("restored %d envelopes\n", len(envs)) + h.ready(), nil
+	case "purge":
+		h.node.Purge(argU(d, "below", 0))
+		return "ok\n", nil
 	case "latestall":
 		var sb strings.Builder
 		for _, e := range h.node.CurrentState(argU(d, "slot", 1)) {
