@@ -198,5 +198,6 @@ func (r *Report) names(ks []string) string {
 	for i, k := range ks {
 		s[i] = r.name(k)
 	}
+	slices.Sort(s)
 	return strings.Join(s, ", ")
 }

@@ -85,14 +85,40 @@ type checker struct {
 	universe bitset // every node but the helpers
 	steps    int
 	err      error
+	memo     []int8 // per distinct quorum set: 0 unknown, 1 satisfied, -1 not
 }
 
 func newChecker(ctx context.Context, g *graph, helper bitset) *checker {
 	if helper == nil {
 		helper = newBitset(len(g.ids))
 	}
-	return &checker{ctx: ctx, g: g, helper: helper, universe: g.all.andNot(helper)}
+	return &checker{ctx: ctx, g: g, helper: helper, universe: g.all.andNot(helper), memo: make([]int8, len(g.uniq))}
 }
+
+// sat reports whether node i's quorum set is satisfied by avail, consulting
+// and filling the memo (which the caller resets whenever avail changes in a
+// way that matters).
+func (c *checker) sat(i int, avail bitset) bool {
+	k := c.g.qidx[i]
+	if k < 0 {
+		return false
+	}
+	switch c.memo[k] {
+	case 1:
+		return true
+	case -1:
+		return false
+	}
+	ok := c.g.uniq[k].satisfiedBy(avail)
+	if ok {
+		c.memo[k] = 1
+	} else {
+		c.memo[k] = -1
+	}
+	return ok
+}
+
+func (c *checker) resetMemo() { clear(c.memo) }
 
 // interrupted counts a step and polls the context now and then.
 func (c *checker) interrupted() bool {
@@ -108,14 +134,18 @@ func (c *checker) interrupted() bool {
 
 // contract returns the greatest quorum inside s (possibly empty): it
 // repeatedly removes the members whose quorum set is not satisfied by the
-// remaining members and the helpers.
+// remaining members and the helpers. Within a pass a distinct quorum set is
+// evaluated once: a stale "satisfied" only delays a removal to the next
+// pass, and the last pass, which removes nothing, evaluates everything on
+// the final set, so the fixpoint is exact.
 func (c *checker) contract(s bitset) bitset {
 	r := s.and(c.universe)
 	avail := r.or(c.helper)
 	for changed := true; changed; {
 		changed = false
+		c.resetMemo()
 		for i := r.next(0); i >= 0; i = r.next(i + 1) {
-			if !c.g.qsets[i].satisfiedBy(avail) {
+			if !c.sat(i, avail) {
 				r.clear(i)
 				avail.clear(i)
 				changed = true
@@ -132,8 +162,9 @@ func (c *checker) isQuorum(s bitset) bool {
 		return false
 	}
 	avail := s.or(c.helper)
+	c.resetMemo()
 	for i := s.next(0); i >= 0; i = s.next(i + 1) {
-		if !c.g.qsets[i].satisfiedBy(avail) {
+		if !c.sat(i, avail) {
 			return false
 		}
 	}

@@ -79,11 +79,14 @@ func (q *cqset) satisfiedBy(s bitset) bool {
 	return false
 }
 
-// graph is a network compiled for analysis: node i is ids[i].
+// graph is a network compiled for analysis: node i is ids[i]. Nodes with
+// the same (normalized) quorum set share one compiled copy, so a contraction
+// pass evaluates each distinct quorum set once.
 type graph struct {
 	ids    []NodeID
 	index  map[NodeID]int
-	qsets  []cqset  // threshold 0 for unknown or insane quorum sets
+	qidx   []int    // node -> index in uniq; -1 for unknown or insane quorum sets
+	uniq   []cqset  // distinct quorum sets
 	succ   []bitset // every node named in the quorum set of node i
 	all    bitset
 	insane map[NodeID]error // quorum sets ignored because they are not sane
@@ -94,7 +97,7 @@ func compile(n *Network) *graph {
 	g := &graph{
 		ids:    ids,
 		index:  make(map[NodeID]int, len(ids)),
-		qsets:  make([]cqset, len(ids)),
+		qidx:   make([]int, len(ids)),
 		succ:   make([]bitset, len(ids)),
 		all:    newBitset(len(ids)),
 		insane: make(map[NodeID]error),
@@ -103,7 +106,9 @@ func compile(n *Network) *graph {
 		g.index[id] = i
 		g.all.set(i)
 	}
+	seen := make(map[string]int)
 	for i, id := range ids {
+		g.qidx[i] = -1
 		g.succ[i] = newBitset(len(ids))
 		q := n.QSets[id]
 		if q == nil {
@@ -113,16 +118,28 @@ func compile(n *Network) *graph {
 			g.insane[id] = err
 			continue
 		}
-		g.qsets[i] = g.compileQSet(q, g.succ[i])
+		norm := Normalize(q, nil) // same slices, canonical shape
+		key := string(norm.Encode())
+		k, ok := seen[key]
+		if !ok {
+			k = len(g.uniq)
+			seen[key] = k
+			g.uniq = append(g.uniq, g.compileQSet(&norm, nil))
+		}
+		g.qidx[i] = k
+		g.compileQSet(q, g.succ[i])
 	}
 	return g
 }
 
+// compileQSet compiles q and adds its nodes to succ (if not nil).
 func (g *graph) compileQSet(q *QSet, succ bitset) cqset {
 	c := cqset{threshold: int(q.Threshold), nodes: newBitset(len(g.ids))}
 	for _, v := range q.Validators {
 		c.nodes.set(g.index[v])
-		succ.set(g.index[v])
+		if succ != nil {
+			succ.set(g.index[v])
+		}
 	}
 	for i := range q.InnerSets {
 		c.inner = append(c.inner, g.compileQSet(&q.InnerSets[i], succ))
