@@ -12,22 +12,24 @@ import (
 	"github.com/pgfed/pgfed/wire"
 )
 
-// idleListenDelay is how long the backend must have been idle before the
-// listener starts reading it. A client that sends its next request sooner
-// (a busy client does, within microseconds) never pays for starting and
-// stopping the listener; an asynchronous message that arrives while the
-// client is idle reaches it at most this much later than PostgreSQL would
-// send it.
+// idleListenDelay bounds how long an idle backend goes unread: the listener
+// starts at most this long after a request ends. The timer that starts it
+// is armed once and left running across requests, so a busy client pays
+// for a timer and a listener start only about once per idleListenDelay, not
+// once per request; an asynchronous message that arrives while the client
+// is idle reaches it at most this much later than PostgreSQL would send it.
 const idleListenDelay = time.Millisecond
 
 // listener reads the metadata connection while the client is idle, so that
 // notifications (LISTEN), notices and parameter changes reach the client
 // when they happen rather than with the next answer.
 //
-// Only one goroutine uses the connection at a time. finish arms a timer;
-// when it fires with the backend still idle, the timer's goroutine reads the
-// connection until stopListening (called by the next request before it
-// touches the connection) makes its read time out and waits for it.
+// Only one goroutine uses the connection at a time. finish arms a timer
+// unless it is already armed; when it fires with the backend idle, the
+// timer's goroutine reads the connection until stopListening (called by the
+// next request before it touches the connection) makes its read time out
+// and waits for it. A timer that fires while a request runs does nothing,
+// and the request's finish arms it again.
 type listener struct {
 	mu      sync.Mutex
 	timer   *time.Timer
@@ -40,8 +42,9 @@ type listener struct {
 	err *wire.Error // why the connection broke while idle; set by the reader
 }
 
-// listen arms the listener: if no request comes within idleListenDelay, a
-// goroutine starts reading the backend. The backend must be idle and the
+// listen marks the backend idle and arms the listener's timer if it is not
+// armed: within idleListenDelay a goroutine starts reading the backend,
+// unless a request is running by then. The backend must be idle and the
 // connection unbroken.
 func (m *metadataConn) listen() {
 	if m.client == nil {
@@ -82,18 +85,15 @@ func (m *metadataConn) listenIdle() {
 	m.listenLoop(done)
 }
 
-// stopListening disarms the listener, or stops a running one by making its
-// read time out, waits for it and clears the deadline. A message cut short
-// by the deadline stays in the Frontend's buffer and is read whole by the
-// next receive. If the connection broke while idle, it is marked broken.
+// stopListening marks the backend busy (an armed timer then does nothing)
+// and stops a running listener by making its read time out, waits for it
+// and clears the deadline. A message cut short by the deadline stays in the
+// Frontend's buffer and is read whole by the next receive. If the
+// connection broke while idle, it is marked broken.
 func (m *metadataConn) stopListening() {
 	l := &m.lis
 	l.mu.Lock()
 	l.idle = false
-	if l.armed && l.timer.Stop() {
-		l.armed = false
-		l.wg.Done()
-	}
 	running, done := l.running, l.done
 	l.mu.Unlock()
 	if !running {
@@ -111,9 +111,18 @@ func (m *metadataConn) stopListening() {
 	}
 }
 
-// waitListener waits for every goroutine the listener started; the
-// listener must be stopped.
-func (m *metadataConn) waitListener() { m.lis.wg.Wait() }
+// waitListener disarms the timer and waits for every goroutine the listener
+// started; the listener must be stopped.
+func (m *metadataConn) waitListener() {
+	l := &m.lis
+	l.mu.Lock()
+	if l.armed && l.timer.Stop() {
+		l.armed = false
+		l.wg.Done()
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+}
 
 // listenLoop reads asynchronous messages and forwards them with
 // Client.Notify until its read times out (stopListening) or the connection
