@@ -11,15 +11,14 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 )
 
-const (
-	// cancelTimeout bounds dialing the backend's server to send a
-	// CancelRequest and waiting for it to take it.
-	cancelTimeout = 5 * time.Second
-	// cancelGrace is how long a request whose context ended may still wait
-	// for the backend to answer after the cancel was sent; then the
-	// connection is given up so that the session never hangs.
-	cancelGrace = 10 * time.Second
-)
+// cancelTimeout bounds dialing the backend's server to send a CancelRequest
+// and waiting for it to take it.
+const cancelTimeout = 5 * time.Second
+
+// cancelGrace is how long a request whose context ended may still wait for
+// the backend to answer after the cancel was sent; then the connection is
+// given up so that the session never hangs. A variable for tests.
+var cancelGrace = 10 * time.Second
 
 // request is the cancel state of the request running on a metadataConn.
 // Its fields are guarded by mu, since Cancel comes from any goroutine.
@@ -27,7 +26,7 @@ type request struct {
 	mu       sync.Mutex
 	active   bool          // a request is running on the connection
 	canceled bool          // a CancelRequest was sent for it
-	expired  bool          // its read deadline was forced after cancelGrace
+	expired  bool          // its deadline was forced after cancelGrace
 	done     chan struct{} // closed when it ends; nil unless ctx is watched
 
 	stop    func() bool    // stops the context.AfterFunc watching ctx
@@ -87,8 +86,8 @@ func (q *request) timedOut() bool {
 }
 
 // onContextDone cancels the request whose context ended; if the backend has
-// not answered within cancelGrace, it forces the connection's reads to fail
-// so that the request returns instead of hanging.
+// not answered within cancelGrace, it forces the connection's reads and
+// writes to fail so that the request returns instead of hanging.
 func (m *metadataConn) onContextDone(done <-chan struct{}) {
 	m.cancelRunning()
 	t := time.NewTimer(cancelGrace)
@@ -103,8 +102,7 @@ func (m *metadataConn) onContextDone(done <-chan struct{}) {
 	defer q.mu.Unlock()
 	if q.active && q.done == done {
 		q.expired = true
-		m.conn.SetReadDeadline(time.Unix(1, 0))
-		m.log.Warn("the metadata database did not answer a cancel request; giving up the connection")
+		m.conn.SetDeadline(time.Unix(1, 0))
 	}
 }
 

@@ -172,7 +172,7 @@ func (m *metadataConn) deferClose(kind byte, name string) {
 // flush writes the queued messages; a failure breaks the connection.
 func (m *metadataConn) flush() error {
 	if err := m.fe.Flush(); err != nil {
-		return m.lose(err)
+		return m.ioFailed(err)
 	}
 	return nil
 }
@@ -185,12 +185,7 @@ func (m *metadataConn) receive() (pgproto3.BackendMessage, error) {
 	for {
 		msg, err := m.fe.Receive()
 		if err != nil {
-			if m.req.timedOut() {
-				m.broken = cancelTimedOutError()
-				m.conn.Close()
-				return nil, m.broken
-			}
-			return nil, m.lose(err)
+			return nil, m.ioFailed(err)
 		}
 		switch msg := msg.(type) {
 		case *pgproto3.CloseComplete:
@@ -213,6 +208,18 @@ func (m *metadataConn) receive() (pgproto3.BackendMessage, error) {
 		}
 		return msg, nil
 	}
+}
+
+// ioFailed breaks the connection after a read or write error: the backend
+// did not answer a cancel in time (the watcher forced the deadline), or the
+// connection failed.
+func (m *metadataConn) ioFailed(err error) *wire.Error {
+	if m.broken == nil && m.req.timedOut() {
+		m.broken = cancelTimedOutError()
+		m.log.Warn("gave up the metadata connection after a cancel went unanswered")
+		m.conn.Close()
+	}
+	return m.lose(err)
 }
 
 // lose marks the connection broken by cause and closes it.

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -332,5 +333,42 @@ func testSessionNotifyIdle(t *testing.T, e *env) {
 	}
 	if v := listener.ParameterStatus()["server_version"]; v == "" {
 		t.Fatalf("server_version %q", v)
+	}
+}
+
+func testSessionBackendHung(t *testing.T, e *env) {
+	// A backend that answers nothing, not even a cancel (stopped with
+	// SIGSTOP): once the request's context ends, the session gives the
+	// connection up after cancelGrace rather than hanging.
+	saved := cancelGrace
+	cancelGrace = 300 * time.Millisecond
+	t.Cleanup(func() { cancelGrace = saved })
+	s := newSession(t, e, nil)
+	var pid int
+	if _, err := fmt.Sscanf(query(t, s, "SELECT pg_backend_pid()"), "describe 1; row %d;", &pid); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatalf("cannot stop the backend: %v", err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(pid, syscall.SIGCONT)
+		syscall.Kill(pid, syscall.SIGTERM)
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	var r recorder
+	err := s.SimpleQuery(ctx, "SELECT 1", &r)
+	var we *wire.Error
+	if !errors.As(err, &we) || we.Code != pgerrcode.QueryCanceled || !isFatal(we) {
+		t.Fatalf("got %v, want FATAL 57014", err)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Fatalf("gave up after %v", elapsed)
+	}
+	// The session stays broken.
+	if err := s.SimpleQuery(testCtx(t), "SELECT 1", &r); !errors.As(err, &we) || !isFatal(we) {
+		t.Fatalf("next request: got %v, want the FATAL error again", err)
 	}
 }

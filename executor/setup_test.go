@@ -135,6 +135,7 @@ func TestMetadataPassthrough(t *testing.T) {
 		{"session/no-goroutine-leak", testSessionNoLeak},
 		{"session/client-gone", testSessionClientGone},
 		{"session/notify-idle", testSessionNotifyIdle},
+		{"session/backend-hung", testSessionBackendHung},
 		// Last: it restarts the metadata server.
 		{"pgx/server-restart", testPgxServerRestart},
 	} {
