@@ -297,7 +297,8 @@ func (n *Node) Tick() {
 // It must be called before any other activity on those slots. A restored
 // node never emits a statement that is not newer than what it restored.
 // Restoring an EXTERNALIZE marks the slot externalized without reporting it
-// again in Ready (see Externalized).
+// again in Ready: a host that may have crashed between persisting and
+// applying compares its ledger with Externalized(slot) after Restore.
 func (n *Node) Restore(envs []Envelope) error {
 	for _, env := range envs {
 		st := &env.Statement

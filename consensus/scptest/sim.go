@@ -202,6 +202,13 @@ func (s *sim) start(sn *simNode) {
 	}
 	sn.node = node
 	sn.nominated = map[uint64]bool{}
+	// A crash between persisting an EXTERNALIZE and applying it leaves the
+	// ledger behind: catch up from the restored state.
+	for slot := uint64(1); slot <= uint64(s.cfg.Slots); slot++ {
+		if v, ok := node.Externalized(slot); ok && sn.ledger[slot] == nil {
+			s.apply(sn, consensus.Externalized{Slot: slot, Value: v})
+		}
+	}
 	s.nominateNext(sn)
 	s.drain(sn)
 }
@@ -235,6 +242,11 @@ func (s *sim) drain(sn *simNode) {
 		rd := sn.node.Ready()
 		for _, e := range rd.Persist {
 			sn.store[storeKey{e.Statement.Slot, e.Statement.Type() == consensus.TypeNominate}] = e
+		}
+		if s.faulty() && len(rd.Send) > 0 && s.rng.Float64() < s.cfg.CrashRate {
+			// crash after persisting, before sending and applying
+			s.crash(sn)
+			return
 		}
 		for _, e := range rd.Send {
 			k := storeKey{e.Statement.Slot, e.Statement.Type() == consensus.TypeNominate}
@@ -391,11 +403,15 @@ func (s *sim) faults() {
 	}
 	for _, sn := range s.nodes {
 		if sn.honest && sn.node != nil && s.rng.Float64() < s.cfg.CrashRate {
-			sn.node = nil
-			sn.downUntil = s.now + 5 + s.rng.Intn(40)
-			s.res.Crashes++
+			s.crash(sn)
 		}
 	}
+}
+
+func (s *sim) crash(sn *simNode) {
+	sn.node = nil
+	sn.downUntil = s.now + 5 + s.rng.Intn(40)
+	s.res.Crashes++
 }
 
 func (s *sim) partition() {
