@@ -120,15 +120,18 @@ func (c *checker) minimalBlockingSets(mq []bitset) []bitset {
 	return keepMinimal(found)
 }
 
-// minimalSplittingSets tries every node set by increasing size, skipping
+// minimalSplittingSets tries node sets by increasing size, skipping
 // supersets of splitting sets already found, and checks intersection of the
 // network after deleting the set. Splitting is not monotone (deleting a
 // node can empty one side of a split), which is why the search goes by size
-// rather than pruning on supersets of non-splitting sets.
+// rather than pruning on supersets of non-splitting sets. It stops after a
+// size at which every set contained a splitting set (then so does every
+// larger set), and at n-2 (a split needs two nodes outside the set).
 func minimalSplittingSets(ctx context.Context, g *graph) []bitset {
 	n := len(g.ids)
 	var found []bitset
 	sel := newBitset(n)
+	checked := 0 // sets of the current size that contain no splitting set
 	var comb func(start, k int) bool
 	comb = func(start, k int) bool {
 		if ctx.Err() != nil {
@@ -140,6 +143,7 @@ func minimalSplittingSets(ctx context.Context, g *graph) []bitset {
 					return true
 				}
 			}
+			checked++
 			c := newChecker(ctx, g, sel.clone())
 			if c.contract(c.universe).empty() {
 				return true // no quorum at all despite sel
@@ -163,8 +167,9 @@ func minimalSplittingSets(ctx context.Context, g *graph) []bitset {
 		}
 		return true
 	}
-	for k := 0; k <= n; k++ {
-		if !comb(0, k) {
+	for k := 0; k <= n-2; k++ {
+		checked = 0
+		if !comb(0, k) || checked == 0 {
 			break
 		}
 	}
