@@ -212,7 +212,7 @@ func (c *checker) quorumComponents() (comps, quorums []bitset) {
 
 func (c *checker) intersection() (*Intersection, error) {
 	if err := c.ctx.Err(); err != nil {
-		return nil, fmt.Errorf("quorum intersection check not started: %w", err)
+		return nil, fmt.Errorf("quorum intersection check interrupted before it started: %w", err)
 	}
 	comps, quorums := c.quorumComponents()
 	res := &Intersection{}
