@@ -82,6 +82,26 @@ func DecodeEnvelope(b []byte) (Envelope, error) {
 	return Envelope{Statement: st, Signature: sig}, nil
 }
 
+// DecodeStatement parses the output of EncodeStatement, with the same
+// checks as DecodeEnvelope.
+func DecodeStatement(b []byte) (Statement, error) {
+	if len(b) > MaxEnvelopeSize {
+		return Statement{}, fmt.Errorf("%w: statement of %d bytes exceeds %d", ErrMalformed, len(b), MaxEnvelopeSize)
+	}
+	d := decoder{buf: b}
+	st := d.statement()
+	if d.err == nil && len(d.buf) != 0 {
+		d.fail("%d trailing bytes", len(d.buf))
+	}
+	if d.err != nil {
+		return Statement{}, d.err
+	}
+	if err := st.Check(); err != nil {
+		return Statement{}, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	return st, nil
+}
+
 type encoder struct{ buf []byte }
 
 func (e *encoder) u8(v uint8)   { e.buf = append(e.buf, v) }

@@ -36,6 +36,9 @@ func TestEncodeRoundTripIsCanonical(t *testing.T) {
 		if got.Statement.String() != st.String() || got.Statement.NodeID != st.NodeID || got.Statement.Slot != st.Slot {
 			t.Fatalf("round trip: %s != %s", got.Statement, st)
 		}
+		if st2, err := DecodeStatement(EncodeStatement(st)); err != nil || !bytes.Equal(EncodeStatement(st2), EncodeStatement(st)) {
+			t.Fatalf("%s: statement round trip: %v", st, err)
+		}
 		// Every strict prefix is refused.
 		for i := 0; i < len(data); i++ {
 			if _, err := DecodeEnvelope(data[:i]); !errors.Is(err, ErrMalformed) {
