@@ -27,8 +27,9 @@
 // While the client is idle, a goroutine owned by the session reads the
 // backend and forwards asynchronous NotificationResponse, NoticeResponse and
 // ParameterStatus messages with wire.Client.Notify, which is how LISTEN works
-// through pgfed. It starts once the backend has been idle for a millisecond
-// (so a busy client pays nothing for it) and a request stops it (by an
+// through pgfed. A timer left armed across requests starts it within a
+// millisecond of the end of a request (so a busy client pays for it about
+// once a millisecond, not once a statement), and a request stops it (by an
 // expired read deadline) before it uses the connection.
 //
 // The metadata connection runs the client's statements only: a Query sent
