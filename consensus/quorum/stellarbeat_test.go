@@ -2,6 +2,8 @@ package quorum
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -84,4 +86,32 @@ func TestParseStellarbeatDeepNestingBounded(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nested more than") {
 		t.Errorf("err = %v", err)
 	}
+}
+
+// FuzzParseStellarbeat: the reader never panics, and what it accepts can be
+// analysed (small networks only, to keep each input fast).
+func FuzzParseStellarbeat(f *testing.F) {
+	for _, name := range []string{"symmetric-4.json", "split.json", "no-quorum.json"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "quorum", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`[{"publicKey":"` + knownKeys[0] + `","quorumSet":{"threshold":1,"validators":["` + knownKeys[0] + `"]}}]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		net, err := ParseStellarbeat(b)
+		if err != nil {
+			return
+		}
+		if len(net.Nodes()) > 8 {
+			return
+		}
+		if _, err := CheckIntersection(t.Context(), net); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := FindMinimalSets(t.Context(), net); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
