@@ -1,0 +1,136 @@
+package planner
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v5"
+)
+
+// textFragment makes a fragment from the statement text itself: each
+// distributed or reference table reference is cut out at its token
+// location and becomes a slot, so the shards receive the client's text
+// byte for byte apart from table names. ok is false when a reference is
+// not where the parse tree says (ONLY t, say); callers then deparse.
+func textFragment(sql string, rels []*rel) (*Fragment, bool) {
+	rs := slices.Clone(rels)
+	slices.SortFunc(rs, func(a, b *rel) int { return int(a.rv.Location) - int(b.rv.Location) })
+	f := &Fragment{}
+	prev := 0
+	for _, r := range rs {
+		off := int(r.rv.Location)
+		if off < prev {
+			return nil, false
+		}
+		end, parts, ok := nameSpan(sql, off)
+		if !ok || !sameName(parts, r.rv) {
+			return nil, false
+		}
+		f.Parts = append(f.Parts, sql[prev:off])
+		s := Slot{Table: r.table.Relation}
+		if r.rv.Alias == nil {
+			s.Alias = r.rv.Relname
+		}
+		f.Slots = append(f.Slots, s)
+		prev = end
+	}
+	f.Parts = append(f.Parts, sql[prev:])
+	return f, true
+}
+
+// sameName reports whether the name parts read from the text are the
+// range variable's.
+func sameName(parts []string, rv *pg.RangeVar) bool {
+	want := []string{rv.Relname}
+	if rv.Schemaname != "" {
+		want = append([]string{rv.Schemaname}, want...)
+	}
+	if rv.Catalogname != "" {
+		want = append([]string{rv.Catalogname}, want...)
+	}
+	return slices.Equal(parts, want)
+}
+
+// slotMarker returns a marker name that does not occur in sql.
+func slotMarker(sql string) string {
+	for i := 0; ; i++ {
+		m := "pgfedslot" + strconv.Itoa(i) + "x"
+		if !strings.Contains(sql, m) {
+			return m
+		}
+	}
+}
+
+// treeFragment deparses a statement tree into a fragment: the range
+// variables of rels are renamed to markers for the deparse (and restored
+// after), then the text is cut at the markers. Relations without an
+// alias get their own name as alias so qualified column references still
+// resolve on the shard.
+func treeFragment(stmt *pg.Node, rels []*rel, sql string) (*Fragment, error) {
+	marker := slotMarker(sql)
+	type saved struct {
+		schema, catalog, name string
+		alias                 *pg.Alias
+	}
+	old := make([]saved, len(rels))
+	for i, r := range rels {
+		rv := r.rv
+		old[i] = saved{rv.Schemaname, rv.Catalogname, rv.Relname, rv.Alias}
+		if rv.Alias == nil {
+			rv.Alias = &pg.Alias{Aliasname: rv.Relname}
+		}
+		rv.Schemaname, rv.Catalogname = "", ""
+		rv.Relname = marker + strconv.Itoa(i) + "_"
+	}
+	text, err := deparse(stmt)
+	for i, r := range rels {
+		rv := r.rv
+		rv.Schemaname, rv.Catalogname, rv.Relname, rv.Alias = old[i].schema, old[i].catalog, old[i].name, old[i].alias
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := &Fragment{}
+	for {
+		i := strings.Index(text, marker)
+		if i < 0 {
+			f.Parts = append(f.Parts, text)
+			return f, nil
+		}
+		j := i + len(marker)
+		k := j
+		for k < len(text) && text[k] >= '0' && text[k] <= '9' {
+			k++
+		}
+		n, convErr := strconv.Atoi(text[j:k])
+		if convErr != nil || n >= len(rels) || k >= len(text) || text[k] != '_' {
+			return nil, internalError("deparsed fragment has a malformed table marker")
+		}
+		f.Parts = append(f.Parts, text[:i])
+		f.Slots = append(f.Slots, Slot{Table: rels[n].table.Relation})
+		text = text[k+1:]
+	}
+}
+
+// deparse returns the SQL text of a statement tree.
+func deparse(stmt *pg.Node) (string, error) {
+	s, err := pg.Deparse(&pg.ParseResult{Stmts: []*pg.RawStmt{{Stmt: stmt}}})
+	if err != nil {
+		return "", internalError("cannot deparse a planned statement: %v", err)
+	}
+	return s, nil
+}
+
+// exprString deparses one expression (for algebra printing).
+func exprString(n *pg.Node) string {
+	if n == nil {
+		return ""
+	}
+	s := &pg.SelectStmt{TargetList: []*pg.Node{{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Val: n}}}}}
+	text, err := deparse(&pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: s}})
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimPrefix(text, "SELECT ")
+}

@@ -1,0 +1,109 @@
+package planner
+
+import (
+	pg "github.com/pganalyze/pg_query_go/v5"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// walk visits every message of a parse tree in pre-order. fn returns false
+// to skip a message's children. Parse trees are protobuf messages, so one
+// reflective walk covers every node type pg_query knows, present and
+// future: no statement can hide a table from the planner.
+func walk(m proto.Message, fn func(proto.Message) bool) {
+	if m == nil {
+		return
+	}
+	r := m.ProtoReflect()
+	if !r.IsValid() {
+		return
+	}
+	walkReflect(r, fn)
+}
+
+// walkReflect is walk over a reflected message.
+func walkReflect(r protoreflect.Message, fn func(proto.Message) bool) {
+	if !fn(r.Interface()) {
+		return
+	}
+	r.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd.Kind() != protoreflect.MessageKind {
+			return true
+		}
+		switch {
+		case fd.IsList():
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				walkReflect(l.Get(i).Message(), fn)
+			}
+		case fd.IsMap():
+		default:
+			walkReflect(v.Message(), fn)
+		}
+		return true
+	})
+}
+
+// walkNodes visits every *pg.Node of a tree in pre-order; fn returns
+// false to skip the node's children.
+func walkNodes(m proto.Message, fn func(*pg.Node) bool) {
+	walk(m, func(x proto.Message) bool {
+		if n, ok := x.(*pg.Node); ok {
+			return fn(n)
+		}
+		return true
+	})
+}
+
+// clone returns a deep copy of a node.
+func clone(n *pg.Node) *pg.Node {
+	if n == nil {
+		return nil
+	}
+	c, _ := proto.Clone(n).(*pg.Node)
+	return c
+}
+
+// cloneList deep-copies a list of nodes.
+func cloneList(ns []*pg.Node) []*pg.Node {
+	out := make([]*pg.Node, len(ns))
+	for i, n := range ns {
+		out[i] = clone(n)
+	}
+	return out
+}
+
+// stripLocations sets every "location" field of a tree to zero.
+func stripLocations(m proto.Message) {
+	walk(m, func(x proto.Message) bool {
+		r := x.ProtoReflect()
+		if fd := r.Descriptor().Fields().ByName("location"); fd != nil {
+			r.Clear(fd)
+		}
+		return true
+	})
+}
+
+// exprEqual reports whether two expressions are the same tree apart from
+// token locations.
+func exprEqual(a, b *pg.Node) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	a, b = clone(a), clone(b)
+	stripLocations(a)
+	stripLocations(b)
+	return proto.Equal(a, b)
+}
+
+// replaceNodes rewrites a tree in place: every node for which fn returns a
+// replacement is replaced (its children are not visited).
+func replaceNodes(m proto.Message, fn func(*pg.Node) *pg.Node) {
+	walkNodes(m, func(n *pg.Node) bool {
+		if r := fn(n); r != nil {
+			n.Node = r.Node
+			return false
+		}
+		return true
+	})
+}
