@@ -27,8 +27,9 @@ type request struct {
 	active   bool          // a request is running on the connection
 	canceled bool          // a CancelRequest was sent for it
 	expired  bool          // its deadline was forced after cancelGrace
-	done     chan struct{} // closed when it ends; nil unless ctx is watched
+	done     chan struct{} // closed when it ends; made by the context watcher
 
+	onDone  func()         // the context watcher, made once
 	stop    func() bool    // stops the context.AfterFunc watching ctx
 	watcher sync.WaitGroup // the AfterFunc, once it has started
 }
@@ -39,18 +40,16 @@ func (m *metadataConn) watch(ctx context.Context) {
 	q := &m.req
 	q.mu.Lock()
 	q.active, q.canceled, q.expired = true, false, false
-	q.done = nil
-	if ctx.Done() != nil {
-		q.done = make(chan struct{})
-	}
-	done := q.done
 	q.mu.Unlock()
-	if done != nil {
+	if ctx.Done() != nil {
+		if q.onDone == nil {
+			q.onDone = func() {
+				defer q.watcher.Done()
+				m.onContextDone()
+			}
+		}
 		q.watcher.Add(1)
-		q.stop = context.AfterFunc(ctx, func() {
-			defer q.watcher.Done()
-			m.onContextDone(done)
-		})
+		q.stop = context.AfterFunc(ctx, q.onDone)
 	}
 }
 
@@ -88,7 +87,16 @@ func (q *request) timedOut() bool {
 // onContextDone cancels the request whose context ended; if the backend has
 // not answered within cancelGrace, it forces the connection's reads and
 // writes to fail so that the request returns instead of hanging.
-func (m *metadataConn) onContextDone(done <-chan struct{}) {
+func (m *metadataConn) onContextDone() {
+	q := &m.req
+	q.mu.Lock()
+	if !q.active {
+		q.mu.Unlock()
+		return
+	}
+	done := make(chan struct{})
+	q.done = done
+	q.mu.Unlock()
 	m.cancelRunning()
 	t := time.NewTimer(cancelGrace)
 	defer t.Stop()
@@ -97,7 +105,6 @@ func (m *metadataConn) onContextDone(done <-chan struct{}) {
 		return
 	case <-t.C:
 	}
-	q := &m.req
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.active && q.done == done {
