@@ -293,6 +293,11 @@ func (e *enumeration) run(committed, remaining bitset) {
 	if remaining.empty() {
 		return
 	}
+	// A minimal quorum containing committed also satisfies every committed
+	// node: if one of them needs more nodes than the size limit leaves, stop.
+	if e.maxCommit >= 0 && committed.count()+e.lowerBound(committed, remaining) > e.maxCommit {
+		return
+	}
 	split := e.pick(remaining)
 	without := remaining.clone()
 	without.clear(split)
@@ -300,6 +305,28 @@ func (e *enumeration) run(committed, remaining bitset) {
 	with := committed.clone()
 	with.set(split)
 	e.run(with, without)
+}
+
+// lowerBound is the largest number of nodes of remaining some committed
+// node needs to be satisfied, helpers counting as present (each distinct
+// quorum set evaluated once).
+func (e *enumeration) lowerBound(committed, remaining bitset) int {
+	c := e.c
+	c.resetMemo()
+	present := committed.or(c.helper)
+	lb := 0
+	for i := committed.next(0); i >= 0; i = committed.next(i + 1) {
+		k := c.g.qidx[i]
+		if k < 0 {
+			return unreachable
+		}
+		if c.memo[k] != 0 {
+			continue
+		}
+		c.memo[k] = 1
+		lb = max(lb, c.g.uniq[k].minExtra(present, remaining))
+	}
+	return lb
 }
 
 // pick returns the node of remaining with the highest in-degree in the

@@ -139,3 +139,37 @@ func TestSCCsTarjan(t *testing.T) {
 		t.Errorf("sccs %v, want %v", got, want)
 	}
 }
+
+// TestIntersectionOrgThresholdClosedForm: with N organizations of 3
+// validators (2 of 3 inside) and T of N across, no two quorums can share an
+// organization, so quorums intersect exactly when 2T > N (Stellar Radar's
+// closed form: a fork needs 2T-N Byzantine organizations).
+func TestIntersectionOrgThresholdClosedForm(t *testing.T) {
+	// From 2 organizations: with one, normalization makes the org's own
+	// 2-of-3 the top level.
+	for n := 2; n <= 6; n++ {
+		q, err := OrgQSet(DevOrgs(n, 3))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for th := 1; th <= n; th++ {
+			q.Threshold = uint32(th)
+			net := &Network{QSets: map[NodeID]*QSet{}}
+			for _, o := range DevOrgs(n, 3) {
+				for _, v := range o.Validators {
+					net.QSets[v] = &q
+				}
+			}
+			res, err := CheckIntersection(t.Context(), net)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := 2*th > n; res.Intersects != want {
+				t.Errorf("%d of %d orgs: intersects=%v, want %v", th, n, res.Intersects, want)
+			}
+			if res.Split != nil && (len(res.Split[0]) != 2*th || len(res.Split[1]) != 2*th) {
+				t.Errorf("%d of %d orgs: split %d+%d nodes, want minimal quorums of %d", th, n, len(res.Split[0]), len(res.Split[1]), 2*th)
+			}
+		}
+	}
+}

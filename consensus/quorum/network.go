@@ -79,6 +79,48 @@ func (q *cqset) satisfiedBy(s bitset) bool {
 	return false
 }
 
+// unreachable is the cost minExtra gives a quorum set that cannot be
+// satisfied.
+const unreachable = 1 << 30
+
+// minExtra returns the fewest nodes of r that must join c for c ∪ r's chosen
+// nodes to satisfy q (0 if c already does, unreachable if c ∪ r does not).
+// c and r are disjoint.
+func (q *cqset) minExtra(c, r bitset) int {
+	if q.threshold <= 0 {
+		return unreachable
+	}
+	need := q.threshold - q.nodes.andCount(c)
+	if need <= 0 {
+		return 0
+	}
+	ones := q.nodes.andCount(r)
+	var inner []int
+	for i := range q.inner {
+		if x := q.inner[i].minExtra(c, r); x < unreachable {
+			inner = append(inner, x)
+		}
+	}
+	if ones+len(inner) < need {
+		return unreachable
+	}
+	slices.Sort(inner)
+	// Take the cheapest entries: inner sets already satisfied (cost 0), then
+	// validators and inner sets of cost 1, then dearer inner sets.
+	total, k := 0, 0
+	for ; k < len(inner) && inner[k] == 0 && need > 0; k++ {
+		need--
+	}
+	take := min(need, ones)
+	total += take
+	need -= take
+	for ; need > 0; k++ {
+		total += inner[k]
+		need--
+	}
+	return total
+}
+
 // graph is a network compiled for analysis: node i is ids[i]. Nodes with
 // the same (normalized) quorum set share one compiled copy, so a contraction
 // pass evaluates each distinct quorum set once.
