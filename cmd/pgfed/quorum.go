@@ -20,6 +20,10 @@ const maxNetworkFile = 64 << 20
 // quorum at all (exit 2). Unreadable or malformed input, bad usage and an
 // interrupted check exit 3. The logic lives in quorum.Check.
 func quorumMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		quorumUsage(stderr)
+		return 0
+	}
 	if len(args) == 0 || args[0] != "check" {
 		quorumUsage(stderr)
 		return quorum.ExitBadInput

@@ -86,3 +86,10 @@ func TestQuorumCheckBadInput(t *testing.T) {
 }
 
 func writeFile(name, s string) error { return os.WriteFile(name, []byte(s), 0o644) }
+
+func TestQuorumHelpExitsZero(t *testing.T) {
+	code, _, errOut := runQuorum(t, "-h")
+	if code != 0 || !strings.Contains(errOut, "usage: pgfed quorum check") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
