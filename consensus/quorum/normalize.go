@@ -5,8 +5,11 @@ import (
 	"slices"
 )
 
-// Clone returns a deep copy of q.
+// Clone returns a deep copy of q (the zero QSet for nil).
 func (q *QSet) Clone() QSet {
+	if q == nil {
+		return QSet{}
+	}
 	c := QSet{Threshold: q.Threshold}
 	if q.Validators != nil {
 		c.Validators = slices.Clone(q.Validators)

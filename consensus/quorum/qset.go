@@ -28,14 +28,20 @@ type QSet struct {
 	InnerSets  []QSet
 }
 
-// Entries is the number of entries the threshold counts over.
-func (q *QSet) Entries() int { return len(q.Validators) + len(q.InnerSets) }
+// Entries is the number of entries the threshold counts over (0 for nil).
+func (q *QSet) Entries() int {
+	if q == nil {
+		return 0
+	}
+	return len(q.Validators) + len(q.InnerSets)
+}
 
 // IsSlice reports whether the nodes of s satisfy q, that is, contain one of
 // the slices q describes. A threshold of 0 is never satisfied (as in
-// stellar-core); sanity checks reject such quorum sets anyway.
+// stellar-core); sanity checks reject such quorum sets anyway. A nil q is
+// never satisfied.
 func (q *QSet) IsSlice(s Set) bool {
-	if q.Threshold == 0 {
+	if q == nil || q.Threshold == 0 {
 		return false
 	}
 	need := int64(q.Threshold)
@@ -59,9 +65,10 @@ func (q *QSet) IsSlice(s Set) bool {
 // IsVBlocking reports whether s intersects every slice of q: if every node of
 // s refuses a statement, a node with quorum set q can never see a quorum for it.
 // Quorum sets that fail the sanity checks (threshold 0, or above the number
-// of entries) block nothing: the result is false, never a vacuous true.
+// of entries) block nothing: the result is false, never a vacuous true;
+// so does a nil q.
 func (q *QSet) IsVBlocking(s Set) bool {
-	if q.Threshold == 0 {
+	if q == nil || q.Threshold == 0 {
 		return false
 	}
 	need := int64(q.Entries()) - int64(q.Threshold) + 1
@@ -89,7 +96,7 @@ func (q *QSet) IsVBlocking(s Set) bool {
 // the nodes that remain after repeatedly removing every node whose own
 // quorum set (qsetOf; nil = unknown, and the node is removed) is not
 // satisfied by the remaining nodes form a slice of local. It is the transitive
-// quorum check of federated voting.
+// quorum check of federated voting. A nil local is never satisfied.
 func ContainsQuorum(local *QSet, s Set, qsetOf func(NodeID) *QSet) bool {
 	p := make(Set, len(s))
 	for n := range s {

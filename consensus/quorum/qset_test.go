@@ -157,3 +157,16 @@ func TestNodeIDOrderAndString(t *testing.T) {
 		t.Errorf("String = %q", got)
 	}
 }
+
+func TestNilQSetIsHarmless(t *testing.T) {
+	var q *QSet
+	if q.IsSlice(set(1)) || q.IsVBlocking(set(1)) || q.Entries() != 0 || q.Weight(nid(1)) != 0 || q.Sane(false) == nil {
+		t.Error("nil quorum set misbehaves")
+	}
+	if n := Normalize(q, nil); n.Threshold != 0 || n.Entries() != 0 {
+		t.Errorf("Normalize(nil) = %+v", n)
+	}
+	if ContainsQuorum(nil, set(1), func(NodeID) *QSet { return nil }) {
+		t.Error("ContainsQuorum(nil) true")
+	}
+}

@@ -48,6 +48,9 @@ func (e *SanityError) Unwrap() error { return ErrInsane }
 // overlap; quorum sets received from peers are checked with strict false.
 // The result is nil or a *SanityError.
 func (q *QSet) Sane(strict bool) error {
+	if q == nil {
+		return &SanityError{Reason: "no quorum set"}
+	}
 	c := sanityChecker{strict: strict, seen: make(Set)}
 	if err := c.check(q, 0, ""); err != nil {
 		return err

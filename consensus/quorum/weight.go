@@ -15,6 +15,9 @@ const MaxWeight = math.MaxUint64
 // does not appear. A threshold above the entry count (insane) caps at
 // MaxWeight. Weight does not treat the local node specially: see NodeWeight.
 func (q *QSet) Weight(n NodeID) uint64 {
+	if q == nil {
+		return 0
+	}
 	t := uint64(q.Threshold)
 	d := uint64(q.Entries())
 	if t == 0 || d == 0 {
