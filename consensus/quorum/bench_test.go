@@ -28,3 +28,21 @@ func BenchmarkIntersection(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMinimalSets computes the minimal quorums, blocking sets and
+// splitting sets of the largest org networks under MaxDetailNodes.
+func BenchmarkMinimalSets(b *testing.B) {
+	for _, shape := range [][2]int{{3, 3}, {4, 3}, {5, 3}, {8, 2}} {
+		net, err := OrgNetwork(DevOrgs(shape[0], shape[1]))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("orgs=%dx%d", shape[0], shape[1]), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := FindMinimalSets(b.Context(), net); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
