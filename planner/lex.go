@@ -4,7 +4,7 @@ import "strings"
 
 // lexer walks SQL text the way PostgreSQL's scanner separates tokens, far
 // enough to find identifiers: it skips comments, string constants (plain,
-// E'', dollar-quoted) and numbers. It is total: malformed text (an
+// E”, dollar-quoted) and numbers. It is total: malformed text (an
 // unterminated string, say) ends the walk.
 type lexer struct {
 	s   string

@@ -2,9 +2,6 @@ package planner
 
 import pg "github.com/pganalyze/pg_query_go/v5"
 
-func (p *Planner) pushdown(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]Prune) (*Plan, error) {
-	return nil, notPushable("todo")
-}
 func (p *Planner) recursive(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]Prune, why error) (*Plan, error) {
 	return nil, unsupported("todo")
 }

@@ -1,0 +1,542 @@
+package planner
+
+import (
+	"strings"
+
+	pg "github.com/pganalyze/pg_query_go/v5"
+	"github.com/pgfed/pgfed/catalog"
+)
+
+// builtinAggregates are PostgreSQL 15's aggregate functions. A call of one
+// of these (or of a schema-declared aggregate) makes a query an aggregate
+// query; only some can be split into partial and final steps.
+var builtinAggregates = map[string]bool{
+	"avg": true, "bit_and": true, "bit_or": true, "bit_xor": true, "bool_and": true, "bool_or": true,
+	"count": true, "every": true, "json_agg": true, "json_object_agg": true, "jsonb_agg": true,
+	"jsonb_object_agg": true, "max": true, "min": true, "string_agg": true, "sum": true, "xmlagg": true,
+	"array_agg": true, "corr": true, "covar_pop": true, "covar_samp": true, "regr_avgx": true,
+	"regr_avgy": true, "regr_count": true, "regr_intercept": true, "regr_r2": true, "regr_slope": true,
+	"regr_sxx": true, "regr_sxy": true, "regr_syy": true, "stddev": true, "stddev_pop": true,
+	"stddev_samp": true, "variance": true, "var_pop": true, "var_samp": true, "percentile_cont": true,
+	"percentile_disc": true, "mode": true, "rank": true, "dense_rank": true, "percent_rank": true,
+	"cume_dist": true, "range_agg": true, "range_intersect_agg": true, "any_value": true,
+	"json_objectagg": true, "json_arrayagg": true,
+}
+
+// funcName returns a call's unqualified lower-case name.
+func funcName(f *pg.FuncCall) string {
+	if len(f.Funcname) == 0 {
+		return ""
+	}
+	if s := f.Funcname[len(f.Funcname)-1].GetString_(); s != nil {
+		return strings.ToLower(s.Sval)
+	}
+	return ""
+}
+
+// isAggregate reports whether a call is an aggregate (not a window call).
+func isAggregate(sc *Schema, f *pg.FuncCall) bool {
+	if f.Over != nil {
+		return false
+	}
+	if f.AggStar || f.AggDistinct || len(f.AggOrder) > 0 || f.AggFilter != nil || f.AggWithinGroup {
+		return true
+	}
+	n := funcName(f)
+	return builtinAggregates[n] || sc.isAggregate(n)
+}
+
+// eachCall visits the function calls of expressions, not entering
+// sublinks.
+func eachCall(fn func(*pg.FuncCall) bool, nodes ...*pg.Node) {
+	for _, n := range nodes {
+		walkNodes(n, func(x *pg.Node) bool {
+			if x.GetSubLink() != nil {
+				return false
+			}
+			if f := x.GetFuncCall(); f != nil {
+				return fn(f)
+			}
+			return true
+		})
+	}
+}
+
+// aggExprs returns the expressions of a SELECT that may hold aggregates.
+func aggExprs(s *pg.SelectStmt) []*pg.Node {
+	out := append([]*pg.Node{}, s.TargetList...)
+	out = append(out, s.HavingClause)
+	return append(out, s.SortClause...)
+}
+
+// hasAggregates reports an aggregate query: GROUP BY, HAVING or an
+// aggregate call.
+func hasAggregates(sc *Schema, s *pg.SelectStmt) bool {
+	if len(s.GroupClause) > 0 || s.HavingClause != nil {
+		return true
+	}
+	found := false
+	eachCall(func(f *pg.FuncCall) bool {
+		if isAggregate(sc, f) {
+			found = true
+			return false
+		}
+		return true
+	}, aggExprs(s)...)
+	return found
+}
+
+// hasWindows reports a window function call.
+func hasWindows(s *pg.SelectStmt) bool {
+	found := len(s.WindowClause) > 0
+	eachCall(func(f *pg.FuncCall) bool {
+		found = found || f.Over != nil
+		return true
+	}, aggExprs(s)...)
+	return found
+}
+
+// windowsOnDist reports whether every window is partitioned by (at least)
+// a distribution column, so each partition lives in one shard.
+func windowsOnDist(q *query) bool {
+	ok := true
+	check := func(w *pg.WindowDef) {
+		if w == nil {
+			return
+		}
+		if w.Refname != "" && len(w.PartitionClause) == 0 {
+			return // inherits a named window, checked on its own
+		}
+		if !anyDistCol(q, w.PartitionClause) {
+			ok = false
+		}
+	}
+	for _, w := range q.s.WindowClause {
+		check(w.GetWindowDef())
+	}
+	eachCall(func(f *pg.FuncCall) bool {
+		if f.Over != nil && f.Over.Name == "" {
+			check(f.Over)
+		}
+		return true
+	}, aggExprs(q.s)...)
+	return ok
+}
+
+// anyDistCol reports whether one of the expressions is a distribution
+// column of the query's distributed tables (which the joins make equal).
+func anyDistCol(q *query, exprs []*pg.Node) bool {
+	for _, e := range exprs {
+		if cr := e.GetColumnRef(); cr != nil {
+			if c, ok := resolveColumn(q.top, cr); ok && c.distColumn() && c.rel.level == q.top &&
+				c.rel.table.Method == catalog.MethodHash {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// groupKeys resolves GROUP BY items to expressions (ordinals and output
+// names become the select-list expression); ok is false for GROUPING
+// SETS, ROLLUP and CUBE.
+func groupKeys(q *query) ([]*pg.Node, bool) {
+	var out []*pg.Node
+	for _, g := range q.s.GroupClause {
+		if g.GetGroupingSet() != nil {
+			return nil, false
+		}
+		if c := g.GetAConst(); c != nil {
+			iv, ok := c.Val.(*pg.A_Const_Ival)
+			if !ok || iv.Ival.Ival < 1 || int(iv.Ival.Ival) > len(q.outs) || q.outs[iv.Ival.Ival-1].val == nil {
+				return nil, false
+			}
+			out = append(out, q.outs[iv.Ival.Ival-1].val)
+			continue
+		}
+		if cr := g.GetColumnRef(); cr != nil && len(cr.Fields) == 1 {
+			if _, ok := resolveColumn(q.top, cr); !ok {
+				if s := cr.Fields[0].GetString_(); s != nil {
+					for _, o := range q.outs {
+						if o.rt != nil && o.rt.Name == s.Sval {
+							g = o.val
+							break
+						}
+					}
+				}
+			}
+		}
+		out = append(out, g)
+	}
+	return out, true
+}
+
+// groupedByDist reports whether the GROUP BY holds a distribution column.
+func groupedByDist(q *query) bool {
+	keys, ok := groupKeys(q)
+	return ok && !q.s.GroupDistinct && anyDistCol(q, keys)
+}
+
+// partial is one per-shard aggregate column and how the combine query
+// reads it.
+type partial struct {
+	exprs []*pg.Node // worker expressions (one column each)
+}
+
+// splitAggregate plans an aggregate query not grouped by the
+// distribution column: the shards compute partial aggregates per group,
+// the combine query finishes them, then applies HAVING, ORDER BY, LIMIT
+// and DISTINCT. count(DISTINCT x) and its kind push GROUP BY x down.
+func (p *Planner) splitAggregate(q *query) (*Plan, error) {
+	s := q.s
+	if s.GroupDistinct {
+		return nil, notPushable("GROUP BY DISTINCT")
+	}
+	keys, ok := groupKeys(q)
+	if !ok {
+		return nil, notPushable("GROUPING SETS, ROLLUP or CUBE")
+	}
+	for _, e := range aggExprs(s) {
+		bad := false
+		walkNodes(e, func(n *pg.Node) bool {
+			if n.GetSubLink() != nil {
+				bad = true
+			}
+			if f := n.GetFuncCall(); f != nil && f.Over != nil {
+				bad = true
+			}
+			return !bad
+		})
+		if bad {
+			return nil, notPushable("subquery or window function in an aggregate query")
+		}
+	}
+	sp := &splitter{q: q, p: p, groups: keys}
+	w := &pg.SelectStmt{FromClause: s.FromClause, WhereClause: s.WhereClause}
+	for _, k := range keys {
+		w.TargetList = append(w.TargetList, target(irCol(len(w.TargetList)), k))
+		w.GroupClause = append(w.GroupClause, k)
+	}
+	sp.w = w
+	c := &pg.SelectStmt{FromClause: []*pg.Node{tableNode(irName(1), "")},
+		LimitCount: clone(s.LimitCount), LimitOffset: clone(s.LimitOffset), LimitOption: s.LimitOption}
+	for i := range keys {
+		c.GroupClause = append(c.GroupClause, colNode(irCol(i)))
+	}
+	for _, o := range q.outs {
+		if o.val == nil {
+			return nil, notPushable("* in an aggregate query")
+		}
+		e, err := sp.rewrite(o.val, false)
+		if err != nil {
+			return nil, err
+		}
+		c.TargetList = append(c.TargetList, target(o.name, e))
+	}
+	if s.HavingClause != nil {
+		e, err := sp.rewrite(s.HavingClause, false)
+		if err != nil {
+			return nil, err
+		}
+		c.HavingClause = e
+	}
+	onlyGroups := true
+	for _, item := range s.SortClause {
+		by := item.GetSortBy()
+		e, err := sp.rewrite(by.Node, true)
+		if err != nil {
+			return nil, err
+		}
+		if !sp.groupOnly(e) {
+			onlyGroups = false
+		}
+		c.SortClause = append(c.SortClause, &pg.Node{Node: &pg.Node_SortBy{SortBy: &pg.SortBy{Node: e,
+			SortbyDir: by.SortbyDir, SortbyNulls: by.SortbyNulls, UseOp: cloneList(by.UseOp), Location: -1}}})
+	}
+	if len(s.DistinctClause) > 0 {
+		if s.DistinctClause[0].GetNode() == nil {
+			c.DistinctClause = []*pg.Node{{}}
+		} else {
+			for _, d := range s.DistinctClause {
+				e, err := sp.rewrite(d, true)
+				if err != nil {
+					return nil, err
+				}
+				c.DistinctClause = append(c.DistinctClause, e)
+			}
+		}
+	}
+	// Top-N per shard is safe when the order is on group keys only, no
+	// HAVING drops groups after the combine, and no DISTINCT key widens
+	// the shards' groups.
+	if s.LimitCount != nil && !isNullConst(s.LimitCount) && s.HavingClause == nil && len(s.DistinctClause) == 0 &&
+		onlyGroups && len(s.SortClause) > 0 && sp.distinctKeys == 0 && s.LimitOption != pg.LimitOption_LIMIT_OPTION_WITH_TIES {
+		for _, item := range s.SortClause {
+			by := item.GetSortBy()
+			n, _ := sp.rewriteWorker(by.Node)
+			w.SortClause = append(w.SortClause, &pg.Node{Node: &pg.Node_SortBy{SortBy: &pg.SortBy{Node: n,
+				SortbyDir: by.SortbyDir, SortbyNulls: by.SortbyNulls, UseOp: by.UseOp, Location: -1}}})
+		}
+		w.LimitCount = limitPlusOffset(s.LimitCount, s.LimitOffset)
+		w.LimitOption = pg.LimitOption_LIMIT_OPTION_COUNT
+	}
+	pl := &Plan{Kind: KindMultiShard, SQL: q.sql, cat: p.cat, Note: "partial aggregates"}
+	if err := p.setCombine(pl, c, len(w.TargetList)); err != nil {
+		return nil, err
+	}
+	return p.finish(pl, q, w)
+}
+
+// splitter rewrites expressions of an aggregate query for the combine.
+type splitter struct {
+	p            *Planner
+	q            *query
+	w            *pg.SelectStmt
+	groups       []*pg.Node
+	distinctKeys int
+}
+
+// add appends a worker column (or finds the same one) and returns a
+// reference to it.
+func (sp *splitter) add(e *pg.Node) *pg.Node {
+	for i := len(sp.groups); i < len(sp.w.TargetList); i++ {
+		if exprEqual(sp.w.TargetList[i].GetResTarget().Val, e) {
+			return colNode(irCol(i))
+		}
+	}
+	sp.w.TargetList = append(sp.w.TargetList, target(irCol(len(sp.w.TargetList)), e))
+	return colNode(irCol(len(sp.w.TargetList) - 1))
+}
+
+// groupIndex returns the group key equal to e, or -1.
+func (sp *splitter) groupIndex(e *pg.Node) int {
+	var c colRef
+	var ok bool
+	if cr := e.GetColumnRef(); cr != nil {
+		c, ok = resolveColumn(sp.q.top, cr)
+	}
+	for i, g := range sp.groups {
+		if exprEqual(g, e) {
+			return i
+		}
+		if ok {
+			if gc := g.GetColumnRef(); gc != nil {
+				if c2, ok2 := resolveColumn(sp.q.top, gc); ok2 && c2 == c {
+					return i
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// groupOnly reports whether a rewritten expression reads group columns
+// only (no aggregate).
+func (sp *splitter) groupOnly(e *pg.Node) bool {
+	ok := true
+	walkNodes(e, func(n *pg.Node) bool {
+		if f := n.GetFuncCall(); f != nil && isAggregate(sp.p.schema, f) {
+			ok = false
+		}
+		if f := n.GetFuncCall(); f != nil && f.Funcname != nil && funcName(f) == "sum" {
+			ok = false
+		}
+		return ok
+	})
+	return ok
+}
+
+// rewriteWorker returns an ORDER BY item for the worker: the expression
+// itself (it reads group keys only).
+func (sp *splitter) rewriteWorker(e *pg.Node) (*pg.Node, error) {
+	if i := matchOutput(sp.q, e); i >= 0 && sp.q.outs[i].val != nil {
+		return sp.q.outs[i].val, nil
+	}
+	return e, nil
+}
+
+// rewrite turns an expression over the input into one over the combine's
+// columns: group keys become their column, aggregates their final step.
+// orderBy allows output names and ordinals (ORDER BY, DISTINCT ON).
+func (sp *splitter) rewrite(e *pg.Node, orderBy bool) (*pg.Node, error) {
+	if orderBy {
+		if c := e.GetAConst(); c != nil {
+			return clone(e), nil
+		}
+		if cr := e.GetColumnRef(); cr != nil && len(cr.Fields) == 1 {
+			if s := cr.Fields[0].GetString_(); s != nil {
+				for _, o := range sp.q.outs {
+					if o.name == s.Sval {
+						return clone(e), nil
+					}
+				}
+			}
+		}
+	}
+	out := clone(e)
+	var err error
+	var walkErr error
+	replaceNodes(out, func(n *pg.Node) *pg.Node {
+		if walkErr != nil {
+			return nil
+		}
+		if i := sp.groupIndex(n); i >= 0 {
+			return colNode(irCol(i))
+		}
+		if f := n.GetFuncCall(); f != nil && isAggregate(sp.p.schema, f) {
+			r, e := sp.final(f)
+			if e != nil {
+				walkErr = e
+				return nil
+			}
+			return r
+		}
+		if n.GetColumnRef() != nil {
+			walkErr = notPushable("column outside GROUP BY and aggregates")
+		}
+		return nil
+	})
+	if walkErr != nil {
+		err = walkErr
+	}
+	return out, err
+}
+
+// final splits one aggregate call: it adds the partial columns to the
+// worker and returns the combine expression.
+func (sp *splitter) final(f *pg.FuncCall) (*pg.Node, error) {
+	name := funcName(f)
+	if f.AggWithinGroup || len(f.AggOrder) > 0 || f.FuncVariadic {
+		return nil, notPushable("ordered aggregate %s", name)
+	}
+	filtered := func(fn string, args ...*pg.Node) *pg.Node {
+		n := call(fn, args...)
+		n.GetFuncCall().AggFilter = f.AggFilter
+		return n
+	}
+	if f.AggDistinct {
+		if len(f.Args) != 1 || f.AggFilter != nil {
+			return nil, notPushable("DISTINCT aggregate with several arguments or FILTER")
+		}
+		if name == "count" && anyDistCol(sp.q, f.Args) {
+			// Each value of the distribution column lives in one shard.
+			part := filtered("count", f.Args[0])
+			part.GetFuncCall().AggDistinct = true
+			return cast(coalesce(call("sum", sp.add(part)), intConst(0)), "int8"), nil
+		}
+		switch name {
+		case "count", "sum", "avg", "min", "max", "array_agg", "bool_and", "bool_or":
+		default:
+			return nil, notPushable("DISTINCT %s", name)
+		}
+		sp.w.GroupClause = append(sp.w.GroupClause, f.Args[0])
+		sp.distinctKeys++
+		col := sp.add(f.Args[0])
+		r := call(name, col)
+		r.GetFuncCall().AggDistinct = true
+		return r, nil
+	}
+	arg := func() *pg.Node {
+		if len(f.Args) > 0 {
+			return f.Args[0]
+		}
+		return nil
+	}
+	switch name {
+	case "count":
+		var part *pg.Node
+		if f.AggStar {
+			part = filtered("count")
+			part.GetFuncCall().AggStar = true
+		} else {
+			if len(f.Args) != 1 {
+				return nil, notPushable("count with several arguments")
+			}
+			part = filtered("count", f.Args[0])
+		}
+		return cast(coalesce(call("sum", sp.add(part)), intConst(0)), "int8"), nil
+	case "sum":
+		if len(f.Args) != 1 {
+			return nil, notPushable("odd sum")
+		}
+		r := call("sum", sp.add(filtered("sum", arg())))
+		if t := sp.argType(arg()); t == catalog.TypeInt2 || t == catalog.TypeInt4 {
+			r = cast(r, "int8")
+		}
+		return r, nil
+	case "avg":
+		if len(f.Args) != 1 {
+			return nil, notPushable("odd avg")
+		}
+		s := sp.add(filtered("sum", arg()))
+		c := sp.add(filtered("count", arg()))
+		return binOp("/", call("sum", s), call("sum", c)), nil
+	case "min", "max", "bool_and", "bool_or", "bit_and", "bit_or", "bit_xor":
+		if len(f.Args) != 1 {
+			return nil, notPushable("odd %s", name)
+		}
+		return call(name, sp.add(filtered(name, arg()))), nil
+	case "every":
+		return call("bool_and", sp.add(filtered("every", arg()))), nil
+	case "string_agg":
+		if len(f.Args) != 2 || f.Args[1].GetAConst() == nil {
+			return nil, notPushable("string_agg with a computed delimiter")
+		}
+		return call("string_agg", sp.add(filtered("string_agg", f.Args...)), clone(f.Args[1])), nil
+	case "array_agg", "json_agg", "jsonb_agg":
+		if len(f.Args) != 1 {
+			return nil, notPushable("odd %s", name)
+		}
+		if name == "array_agg" && !sp.scalarArg(arg()) {
+			return nil, notPushable("array_agg of a value that may be an array")
+		}
+		col := sp.add(filtered(name, arg()))
+		return sp.concat(name, col), nil
+	}
+	return nil, notPushable("aggregate %s cannot be split", name)
+}
+
+// argType returns the schema type of a plain column argument, 0 if not.
+func (sp *splitter) argType(e *pg.Node) catalog.Type {
+	cr := e.GetColumnRef()
+	if cr == nil {
+		return 0
+	}
+	c, ok := resolveColumn(sp.q.top, cr)
+	if !ok || c.rel.def == nil {
+		return 0
+	}
+	if j := c.rel.def.column(c.col); j >= 0 {
+		return c.rel.def.Columns[j].Type
+	}
+	return 0
+}
+
+// scalarArg reports a plain column argument of a known non-array type.
+func (sp *splitter) scalarArg(e *pg.Node) bool {
+	t := sp.argType(e)
+	return t.Hashable() || t == 3802 || t == 114 || t == 1186
+}
+
+// concat returns the final step of array_agg, json_agg and jsonb_agg: the
+// partial arrays of the group's rows, unnested and aggregated again (the
+// order of an unordered aggregate is unspecified, so any order is right).
+func (sp *splitter) concat(name string, col *pg.Node) *pg.Node {
+	unnest := map[string]string{"array_agg": "unnest", "json_agg": "json_array_elements", "jsonb_agg": "jsonb_array_elements"}[name]
+	colName := col.GetColumnRef().Fields[0].GetString_().Sval
+	sub := &pg.SelectStmt{TargetList: []*pg.Node{target("", call(name, colNode("e")))}}
+	fn := &pg.Node{Node: &pg.Node_RangeFunction{RangeFunction: &pg.RangeFunction{
+		Functions: []*pg.Node{pg.MakeListNode([]*pg.Node{call(unnest, colNode("i", colName)), nil})},
+		Alias:     &pg.Alias{Aliasname: "e"}}}}
+	sub.FromClause = []*pg.Node{tableNode(irName(1), "i"), fn}
+	var conds []*pg.Node
+	for i := range sp.groups {
+		conds = append(conds, pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_NOT_DISTINCT, []*pg.Node{strNode("=")},
+			colNode("i", irCol(i)), colNode(irName(1), irCol(i)), -1))
+	}
+	if len(conds) > 0 {
+		sub.WhereClause = andNode(conds)
+	}
+	return &pg.Node{Node: &pg.Node_SubLink{SubLink: &pg.SubLink{SubLinkType: pg.SubLinkType_EXPR_SUBLINK,
+		Subselect: selectNode(sub), Location: -1}}}
+}
