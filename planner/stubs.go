@@ -2,9 +2,6 @@ package planner
 
 import pg "github.com/pganalyze/pg_query_go/v5"
 
-func (p *Planner) recursive(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]Prune, why error) (*Plan, error) {
-	return nil, unsupported("todo")
-}
 func (p *Planner) planModify(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]Prune) (*Plan, error) {
 	pl, ok, err := p.router(sql, stmt, a, prunes)
 	if ok || err != nil {
