@@ -62,6 +62,9 @@ type Config struct {
 	// MaxSlotsAhead is how far beyond the ledger a peer's statement may be
 	// (default 100).
 	MaxSlotsAhead uint64
+	// SendQueue bounds each peer's send queue in frames (default 1024;
+	// the oldest are dropped when full, see transport.Config.QueueSize).
+	SendQueue int
 	// MaxFrameSize bounds transport frames (default
 	// transport.DefaultMaxFrameSize).
 	MaxFrameSize int

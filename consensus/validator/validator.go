@@ -102,7 +102,7 @@ func Start(ctx context.Context, cfg Config) (*Validator, error) {
 	ctx, v.cancel = context.WithCancel(ctx)
 	tr, err := transport.Start(ctx, transport.Config{
 		Key: cfg.Key, Network: v.network, Listener: cfg.Listener, ListenAddr: cfg.ListenAddr, Peers: cfg.Peers,
-		Hello: v.qset.Encode(), MaxFrameSize: cfg.MaxFrameSize, Rand: cfg.Rand, Dial: cfg.Dial, Logger: cfg.Logger,
+		Hello: v.qset.Encode(), MaxFrameSize: cfg.MaxFrameSize, QueueSize: cfg.SendQueue, Rand: cfg.Rand, Dial: cfg.Dial, Logger: cfg.Logger,
 	})
 	if err != nil {
 		v.cancel()
