@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // wantCode fails the test unless err is a *pgconn.PgError with code.
@@ -686,6 +687,65 @@ func testPgxServerRestart(t *testing.T, e *env) {
 	var one int
 	if err := c.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
 		t.Fatalf("after restart: %v", err)
+	}
+}
+
+func testRawExtendedCopy(t *testing.T, e *env) {
+	ctx := testCtx(t)
+	if _, err := e.connect(t).Exec(ctx, "CREATE TABLE raw_copy (v text)"); err != nil {
+		t.Fatal(err)
+	}
+	// COPY FROM STDIN through the extended protocol, as libpq sends it:
+	// Parse/Bind/Execute/Sync, the data, CopyDone and another Sync (the
+	// first is ignored in copy-in mode).
+	pc, err := pgconn.Connect(ctx, e.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pc.SyncConn(ctx); err != nil {
+		t.Fatal(err)
+	}
+	hc, err := pc.Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hc.Conn.Close()
+	hc.Conn.SetDeadline(time.Now().Add(10 * time.Second))
+	fe := hc.Frontend
+	fe.SendParse(&pgproto3.Parse{Query: "COPY raw_copy FROM STDIN"})
+	fe.SendBind(&pgproto3.Bind{})
+	fe.SendExecute(&pgproto3.Execute{})
+	fe.SendSync(&pgproto3.Sync{})
+	fe.Send(&pgproto3.CopyData{Data: []byte("x\ny\n")})
+	fe.Send(&pgproto3.CopyDone{})
+	fe.SendSync(&pgproto3.Sync{})
+	fe.SendQuery(&pgproto3.Query{String: "SELECT string_agg(v, '' ORDER BY v) FROM raw_copy"})
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rfq := 0; rfq < 2; {
+		msg, err := fe.Receive()
+		if err != nil {
+			t.Fatalf("after %q: %v", got, err)
+		}
+		switch m := msg.(type) {
+		case *pgproto3.ReadyForQuery:
+			rfq++
+			got = append(got, "Z"+string(m.TxStatus))
+		case *pgproto3.CommandComplete:
+			got = append(got, string(m.CommandTag))
+		case *pgproto3.DataRow:
+			got = append(got, "row "+string(m.Values[0]))
+		case *pgproto3.ErrorResponse:
+			got = append(got, "error "+m.Message)
+		default:
+			got = append(got, strings.TrimPrefix(fmt.Sprintf("%T", msg), "*pgproto3."))
+		}
+	}
+	want := "ParseComplete BindComplete CopyInResponse COPY 2 ZI RowDescription row xy SELECT 1 ZI"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("got  %s\nwant %s", strings.Join(got, " "), want)
 	}
 }
 

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -32,7 +33,7 @@ func (m *metadataConn) simpleQuery(ctx context.Context, sql string, r wire.Resul
 	if err := m.flush(); err != nil {
 		return err
 	}
-	_, err := m.relay(r, true)
+	_, err := m.relay(r, relayQuery)
 	return err
 }
 
@@ -119,7 +120,11 @@ func (m *metadataConn) execute(ctx context.Context, st *metaStatement, p *wire.P
 	if err := m.flush(); err != nil {
 		return false, err
 	}
-	return m.relay(r, opts.SyncFollows)
+	mode := relayExecute
+	if opts.SyncFollows {
+		mode = relayExecuteSync
+	}
+	return m.relay(r, mode)
 }
 
 // sync ends an extended-protocol batch on the backend, unless nothing was
@@ -193,15 +198,42 @@ func (m *metadataConn) closePortal(p *wire.Portal) {
 	m.deferClose('P', p.Name)
 }
 
-// relay forwards the backend's answer to r. With toReady it reads through
-// ReadyForQuery (a simple query, or an Execute followed by Sync) and returns
-// the first error after that; otherwise it stops at the end of the Execute:
-// CommandComplete, EmptyQueryResponse, PortalSuspended or ErrorResponse.
-// Results already relayed stay relayed, in the order PostgreSQL sends them.
-// If the client cannot be written to, the statement is canceled, the
-// backend is still read to the end so that it stays in step, and the write
-// error is returned.
-func (m *metadataConn) relay(r wire.Results, toReady bool) (suspended bool, err error) {
+// relayMode says what was sent, and so how far relay reads the answer.
+type relayMode uint8
+
+const (
+	// relayQuery: a Query; the answer ends with ReadyForQuery.
+	relayQuery relayMode = iota
+	// relayExecute: an Execute and a Flush; the answer ends with the
+	// Execute's CommandComplete, EmptyQueryResponse, PortalSuspended or
+	// ErrorResponse.
+	relayExecute
+	// relayExecuteSync: an Execute and a Sync; the answer ends with
+	// ReadyForQuery.
+	relayExecuteSync
+)
+
+// String returns the mode's name.
+func (m relayMode) String() string {
+	switch m {
+	case relayQuery:
+		return "query"
+	case relayExecute:
+		return "execute"
+	case relayExecuteSync:
+		return "execute+sync"
+	default:
+		return fmt.Sprintf("relayMode(%d)", uint8(m))
+	}
+}
+
+// relay forwards the backend's answer to r, reading as far as mode says, and
+// returns the first error the backend reported. Results already relayed
+// stay relayed, in the order PostgreSQL sends them. If the client cannot be
+// written to, the statement is canceled, the backend is still read to the
+// end so that it stays in step, and the write error is returned.
+func (m *metadataConn) relay(r wire.Results, mode relayMode) (suspended bool, err error) {
+	toReady := mode != relayExecute
 	var stmtErr, clientErr error
 	send := func(msg pgproto3.BackendMessage) {
 		if clientErr != nil {
@@ -249,6 +281,13 @@ func (m *metadataConn) relay(r wire.Results, toReady bool) (suspended bool, err 
 			send(msg)
 			if err := m.copyIn(r, clientErr != nil); err != nil && clientErr == nil {
 				clientErr = err
+			}
+			if mode == relayExecuteSync && m.broken == nil {
+				// The backend ignores Sync in copy-in mode, so the
+				// Sync sent with the Execute was dropped; it needs
+				// another to end the batch.
+				m.fe.SendSync(&pgproto3.Sync{})
+				m.flush()
 			}
 			if m.broken != nil {
 				return false, m.broken

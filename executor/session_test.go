@@ -252,7 +252,24 @@ func testSessionCopyIn(t *testing.T, e *env) {
 	if err := s.SimpleQuery(testCtx(t), "COPY copy_in FROM STDIN", r); err == nil || err.Error() != "client gone" {
 		t.Fatalf("got %v, want the client's error", err)
 	}
-	if out := query(t, s, "SELECT string_agg(v, '') FROM copy_in"); out != "describe 1; row abc; complete SELECT 1" {
+	// COPY through the extended protocol, Sync included.
+	ctx := testCtx(t)
+	h, desc, err := s.Prepare(ctx, "", "COPY copy_in FROM STDIN", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &wire.Portal{Statement: &wire.Statement{Desc: desc, Handle: h}}
+	r = &recorder{copy: []pgproto3.FrontendMessage{&pgproto3.CopyData{Data: []byte("f\n")}, &pgproto3.CopyDone{}}}
+	if _, err := s.Execute(ctx, p, wire.ExecuteOptions{SyncFollows: true}, r); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r.String() != "CopyInResponse; complete COPY 1" {
+		t.Fatalf("extended copy: %s", r)
+	}
+	if out := query(t, s, "SELECT string_agg(v, '' ORDER BY v) FROM copy_in"); out != "describe 1; row abcf; complete SELECT 1" {
 		t.Fatalf("table: %s", out)
 	}
 }

@@ -126,6 +126,7 @@ func TestMetadataPassthrough(t *testing.T) {
 		{"pgx/backend-terminated", testPgxBackendTerminated},
 		{"pgx/backend-terminated-idle", testPgxBackendTerminatedIdle},
 		{"pgx/unknown-database", testPgxUnknownDatabase},
+		{"raw/extended-copy", testRawExtendedCopy},
 		{"pq", testPQ},
 		{"psql", testPsql},
 		{"session/portal-suspended", testSessionPortalSuspended},
