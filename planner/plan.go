@@ -241,6 +241,9 @@ func (p *Plan) String() string {
 // format writes the plan with an indent.
 func (p *Plan) format(b *strings.Builder, ind string) {
 	b.WriteString(ind + p.Kind.String())
+	if p.Modify {
+		b.WriteString(" modify")
+	}
 	if p.Note != "" {
 		b.WriteString(" (" + p.Note + ")")
 	}

@@ -67,6 +67,9 @@ func (p *Planner) router(sql string, stmt *pg.Node, a *analysis, prunes map[*rel
 	if deferred {
 		pl.Deferred = true
 		pl.routerPrunes = rps
+		if stmt.GetInsertStmt() != nil {
+			return pl, true, nil // a NULL value is refused at bind
+		}
 		alt, err := p.multiShard(sql, stmt, a, prunes)
 		if err != nil {
 			return nil, false, err

@@ -1,15 +1,5 @@
 package planner
 
-import "fmt"
-
-type Param struct {
-	Value  []byte
-	Binary bool
-	Null   bool
-}
-
-func (p *Plan) Bind(vals []Param) (*Plan, error) { return nil, fmt.Errorf("todo") }
-
 type algebraTree struct{}
 
 func (algebraTree) String() string                       { return "todo" }

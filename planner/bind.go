@@ -1,0 +1,149 @@
+package planner
+
+import (
+	"github.com/jackc/pgerrcode"
+	"github.com/pgfed/pgfed/catalog"
+)
+
+// Param is one bound parameter value as the client sent it in Bind.
+type Param struct {
+	// Value is the value in the client's format.
+	Value []byte
+	// Binary is set for the binary format, else the value is text.
+	Binary bool
+	// Null is set for a NULL value.
+	Null bool
+}
+
+// errNullParam says a NULL parameter keeps no shard.
+type nullParam struct{}
+
+// Bind returns the plan with its tasks made for the given parameter
+// values: shard pruning on $n happens here. A plan that is not Deferred
+// is returned as it is. A deferred router plan whose values do not pin
+// one shard binds its Alternative. The plan itself is not modified.
+func (p *Plan) Bind(vals []Param) (*Plan, error) {
+	if !p.Deferred {
+		return p, nil
+	}
+	hash := func(k int, t catalog.Type) (int32, error) {
+		if k < 1 || k > len(vals) {
+			return 0, errorf(pgerrcode.ProtocolViolation, "bind message supplies %d parameters, but the plan needs $%d", len(vals), k)
+		}
+		v := vals[k-1]
+		if v.Null {
+			return 0, nullParam{}
+		}
+		if v.Binary {
+			return catalog.HashBinary(t, v.Value)
+		}
+		return catalog.HashText(t, string(v.Value))
+	}
+	out := *p
+	out.Deferred = false
+	out.Alternative = nil
+	out.Subplans = nil
+	for _, s := range p.Subplans {
+		b, err := s.Plan.Bind(vals)
+		if err != nil {
+			return nil, err
+		}
+		s.Plan = b
+		out.Subplans = append(out.Subplans, s)
+	}
+	if p.Fragment == nil {
+		return &out, nil
+	}
+	if p.Kind == KindRouter && len(p.routerPrunes) > 0 {
+		pos := -1
+		for _, pr := range p.routerPrunes {
+			s, all, err := evalNull(pr, p.Fragment.ShardCount, hash)
+			if err != nil {
+				return nil, err
+			}
+			if all || len(s) != 1 || pos >= 0 && s[0] != pos {
+				if p.Alternative == nil {
+					return nil, errorf(pgerrcode.NotNullViolation, "cannot perform an INSERT with NULL in the distribution column")
+				}
+				return p.Alternative.Bind(vals)
+			}
+			pos = s[0]
+		}
+		tasks, err := p.planner().tasks(p.Fragment, []int{pos})
+		if err != nil {
+			return nil, err
+		}
+		out.Tasks = tasks
+		return &out, nil
+	}
+	s, all, err := evalNull(p.Fragment.Prune, p.Fragment.ShardCount, hash)
+	if err != nil {
+		return nil, err
+	}
+	if all {
+		s = make([]int, p.Fragment.ShardCount)
+		for i := range s {
+			s[i] = i
+		}
+	}
+	if len(s) == 0 {
+		s = []int{0} // a false predicate: one shard answers with the right shape
+	}
+	if len(s) == 1 && p.Kind == KindMultiShard && p.Merge.Kind == MergeConcat && len(p.Subplans) == 0 {
+		out.Kind = KindRouter
+	}
+	out.Tasks, err = p.planner().tasks(p.Fragment, s)
+	if err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Error makes nullParam an error.
+func (nullParam) Error() string { return "null parameter" }
+
+// evalNull evaluates a prune expression, reading a NULL parameter as
+// "no shard" (col = NULL is never true).
+func evalNull(pr Prune, n int, hash func(int, catalog.Type) (int32, error)) ([]int, bool, error) {
+	wrapped := func(k int, t catalog.Type) (int32, error) { return hash(k, t) }
+	switch pr.Op {
+	case PruneParam:
+		h, err := wrapped(pr.Param, pr.Type)
+		if _, ok := err.(nullParam); ok {
+			return []int{}, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return []int{catalog.ShardIndex(h, n)}, false, nil
+	case PruneAnd, PruneOr:
+		var acc []int
+		accAll := pr.Op == PruneAnd
+		for i, a := range pr.Args {
+			s, all, err := evalNull(a, n, hash)
+			if err != nil {
+				return nil, false, err
+			}
+			switch {
+			case pr.Op == PruneOr && all:
+				return nil, true, nil
+			case pr.Op == PruneOr:
+				acc = union(acc, s)
+			case all:
+			case accAll:
+				acc, accAll = s, false
+			default:
+				acc = intersect(acc, s)
+			}
+			_ = i
+		}
+		if acc == nil && !accAll {
+			acc = []int{}
+		}
+		return acc, accAll, nil
+	}
+	return pr.Eval(n, nil)
+}
+
+// planner returns a planner over the plan's catalog for making tasks.
+func (p *Plan) planner() *Planner { return New(p.cat, nil, 0) }

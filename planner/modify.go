@@ -1,0 +1,177 @@
+package planner
+
+import (
+	pg "github.com/pganalyze/pg_query_go/v5"
+	"github.com/pgfed/pgfed/catalog"
+)
+
+// planModify plans INSERT, UPDATE and DELETE: routed to one shard group
+// when the distribution column is pinned, else one statement per shard
+// (UPDATE, DELETE) or the VALUES rows split per shard (INSERT).
+func (p *Planner) planModify(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]Prune) (*Plan, error) {
+	for _, r := range a.rels {
+		if r.kind == relLocal {
+			return nil, unsupported("a statement that modifies a distributed table cannot read local table %s", r.name)
+		}
+	}
+	if in := stmt.GetInsertStmt(); in != nil {
+		return p.insert(sql, stmt, in, a, prunes)
+	}
+	pl, ok, err := p.router(sql, stmt, a, prunes)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		if pl, err = p.modifyAll(sql, stmt, a, prunes); err != nil {
+			return nil, err
+		}
+	}
+	return markModify(pl), nil
+}
+
+// markModify marks a plan (and its alternative) as writing.
+func markModify(p *Plan) *Plan {
+	if p == nil {
+		return nil
+	}
+	p.Modify = true
+	markModify(p.Alternative)
+	return p
+}
+
+// modifyAll fans an UPDATE or DELETE out to every shard its predicates
+// keep; it may read reference tables but no other distributed table.
+func (p *Planner) modifyAll(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]Prune) (*Plan, error) {
+	var target *rel
+	var sharded []*rel
+	for _, r := range a.rels {
+		if !r.sharded() {
+			continue
+		}
+		sharded = append(sharded, r)
+		if r.distributed() {
+			if target != nil {
+				return nil, unsupported("UPDATE or DELETE reading a second distributed table (%s) must pin both to one shard group", r.name)
+			}
+			target = r
+		}
+	}
+	if target == nil {
+		return nil, unsupported("modifying a reference table with a multi-statement plan is not supported yet")
+	}
+	f, err := p.fragmentOf(sql, stmt, sharded)
+	if err != nil {
+		return nil, err
+	}
+	f.ShardCount = target.table.ShardCount
+	f.Prune = prunes[target]
+	pl := &Plan{Kind: KindMultiShard, SQL: sql, cat: p.cat, Fragment: f, Merge: Merge{Kind: MergeConcat},
+		Note: "one statement per shard", Modify: true}
+	pos, deferred, err := positionsOf(f)
+	if err != nil {
+		return nil, err
+	}
+	if deferred {
+		pl.Deferred = true
+		return pl, nil
+	}
+	pl.Tasks, err = p.tasks(f, pos)
+	return pl, err
+}
+
+// insert routes INSERT ... VALUES by the distribution column's value of
+// each row: one row is a router plan (deferred for $n); several rows are
+// grouped per shard, one INSERT per shard.
+func (p *Planner) insert(sql string, stmt *pg.Node, in *pg.InsertStmt, a *analysis, prunes map[*rel]Prune) (*Plan, error) {
+	target := a.byRV[in.Relation]
+	if target == nil || target.kind == relReference {
+		return nil, unsupported("INSERT into a reference table is not supported yet")
+	}
+	sel := in.SelectStmt.GetSelectStmt()
+	if sel == nil || len(sel.ValuesLists) == 0 || in.WithClause != nil {
+		return nil, unsupported("INSERT ... SELECT into a distributed table is not supported yet")
+	}
+	if target.table.Method != catalog.MethodHash {
+		return nil, unsupported("INSERT into an organization table is not supported yet")
+	}
+	k := -1
+	if len(in.Cols) == 0 {
+		if target.def != nil {
+			k = target.def.column(target.table.Column)
+		}
+	} else {
+		for i, c := range in.Cols {
+			if rt := c.GetResTarget(); rt != nil && rt.Name == target.table.Column && len(rt.Indirection) == 0 {
+				k = i
+			}
+		}
+	}
+	if k < 0 {
+		return nil, errorf("23502", "the distribution column %s of %s must be given a value", target.table.Column, target.name)
+	}
+	rows := make([]Prune, len(sel.ValuesLists))
+	for i, row := range sel.ValuesLists {
+		l := row.GetList()
+		if l == nil || k >= len(l.Items) {
+			return nil, unsupported("INSERT row without a distribution column value")
+		}
+		pr, ok, err := p.valuePrune(target, l.Items[k])
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, unsupported("INSERT with a computed distribution column value (%s) is not supported yet", exprString(l.Items[k]))
+		}
+		rows[i] = pr
+	}
+	if len(rows) == 1 {
+		prunes[target] = rows[0]
+		pl, ok, err := p.router(sql, stmt, a, prunes)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, unsupported("INSERT reading other distributed tables is not supported yet")
+		}
+		return markModify(pl), nil
+	}
+	groups := map[int][]*pg.Node{}
+	var order []int
+	for i, pr := range rows {
+		if pr.Op != PruneShards || len(pr.Shards) > 1 {
+			return nil, unsupported("multi-row INSERT with parameters in the distribution column is not supported yet")
+		}
+		pos := 0
+		if len(pr.Shards) == 1 {
+			pos = pr.Shards[0]
+		}
+		if _, ok := groups[pos]; !ok {
+			order = append(order, pos)
+		}
+		groups[pos] = append(groups[pos], sel.ValuesLists[i])
+	}
+	pl := &Plan{Kind: KindMultiShard, SQL: sql, cat: p.cat, Merge: Merge{Kind: MergeConcat}, Modify: true,
+		Note: "rows split per shard"}
+	all := sel.ValuesLists
+	defer func() { sel.ValuesLists = all }()
+	for _, pos := range order {
+		sel.ValuesLists = groups[pos]
+		mapping, restore := renumberParams(stmt)
+		f, err := treeFragment(stmt, []*rel{target}, sql)
+		restore()
+		if err != nil {
+			return nil, err
+		}
+		f.Params = mapping
+		f.ShardCount = target.table.ShardCount
+		tasks, err := p.tasks(f, []int{pos})
+		if err != nil {
+			return nil, err
+		}
+		pl.Tasks = append(pl.Tasks, tasks...)
+	}
+	if len(pl.Tasks) == 1 {
+		pl.Kind = KindRouter
+	}
+	return pl, nil
+}
