@@ -241,14 +241,22 @@ func (p *Planner) splitAggregate(q *query) (*Plan, error) {
 		c.HavingClause = e
 	}
 	onlyGroups := true
+	ordered := map[int]bool{} // group keys the ORDER BY sorts by
 	for _, item := range s.SortClause {
 		by := item.GetSortBy()
 		e, err := sp.rewrite(by.Node, true)
 		if err != nil {
 			return nil, err
 		}
-		if !sp.groupOnly(e) {
+		src := by.Node
+		if i := matchOutput(q, src); i >= 0 && q.outs[i].val != nil {
+			src = q.outs[i].val
+		}
+		if !sp.groupOnly(src) {
 			onlyGroups = false
+		}
+		if i := sp.groupIndex(src); i >= 0 {
+			ordered[i] = true
 		}
 		c.SortClause = append(c.SortClause, &pg.Node{Node: &pg.Node_SortBy{SortBy: &pg.SortBy{Node: e,
 			SortbyDir: by.SortbyDir, SortbyNulls: by.SortbyNulls, UseOp: cloneList(by.UseOp), Location: -1}}})
@@ -266,11 +274,13 @@ func (p *Planner) splitAggregate(q *query) (*Plan, error) {
 			}
 		}
 	}
-	// Top-N per shard is safe when the order is on group keys only, no
+	// Top-N per shard is safe when the order is on group keys only and
+	// covers them all (so a group is cut from a shard's list only when
+	// the final list cuts it too), no
 	// HAVING drops groups after the combine, and no DISTINCT key widens
 	// the shards' groups.
 	if s.LimitCount != nil && !isNullConst(s.LimitCount) && s.HavingClause == nil && len(s.DistinctClause) == 0 &&
-		onlyGroups && len(s.SortClause) > 0 && sp.distinctKeys == 0 && s.LimitOption != pg.LimitOption_LIMIT_OPTION_WITH_TIES {
+		onlyGroups && len(ordered) == len(keys) && len(keys) > 0 && sp.distinctKeys == 0 && s.LimitOption != pg.LimitOption_LIMIT_OPTION_WITH_TIES {
 		for _, item := range s.SortClause {
 			by := item.GetSortBy()
 			n, _ := sp.rewriteWorker(by.Node)
@@ -330,18 +340,15 @@ func (sp *splitter) groupIndex(e *pg.Node) int {
 	return -1
 }
 
-// groupOnly reports whether a rewritten expression reads group columns
-// only (no aggregate).
+// groupOnly reports whether an ORDER BY expression (over the input)
+// calls no aggregate, so it reads group keys only.
 func (sp *splitter) groupOnly(e *pg.Node) bool {
 	ok := true
 	walkNodes(e, func(n *pg.Node) bool {
 		if f := n.GetFuncCall(); f != nil && isAggregate(sp.p.schema, f) {
 			ok = false
 		}
-		if f := n.GetFuncCall(); f != nil && f.Funcname != nil && funcName(f) == "sum" {
-			ok = false
-		}
-		return ok
+		return ok && n.GetSubLink() == nil
 	})
 	return ok
 }
