@@ -147,7 +147,11 @@ func (t *Txn) commit2PC(ctx context.Context, written, readers []*participant) er
 		return t.CheckErr(err)
 	}
 
-	if err := commitDecision(ctx, meta.pg); err != nil {
+	// Past the PREPAREs a cancellation comes too late to help: the
+	// decision is committed under its own deadline.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.coord.cfg.CommitTimeout)
+	defer cancel()
+	if err := commitDecision(dctx, meta.pg); err != nil {
 		if pgError(err) != nil {
 			// The metadata database answered: the decision did not commit.
 			t.abort2PC(ctx, meta.pg, written)

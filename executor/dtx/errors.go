@@ -91,7 +91,8 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // SQLState returns the cause's SQLSTATE: the worker's own code, that of a
-// sentinel, 08006 (connection_failure) for a broken connection, 57014
+// sentinel, 08001 when a connection cannot be opened, 08006
+// (connection_failure) for a broken connection, 57014
 // (query_canceled) for a cancelled context, XX000 otherwise.
 func (e *Error) SQLState() string { return sqlState(e.Err) }
 
@@ -131,16 +132,16 @@ func sqlState(err error) string {
 			return code
 		}
 	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return pgerrcode.SQLClientUnableToEstablishSQLConnection
+	}
 	var ne net.Error
 	switch {
 	case errors.As(err, &ne), pgconn.Timeout(err) && !isContextErr(err):
 		return pgerrcode.ConnectionFailure
 	case isContextErr(err):
 		return pgerrcode.QueryCanceled
-	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return pgerrcode.SQLClientUnableToEstablishSQLConnection
 	}
 	return pgerrcode.InternalError
 }
