@@ -290,7 +290,7 @@ func (p *Planner) splitAggregate(q *query) (*Plan, error) {
 		w.LimitCount = limitPlusOffset(s.LimitCount, s.LimitOffset)
 		w.LimitOption = pg.LimitOption_LIMIT_OPTION_COUNT
 	}
-	pl := &Plan{Kind: KindMultiShard, SQL: q.sql, cat: p.cat, Note: "partial aggregates"}
+	pl := &Plan{Kind: KindMultiShard, SQL: q.sql, cat: p.cat, Note: "partial aggregates", strategy: stratSplit}
 	if err := p.setCombine(pl, c, len(w.TargetList)); err != nil {
 		return nil, err
 	}

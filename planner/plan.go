@@ -80,7 +80,8 @@ type Plan struct {
 	// and tests).
 	Note string
 
-	cat *catalog.Snapshot
+	cat      *catalog.Snapshot
+	strategy strategy
 	// routerPrunes, for a deferred router, must all keep the same one
 	// shard position at bind time.
 	routerPrunes []Prune

@@ -165,7 +165,7 @@ func (p *Planner) emptyPlan(sql string, a *analysis, prunes map[*rel]Prune) (*Pl
 			return nil, false, err
 		}
 	}
-	return &Plan{Kind: KindCoordinator, SQL: sql, cat: p.cat, Note: "no shard: predicates are false",
+	return &Plan{Kind: KindCoordinator, SQL: sql, cat: p.cat, Note: "no shard: predicates are false", strategy: stratEmpty,
 		Merge: Merge{Kind: MergeCombine, SQL: sql}}, true, nil
 }
 

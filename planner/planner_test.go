@@ -22,6 +22,7 @@ import (
 //	plan               the physical plan of the input statement
 //	bind params=a,b    the plan bound to parameter values (text; NULL for null)
 //	build              the relational algebra of the input statement
+//	pushdown           the algebra after pushdown (Collects moved up)
 //	explain [verbose]  the EXPLAIN text (workers' parts left unfilled)
 //
 // Errors are output: "error <sqlstate>: <message>".
@@ -70,6 +71,12 @@ func TestPlanner(t *testing.T) {
 					return errString(err)
 				}
 				return b.String()
+			case "pushdown":
+				tree, err := p.Pushed(d.Input)
+				if err != nil {
+					return errString(err)
+				}
+				return tree.String()
 			case "build":
 				tree, err := p.Build(d.Input)
 				if err != nil {

@@ -204,7 +204,7 @@ func (p *Planner) wholeShard(q *query, agg bool) (*Plan, error) {
 			w.SortClause = nil
 		}
 	}
-	pl := &Plan{Kind: KindMultiShard, SQL: q.sql, cat: p.cat}
+	pl := &Plan{Kind: KindMultiShard, SQL: q.sql, cat: p.cat, strategy: stratWhole}
 	if agg {
 		pl.Note = "grouped by the distribution column"
 	} else {

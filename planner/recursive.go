@@ -27,7 +27,7 @@ func (p *Planner) recursive(sql string, stmt *pg.Node, a *analysis, prunes map[*
 			sharded = append(sharded, r)
 		}
 	}
-	pl := &Plan{Kind: KindCoordinator, SQL: sql, cat: p.cat, Note: "pull: " + reason(why)}
+	pl := &Plan{Kind: KindCoordinator, SQL: sql, cat: p.cat, Note: "pull: " + reason(why), strategy: stratPull}
 	names := make([]string, len(sharded))
 	for i, r := range sharded {
 		sub, cols, err := p.pull(sql, stmt, r, prunes)

@@ -59,6 +59,14 @@ type analysis struct {
 	levels []*level
 	byRV   map[*pg.RangeVar]*rel
 	err    error
+	// colRefs are the column references seen, with their level.
+	colRefs []levelRef
+}
+
+// levelRef is a column reference and the level it appears at.
+type levelRef struct {
+	l  *level
+	cr *pg.ColumnRef
 }
 
 // counts returns the numbers of distributed, reference and local
@@ -93,7 +101,28 @@ func (p *Planner) resolve(stmt *pg.Node) (*analysis, error) {
 	if a.err != nil {
 		return nil, a.err
 	}
-	return a, nil
+	return a, a.checkColumns()
+}
+
+// checkColumns fails with undefined_column (42703) for a column reference
+// qualified by a distributed or reference table that has no such column,
+// as PostgreSQL would (the planner would otherwise pull or route a
+// statement that can only fail).
+func (a *analysis) checkColumns() error {
+	for _, x := range a.colRefs {
+		c, ok := resolveColumn(x.l, x.cr)
+		if !ok || !c.rel.sharded() || c.rel.cols == nil || len(x.cr.Fields) < 2 {
+			continue
+		}
+		found := false
+		for _, name := range c.rel.cols {
+			found = found || name == c.col
+		}
+		if !found {
+			return undefinedColumn(c.col, c.rel)
+		}
+	}
+	return nil
 }
 
 // stmt analyses a statement node at a new level.
@@ -351,6 +380,9 @@ func (a *analysis) expr(l *level, ctes map[string]bool, n *pg.Node) {
 		return
 	}
 	walkNodes(n, func(x *pg.Node) bool {
+		if cr := x.GetColumnRef(); cr != nil && l != nil {
+			a.colRefs = append(a.colRefs, levelRef{l, cr})
+		}
 		if sl := x.GetSubLink(); sl != nil {
 			a.expr(l, ctes, sl.Testexpr)
 			if c := a.stmt(sl.Subselect, l, ctes); c != nil {

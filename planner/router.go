@@ -53,7 +53,7 @@ func (p *Planner) router(sql string, stmt *pg.Node, a *analysis, prunes map[*rel
 		return nil, false, err
 	}
 	f.ShardCount = count
-	pl := &Plan{Kind: KindRouter, SQL: sql, Fragment: f, cat: p.cat}
+	pl := &Plan{Kind: KindRouter, SQL: sql, Fragment: f, cat: p.cat, strategy: stratRouter}
 	if count == 0 {
 		pl.Note = "reference tables only"
 		f.Prune = Prune{Op: PruneShards, Shards: []int{0}}
