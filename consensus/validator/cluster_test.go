@@ -37,6 +37,7 @@ type cluster struct {
 
 	mu        sync.Mutex
 	decisions []map[uint64]consensus.Value
+	notify    chan struct{} // signalled on every decision
 }
 
 func testKey(tb testing.TB, seed int64) ed25519.PrivateKey {
@@ -48,7 +49,7 @@ func testKey(tb testing.TB, seed int64) ed25519.PrivateKey {
 }
 
 func newCluster(tb testing.TB, n int, mod func(i int, c *Config)) *cluster {
-	c := &cluster{tb: tb, cut: make([]atomic.Bool, n), byID: map[quorum.NodeID]int{}, mod: mod}
+	c := &cluster{tb: tb, cut: make([]atomic.Bool, n), byID: map[quorum.NodeID]int{}, mod: mod, notify: make(chan struct{}, 1)}
 	c.qset.Threshold = uint32(n - (n-1)/3)
 	for i := 0; i < n; i++ {
 		k := testKey(tb, int64(i+1))
@@ -101,6 +102,10 @@ func (c *cluster) config(i int, ln net.Listener) Config {
 			c.mu.Lock()
 			c.decisions[i][d.Slot] = d.Value
 			c.mu.Unlock()
+			select {
+			case c.notify <- struct{}{}:
+			default:
+			}
 		},
 	}
 	if c.mod != nil {

@@ -247,7 +247,12 @@ func (v *Validator) maybeNominate() {
 	}
 	value := v.propose(l.next)
 	if value == nil && !l.joined {
-		return
+		// Statements for next that arrived while we were finishing the
+		// previous slot count as a peer having started it.
+		if len(v.node.CurrentState(l.next)) == 0 {
+			return
+		}
+		l.joined = true
 	}
 	l.nominated = true
 	if _, ok := l.started[l.next]; !ok {
