@@ -351,3 +351,45 @@ func (m *metadataConn) violation(what string, msg pgproto3.BackendMessage) error
 	}
 	return m.broken
 }
+
+// abortPortal names a portal no client creates: executing it makes the
+// backend report an error and so abort its transaction.
+const abortPortal = "\x01pgfed-abort"
+
+// abort makes the backend abort its transaction, as PostgreSQL does when
+// the wire server rejects a message of a batch itself (see
+// wire.Session.Abort): it executes a portal that does not exist, so the
+// backend reports an error, which is expected and not relayed, and skips to
+// Sync. The following Sync then rolls back an implicit transaction and
+// leaves a transaction block failed. Nothing is done when the backend
+// already skips to Sync.
+func (m *metadataConn) abort(ctx context.Context) error {
+	if m.aborted {
+		return nil
+	}
+	if err := m.begin(ctx); err != nil {
+		return err
+	}
+	defer m.finish()
+	m.fe.SendExecute(&pgproto3.Execute{Portal: abortPortal})
+	m.fe.Send(&pgproto3.Flush{})
+	m.inBatch = true
+	if err := m.flush(); err != nil {
+		return err
+	}
+	for {
+		msg, err := m.receive()
+		if err != nil {
+			return err
+		}
+		switch msg := msg.(type) {
+		case *pgproto3.ErrorResponse:
+			m.aborted = true
+			return nil
+		case *pgproto3.NoticeResponse, *pgproto3.ParameterStatus, *pgproto3.NotificationResponse:
+			m.notify(msg)
+		default:
+			return m.violation("aborting the transaction", msg)
+		}
+	}
+}

@@ -82,6 +82,16 @@ func (s *Session) ClosePortal(ctx context.Context, p *wire.Portal) error {
 	return nil
 }
 
+// Abort aborts the metadata database's transaction after the wire server
+// rejected a message of the batch itself (see wire.Session.Abort). A
+// failure is logged: it breaks the connection, which the next request
+// reports.
+func (s *Session) Abort(ctx context.Context, err error) {
+	if aerr := s.meta.abort(ctx); aerr != nil {
+		s.log.Warn("cannot abort the metadata transaction", "cause", err, "error", aerr)
+	}
+}
+
 // Sync ends the extended-protocol batch on the metadata database: its
 // implicit transaction commits, or rolls back after an error.
 func (s *Session) Sync(ctx context.Context) error {

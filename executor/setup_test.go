@@ -137,6 +137,8 @@ func TestMetadataPassthrough(t *testing.T) {
 		{"session/client-gone", testSessionClientGone},
 		{"session/notify-idle", testSessionNotifyIdle},
 		{"session/backend-hung", testSessionBackendHung},
+		{"session/abort", testSessionAbort},
+		{"session/deallocate-then-prepare", testSessionDeallocateThenPrepare},
 		// Last: it restarts the metadata server.
 		{"pgx/server-restart", testPgxServerRestart},
 	} {

@@ -205,7 +205,7 @@ func (c *conn) handle(ctx context.Context, msg pgproto3.FrontendMessage) error {
 	case *pgproto3.Bind:
 		return c.bind(ctx, m)
 	case *pgproto3.Describe:
-		return c.describe(m)
+		return c.describe(ctx, m)
 	case *pgproto3.Execute:
 		return c.execute(ctx, m)
 	case *pgproto3.Close:

@@ -53,12 +53,22 @@ func (c *conn) extError(err error) error {
 	return c.report(err)
 }
 
+// reject reports an error the server found itself in an extended-protocol
+// message (an unknown statement or portal, a malformed Bind...): the session
+// did not see it, so it is told to abort its transaction, as PostgreSQL
+// aborts on any error in a batch; then the server skips until Sync.
+func (c *conn) reject(ctx context.Context, err error) error {
+	c.sess.Abort(ctx, err)
+	return c.extError(err)
+}
+
 // parse handles Parse.
 func (c *conn) parse(ctx context.Context, m *pgproto3.Parse) error {
-	if old, ok := c.ext.stmts[m.Name]; ok {
-		if m.Name != "" {
-			return c.extError(&Error{Code: pgerrcode.DuplicatePreparedStatement, Message: fmt.Sprintf("prepared statement %q already exists", m.Name)})
-		}
+	// The unnamed statement is replaced. A named one the server still
+	// holds may have been dropped by SQL (DEALLOCATE, DISCARD ALL), which
+	// only the session sees: the session decides whether the name is free
+	// (see Session.Prepare), and on success the old entry is forgotten.
+	if old, ok := c.ext.stmts[m.Name]; ok && m.Name == "" {
 		c.closeStatement(ctx, old)
 	}
 	oids := slices.Clone(m.ParameterOIDs)
@@ -78,16 +88,16 @@ func (c *conn) bind(ctx context.Context, m *pgproto3.Bind) error {
 		if m.PreparedStatement == "" {
 			msg = "unnamed prepared statement does not exist"
 		}
-		return c.extError(&Error{Code: pgerrcode.InvalidSQLStatementName, Message: msg})
+		return c.reject(ctx, &Error{Code: pgerrcode.InvalidSQLStatementName, Message: msg})
 	}
 	if old, ok := c.ext.portals[m.DestinationPortal]; ok {
 		if m.DestinationPortal != "" {
-			return c.extError(&Error{Code: pgerrcode.DuplicateCursor, Message: fmt.Sprintf("cursor %q already exists", m.DestinationPortal)})
+			return c.reject(ctx, &Error{Code: pgerrcode.DuplicateCursor, Message: fmt.Sprintf("cursor %q already exists", m.DestinationPortal)})
 		}
 		c.closePortal(ctx, old)
 	}
 	if err := checkBind(m, st); err != nil {
-		return c.extError(err)
+		return c.reject(ctx, err)
 	}
 	params := make([][]byte, len(m.Parameters))
 	for i, p := range m.Parameters {
@@ -134,7 +144,7 @@ func checkBind(m *pgproto3.Bind, st *Statement) error {
 }
 
 // describe handles Describe of a statement ('S') or a portal ('P').
-func (c *conn) describe(m *pgproto3.Describe) error {
+func (c *conn) describe(ctx context.Context, m *pgproto3.Describe) error {
 	switch m.ObjectType {
 	case 'S':
 		st, ok := c.ext.stmts[m.Name]
@@ -143,7 +153,7 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 			if m.Name == "" {
 				msg = "unnamed prepared statement does not exist"
 			}
-			return c.extError(&Error{Code: pgerrcode.InvalidSQLStatementName, Message: msg})
+			return c.reject(ctx, &Error{Code: pgerrcode.InvalidSQLStatementName, Message: msg})
 		}
 		oids := st.Desc.ParamOIDs
 		if oids == nil {
@@ -156,11 +166,11 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 	case 'P':
 		p, ok := c.ext.portals[m.Name]
 		if !ok {
-			return c.extError(&Error{Code: pgerrcode.InvalidCursorName, Message: fmt.Sprintf("portal %q does not exist", m.Name)})
+			return c.reject(ctx, &Error{Code: pgerrcode.InvalidCursorName, Message: fmt.Sprintf("portal %q does not exist", m.Name)})
 		}
 		return c.sendRowDescription(p.Statement.Desc.Fields, p)
 	default:
-		return c.extError(&Error{Code: pgerrcode.ProtocolViolation, Message: fmt.Sprintf("invalid DESCRIBE message subtype %d", m.ObjectType)})
+		return c.reject(ctx, &Error{Code: pgerrcode.ProtocolViolation, Message: fmt.Sprintf("invalid DESCRIBE message subtype %d", m.ObjectType)})
 	}
 }
 
@@ -185,7 +195,7 @@ func (c *conn) sendRowDescription(fields []pgproto3.FieldDescription, p *Portal)
 func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 	p, ok := c.ext.portals[m.Portal]
 	if !ok {
-		return c.extError(&Error{Code: pgerrcode.InvalidCursorName, Message: fmt.Sprintf("portal %q does not exist", m.Portal)})
+		return c.reject(ctx, &Error{Code: pgerrcode.InvalidCursorName, Message: fmt.Sprintf("portal %q does not exist", m.Portal)})
 	}
 	opts := ExecuteOptions{MaxRows: m.MaxRows, SyncFollows: c.r.syncBuffered()}
 	res := &results{c: c}
@@ -219,7 +229,7 @@ func (c *conn) closeMsg(ctx context.Context, m *pgproto3.Close) error {
 			}
 		}
 	default:
-		return c.extError(&Error{Code: pgerrcode.ProtocolViolation, Message: fmt.Sprintf("invalid CLOSE message subtype %d", m.ObjectType)})
+		return c.reject(ctx, &Error{Code: pgerrcode.ProtocolViolation, Message: fmt.Sprintf("invalid CLOSE message subtype %d", m.ObjectType)})
 	}
 	return c.w.send(&pgproto3.CloseComplete{})
 }

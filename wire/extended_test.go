@@ -213,12 +213,13 @@ func TestCloseStatementAndPortal(t *testing.T) {
 	if !slices.Contains(calls, `ClosePortal "p"`) || !slices.Contains(calls, `CloseStatement "s"`) {
 		t.Fatalf("calls: %q", calls)
 	}
+	// An error in a transaction block fails the block, as in PostgreSQL.
 	rc.send(&pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Sync{})
 	rc.flush()
-	expectMsgs(t, rc.until(), "ERROR 26000", "RFQ T")
+	expectMsgs(t, rc.until(), "ERROR 26000", "RFQ E")
 	rc.send(&pgproto3.Execute{Portal: "p"}, &pgproto3.Sync{})
 	rc.flush()
-	expectMsgs(t, rc.until(), "ERROR 34000", "RFQ T")
+	expectMsgs(t, rc.until(), "ERROR 34000", "RFQ E")
 }
 
 func TestNamedDuplicatesAndUnknowns(t *testing.T) {
@@ -254,6 +255,33 @@ func TestNamedDuplicatesAndUnknowns(t *testing.T) {
 			t.Fatalf("status after error: %q", got)
 		}
 	}
+	// Errors the server finds itself are told to the session (so it can
+	// abort its transaction); errors the session returned are not.
+	aborts := 0
+	for _, c := range ts.handler.last(t).Calls() {
+		if strings.HasPrefix(c, "Abort") {
+			aborts++
+		}
+	}
+	if want := 6; aborts != want { // 42P03, 26000 (Bind) twice, 26000 and 34000 (Describe), 34000 (Execute)
+		t.Errorf("session saw %d Abort calls, want %d: %q", aborts, want, ts.handler.last(t).Calls())
+	}
+}
+
+// TestPrepareAfterSQLDeallocate: a statement dropped with SQL DEALLOCATE
+// (which only the session sees) can be prepared again under its name.
+func TestPrepareAfterSQLDeallocate(t *testing.T) {
+	ts := startServer(t, Config{})
+	rc := connectRaw(t, ts.addr)
+	rc.send(&pgproto3.Parse{Name: "s", Query: "SELECT 1"}, &pgproto3.Sync{})
+	rc.flush()
+	expectMsgs(t, rc.until(), "ParseComplete", "RFQ I")
+	rc.send(&pgproto3.Query{String: "DEALLOCATE ALL"})
+	rc.flush()
+	rc.until()
+	rc.send(&pgproto3.Parse{Name: "s", Query: "SELECT 2"}, &pgproto3.Bind{PreparedStatement: "s"}, &pgproto3.Execute{}, &pgproto3.Sync{})
+	rc.flush()
+	expectMsgs(t, rc.until(), "ParseComplete", "BindComplete", "Row 1", "Row 2", "Complete SELECT 2", "RFQ I")
 }
 
 func TestBindChecks(t *testing.T) {

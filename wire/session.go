@@ -101,7 +101,14 @@ type Session interface {
 
 	// Prepare handles Parse: it checks sql, describes it and returns the
 	// session's handle for it. paramOIDs are the types the client gave
-	// (0 = unspecified). name is "" for the unnamed statement.
+	// (0 = unspecified). name is "" for the unnamed statement, which the
+	// server replaces (calling CloseStatement on the old one). For a named
+	// statement the session is the authority on whether the name is free:
+	// the client may have dropped the statement with SQL (DEALLOCATE,
+	// DISCARD ALL), which the server cannot see. The session returns 42P05
+	// (duplicate_prepared_statement) when the name is taken; on success the
+	// server forgets any Statement it held under that name without calling
+	// CloseStatement.
 	Prepare(ctx context.Context, name, sql string, paramOIDs []uint32) (handle any, desc StatementDescription, err error)
 
 	// Execute runs a portal, sending at most opts.MaxRows rows when that
@@ -113,6 +120,15 @@ type Session interface {
 	// closed (or replaced) a statement or portal.
 	CloseStatement(ctx context.Context, s *Statement) error
 	ClosePortal(ctx context.Context, p *Portal) error
+
+	// Abort tells the session that the server itself rejected a message of
+	// an extended-protocol batch (an unknown statement or portal, a
+	// malformed Bind, ...) with err, which the server reports to the
+	// client. PostgreSQL aborts the current transaction on any error in a
+	// batch, so the session must too: the Sync that ends the batch then
+	// rolls back an implicit transaction, and a transaction block is left
+	// failed ('E'). Errors the session returns itself need no Abort.
+	Abort(ctx context.Context, err error)
 
 	// Sync ends an extended-protocol batch: an implicit transaction is
 	// committed (or rolled back after an error) as PostgreSQL does.

@@ -71,6 +71,7 @@ type testSession struct {
 	mu     sync.Mutex
 	calls  []string
 	status byte
+	names  map[string]bool // named statements the session holds
 }
 
 func (s *testSession) record(format string, args ...any) {
@@ -201,6 +202,9 @@ func (s *testSession) run(ctx context.Context, stmt string, params [][]byte, fro
 			return 0, err
 		}
 		return 0, r.Send(&pgproto3.CommandComplete{CommandTag: []byte("NOTIFYME")})
+	case stmt == "DEALLOCATE ALL":
+		clear(s.names)
+		return 0, r.Send(&pgproto3.CommandComplete{CommandTag: []byte("DEALLOCATE ALL")})
 	case word == "BEGIN":
 		s.status = 'T'
 		return 0, r.Send(&pgproto3.CommandComplete{CommandTag: []byte("BEGIN")})
@@ -247,6 +251,17 @@ func (s *testSession) Prepare(ctx context.Context, name, sql string, paramOIDs [
 	s.record("Prepare %q %s", name, sql)
 	word, arg, _ := strings.Cut(sql, " ")
 	var desc StatementDescription
+	if name != "" {
+		if s.names[name] {
+			return nil, desc, &Error{Code: "42P05", Message: fmt.Sprintf("prepared statement %q already exists", name)}
+		}
+		if word != "ERROR" {
+			if s.names == nil {
+				s.names = make(map[string]bool)
+			}
+			s.names[name] = true
+		}
+	}
 	switch word {
 	case "ERROR":
 		return nil, desc, &Error{Code: arg, Message: "requested error"}
@@ -285,7 +300,19 @@ func (s *testSession) Execute(ctx context.Context, p *Portal, opts ExecuteOption
 
 func (s *testSession) CloseStatement(ctx context.Context, st *Statement) error {
 	s.record("CloseStatement %q", st.Name)
+	delete(s.names, st.Name)
 	return nil
+}
+
+func (s *testSession) Abort(ctx context.Context, err error) {
+	code := ""
+	if e, ok := err.(*Error); ok {
+		code = e.Code
+	}
+	s.record("Abort %s", code)
+	if s.status == 'T' {
+		s.status = 'E'
+	}
 }
 
 func (s *testSession) ClosePortal(ctx context.Context, p *Portal) error {
