@@ -5,6 +5,21 @@
 // The package is pure: it does no I/O, takes no context and imports nothing
 // from this module, so the planner can use it freely.
 //
+// # The catalog model
+//
+// A Snapshot is one immutable version of the catalog: Nodes (workers, each
+// of an Organization or none), ColocationGroups, Tables (hash, reference or
+// organization distributed), their Shards (hash ranges, named by ShardName
+// as "<table>_<shardid>") and Placements (a shard's copy on a node). Only
+// Builder.Build makes one, after checking every invariant (ranges cover the
+// int32 hash space exactly, placements point at known primary nodes,
+// co-located tables share boundaries and placements), so readers such as
+// the planner rely on them without checks of their own. Lookups are map
+// accesses; ShardForHash is ShardIndex's division when the ranges are
+// Citus's even split and a binary search otherwise. RoundRobin places new
+// shards as Citus does, over active workers in (host, port) order. The
+// subpackage store persists the catalog in the metadata database.
+//
 // # Hashing
 //
 // A distribution value is hashed exactly as PostgreSQL 15 hashes it with the
