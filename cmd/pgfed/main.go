@@ -3,6 +3,7 @@
 //	pgfed dev           a whole local cluster on this machine (make run)
 //	pgfed coordinator   the PostgreSQL wire-protocol endpoint clients talk to
 //	pgfed quorum check  whether a network of validators has intersecting quorums
+//	pgfed validator     one organization's consensus validator
 //	pgfed version       the version of this binary
 package main
 
@@ -31,6 +32,7 @@ func commands() map[string]command {
 		"dev":         {"run a local cluster: metadata database, workers and coordinator", devMain},
 		"coordinator": {"serve PostgreSQL clients in front of a metadata database and its workers", coordinatorMain},
 		"quorum":      {"analyse a network of validators (quorum check FILE)", quorumMain},
+		"validator":   {"run one organization's consensus validator (or: validator keygen)", validatorMain},
 		"version":     {"print the version", versionMain},
 	}
 }
