@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -261,7 +263,7 @@ func (t *Transport) Broadcast(k Kind, payload []byte) error {
 	return nil
 }
 
-// Connected lists the peers with a live connection.
+// Connected lists the peers with a live connection, in id order.
 func (t *Transport) Connected() []quorum.NodeID {
 	var out []quorum.NodeID
 	for id, p := range t.peers {
@@ -269,6 +271,7 @@ func (t *Transport) Connected() []quorum.NodeID {
 			out = append(out, id)
 		}
 	}
+	slices.SortFunc(out, func(a, b quorum.NodeID) int { return bytes.Compare(a[:], b[:]) })
 	return out
 }
 

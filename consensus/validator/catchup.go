@@ -55,6 +55,13 @@ func (v *Validator) answerState(to quorum.NodeID, payload []byte) {
 		return
 	}
 	from := max(binary.BigEndian.Uint64(payload), 1)
+	// A peer asking again within catchUpEvery gets nothing: requests cost
+	// disk reads and bandwidth, and an honest peer does not repeat itself
+	// faster.
+	if last, ok := v.loop.answered[to]; ok && time.Since(last) < catchUpEvery/2 {
+		return
+	}
+	v.loop.answered[to] = time.Now()
 	n := 0
 	for rec, err := range v.led.Records(from) {
 		if err != nil {
@@ -149,6 +156,12 @@ func (v *Validator) verifyRecord(rec ledger.Record) error {
 	qsetOf := map[quorum.NodeID]*quorum.QSet{}
 	for i, env := range rec.Proof {
 		st := &env.Statement
+		if _, dup := signers[st.NodeID]; dup {
+			return fmt.Errorf("validator: slot %d: proof envelope %d: node %s signs twice", rec.Slot, i, st.NodeID)
+		}
+		if !v.isKnown(st.NodeID) {
+			continue // cannot count towards our quorums; not worth a signature check
+		}
 		if st.Slot != rec.Slot {
 			return fmt.Errorf("validator: slot %d: proof envelope %d is for slot %d", rec.Slot, i, st.Slot)
 		}

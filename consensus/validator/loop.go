@@ -31,10 +31,11 @@ type loopState struct {
 	peerQSet map[quorum.NodeID]consensus.Hash
 	waiting  []consensus.Envelope // envelopes waiting for their quorum set
 
-	pool     map[string]struct{} // submitted items not yet decided
-	catchRR  int                 // round robin over peers for catch-up requests
-	catchAt  time.Time           // last catch-up request
-	compactN uint64              // slot of the last envelope-log compaction
+	pool     map[string]struct{}         // submitted items not yet decided
+	catchRR  int                         // round robin over peers for catch-up requests
+	catchAt  time.Time                   // last catch-up request
+	answered map[quorum.NodeID]time.Time // last state request answered, per peer
+	compactN uint64                      // slot of the last envelope-log compaction
 }
 
 const maxWaiting = 256
@@ -47,17 +48,34 @@ func (v *Validator) initLoop(last uint64, prev consensus.Value) {
 	l.qsets = map[consensus.Hash]quorum.QSet{v.node.QSetHash(): v.qset}
 	l.peerQSet = map[quorum.NodeID]consensus.Hash{}
 	l.pool = map[string]struct{}{}
+	l.answered = map[quorum.NodeID]time.Time{}
 	l.compactN = last
 	l.guard = &guard{network: v.network, self: v.id, known: v.isKnown, latest: map[guardKey]consensus.Envelope{},
 		floor: max(last, 1), ahead: v.cfg.MaxSlotsAhead}
 }
 
-// isKnown reports whether id is a peer or named in a known quorum set.
-func (v *Validator) isKnown(id quorum.NodeID) bool {
+func (v *Validator) isPeer(id quorum.NodeID) bool {
 	for _, p := range v.cfg.Peers {
 		if p.ID == id {
 			return true
 		}
+	}
+	return false
+}
+
+// qsetNodes lists the validators of q, depth first.
+func qsetNodes(q *quorum.QSet) []quorum.NodeID {
+	out := slices.Clone(q.Validators)
+	for i := range q.InnerSets {
+		out = append(out, qsetNodes(&q.InnerSets[i])...)
+	}
+	return out
+}
+
+// isKnown reports whether id is a peer or named in a known quorum set.
+func (v *Validator) isKnown(id quorum.NodeID) bool {
+	if v.isPeer(id) {
+		return true
 	}
 	for _, q := range v.loop.qsets {
 		if qsetNames(&q, id) {
@@ -108,6 +126,7 @@ func (v *Validator) run(ctx context.Context) {
 			v.rebroadcast()
 		case item := <-v.submit:
 			v.loop.pool[string(item)] = struct{}{}
+			v.poolSize.Store(int64(len(v.loop.pool)))
 			v.maybeNominate()
 		case <-closeTimer.C:
 			v.loop.closing = false

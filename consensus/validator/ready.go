@@ -178,4 +178,5 @@ func (v *Validator) forgetDecided(value consensus.Value) {
 	for _, it := range items {
 		delete(v.loop.pool, string(it))
 	}
+	v.poolSize.Store(int64(len(v.loop.pool)))
 }

@@ -46,10 +46,11 @@ type Validator struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	last  atomic.Uint64
-	stats atomicStats
-	mu    sync.Mutex // guards evidence copies for Evidence()
-	evid  []Evidence
+	last     atomic.Uint64
+	poolSize atomic.Int64
+	stats    atomicStats
+	mu       sync.Mutex // guards evidence copies for Evidence()
+	evid     []Evidence
 
 	loop loopState // owned by the loop goroutine
 }
@@ -110,6 +111,11 @@ func Start(ctx context.Context, cfg Config) (*Validator, error) {
 		return nil, fmt.Errorf("validator: %w", err)
 	}
 	v.tr = tr
+	for _, id := range qsetNodes(&v.qset) {
+		if id != v.id && !v.isPeer(id) {
+			v.log.Warn("quorum set names a validator that is not a peer: its statements arrive only relayed", "peer", id.Strkey())
+		}
+	}
 	v.log.Info("validator started", "slot", last, "listen", tr.Addr().String(), "peers", len(cfg.Peers))
 	go v.run(ctx)
 	return v, nil
@@ -142,11 +148,22 @@ func (v *Validator) Err() error {
 	}
 }
 
+// MaxPool bounds the submitted items waiting for a slot.
+const MaxPool = 100000
+
+// ErrPoolFull is returned by Submit when MaxPool items are waiting.
+var ErrPoolFull = errors.New("validator: too many items waiting for a slot")
+
 // Submit queues an item for a future slot (default Driver only). Items are
-// kept in memory until a slot that contains them externalizes.
+// kept in memory until a slot that contains them externalizes; they are
+// not durable: after a restart the application submits again what it has
+// not seen decided.
 func (v *Validator) Submit(ctx context.Context, item []byte) error {
 	if len(item) > MaxItemSize {
 		return fmt.Errorf("validator: item of %d bytes exceeds %d", len(item), MaxItemSize)
+	}
+	if v.poolSize.Load() >= MaxPool {
+		return ErrPoolFull
 	}
 	select {
 	case v.submit <- append([]byte(nil), item...):
