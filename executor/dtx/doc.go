@@ -102,6 +102,6 @@
 //
 //	tx := coord.Begin(session, dtx.TxnOptions{})
 //	conn, err := tx.Conn(ctx, nodeID) // run statements, tx.MarkWrite(nodeID) after writes
-//	err = tx.CheckErr(err)            // a deadlock victim's cancel becomes 40P01
+//	err = tx.StatementError(ctx, nodeID, err) // on failure: 40P01 for a deadlock victim; rolls back the other workers
 //	err = tx.Commit(ctx)              // or tx.Rollback(ctx)
 package dtx

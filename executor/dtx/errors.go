@@ -31,6 +31,9 @@ var (
 	// the commit came, so COMMIT rolled it back (25P02
 	// in_failed_sql_transaction).
 	ErrWorkerAborted = errors.New("the worker's transaction was aborted; it was rolled back")
+	// ErrTxnAborted: a statement failed and aborted the distributed
+	// transaction; commands are refused until it ends (25P02).
+	ErrTxnAborted = errors.New("current transaction is aborted, commands ignored until end of transaction block")
 	// ErrConnLost: the connection to a worker broke during the transaction
 	// (08006 connection_failure); the worker rolled its part back.
 	ErrConnLost = errors.New("the connection to the worker was lost")
@@ -49,6 +52,7 @@ var sentinelCodes = map[error]string{
 	ErrWorkerAborted:  pgerrcode.InFailedSQLTransaction,
 	ErrNoSavepoint:    pgerrcode.InvalidSavepointSpecification,
 	ErrConnLost:       pgerrcode.ConnectionFailure,
+	ErrTxnAborted:     pgerrcode.InFailedSQLTransaction,
 }
 
 // sqlStater is any error that carries a SQLSTATE.

@@ -64,7 +64,7 @@ func (t *Txn) onEach(ctx context.Context, op, sql string) error {
 	}
 	return fanOut(ctx, parts, func(ctx context.Context, p *participant) error {
 		if _, err := p.conn.pg.Exec(ctx, sql).ReadAll(); err != nil {
-			return t.CheckErr(p.errorf(op, err))
+			return t.StatementError(ctx, p.node.ID, p.errorf(op, err))
 		}
 		return nil
 	})

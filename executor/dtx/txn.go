@@ -86,6 +86,11 @@ type Txn struct {
 	// session goroutine only.
 	savepoints []string
 
+	// aborted is set when a statement failed outside any savepoint: the
+	// other workers were rolled back, and only Rollback (or Commit, which
+	// then fails) may follow. Used by the session goroutine only.
+	aborted bool
+
 	mu     sync.Mutex
 	parts  []*participant // in the order the workers joined
 	done   bool
@@ -145,6 +150,9 @@ func (t *Txn) Conn(ctx context.Context, nodeID int32) (*pgconn.PgConn, error) {
 	if done {
 		return nil, &Error{Op: "begin", Node: nodeID, Err: ErrTxnDone}
 	}
+	if t.aborted {
+		return nil, &Error{Op: "statement", Node: nodeID, Err: ErrTxnAborted}
+	}
 	if p := t.part(nodeID); p != nil {
 		return p.conn.pg, nil
 	}
@@ -200,7 +208,7 @@ func (t *Txn) MarkWrite(nodeID int32) {
 
 // Exec runs sql (simple protocol, one or more statements) on a worker in
 // the transaction, joining it if needed, and returns its results. Errors
-// go through CheckErr. It does not mark a write.
+// go through StatementError. It does not mark a write.
 func (t *Txn) Exec(ctx context.Context, nodeID int32, sql string) ([]*pgconn.Result, error) {
 	pg, err := t.Conn(ctx, nodeID)
 	if err != nil {
@@ -208,13 +216,46 @@ func (t *Txn) Exec(ctx context.Context, nodeID int32, sql string) ([]*pgconn.Res
 	}
 	res, err := pg.Exec(ctx, sql).ReadAll()
 	if err != nil {
-		return res, t.CheckErr(t.part(nodeID).errorf("statement", err))
+		return res, t.StatementError(ctx, nodeID, t.part(nodeID).errorf("statement", err))
 	}
 	return res, nil
 }
 
-// CheckErr translates the error of a statement the session ran on one of
-// the transaction's connections: if the deadlock detector chose this
+// StatementError is what a session calls when a statement it ran on the
+// transaction's connection to a worker failed; it returns the error for
+// the client. As in PostgreSQL, where a failed transaction releases its
+// locks at once, a failure that aborted the worker's transaction outside
+// any savepoint rolls the other workers back right away (their locks may
+// be what another transaction waits for: a deadlock victim's, say) and
+// leaves the transaction aborted: only Rollback may follow (25P02
+// otherwise). With a savepoint active nothing is rolled back, so that
+// ROLLBACK TO SAVEPOINT can resume. Errors pass through CheckErr.
+func (t *Txn) StatementError(ctx context.Context, nodeID int32, err error) error {
+	err = t.CheckErr(err)
+	if len(t.savepoints) > 0 || t.aborted {
+		return err
+	}
+	p := t.part(nodeID)
+	if p != nil && !p.conn.pg.IsClosed() && p.conn.pg.TxStatus() == 'T' {
+		return err // the worker's transaction goes on (an error inside a multi-statement?)
+	}
+	t.aborted = true
+	t.mu.Lock()
+	others := make([]*participant, 0, len(t.parts))
+	for _, o := range t.parts {
+		if o != p {
+			others = append(others, o)
+		}
+	}
+	t.mu.Unlock()
+	if rerr := t.rollbackParts(ctx, others); rerr != nil {
+		t.log.Debug("roll back the other workers of a failed transaction", "error", rerr)
+	}
+	return err
+}
+
+// CheckErr translates the error of a statement on one of the
+// transaction's connections: if the deadlock detector chose this
 // transaction as a victim and the statement was cancelled, the result is
 // the *DeadlockError (SQLSTATE 40P01) naming the cycle; any other error is
 // returned as is.
