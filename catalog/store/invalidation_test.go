@@ -126,6 +126,46 @@ func testInvalidationByNotify(t *testing.T, m *metadata) {
 	}
 }
 
+// testWatchRecovers checks that Watch catches a change that was not
+// notified within its check interval, and that when its connection is
+// killed Snapshot falls back to polling until Watch is back.
+func testWatchRecovers(t *testing.T, m *metadata) {
+	cs := m.database(t)
+	t.Cleanup(store.SetWatchCheckInterval(50 * time.Millisecond))
+	ctx, cancel := context.WithCancel(context.Background())
+	w := open(t, cs)
+	done := make(chan error, 1)
+	go func() { done <- w.Watch(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	waitFor(t, "w to listen", func() bool { return w.Watching() })
+	s0, err := w.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A change without a notification (a restore, a hand edit).
+	exec(t, cs, "INSERT INTO pgfed.organization VALUES ('quiet')", "UPDATE pgfed.version SET version = version + 1")
+	waitFor(t, "the quiet check to find the change", func() bool {
+		s, err := w.Snapshot(ctx)
+		return err == nil && s.Version() > s0.Version()
+	})
+	// Kill the listening connection: w polls meanwhile, so a change made
+	// while it is down is seen at once.
+	exec(t, cs, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = '"+store.WatchApplicationName+"'")
+	a := open(t, cs)
+	if err := a.AddOrganization(ctx, "meanwhile"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "w to see the change", func() bool {
+		s, err := w.Snapshot(ctx)
+		_, ok := s.Organization("meanwhile")
+		return err == nil && ok
+	})
+	waitFor(t, "w to listen again", func() bool { return w.Watching() })
+}
+
 // waitFor polls cond for up to 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
