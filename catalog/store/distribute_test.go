@@ -245,6 +245,12 @@ func testUpdateAtomic(t *testing.T, m *metadata) {
 	if !errors.As(err, &ie) || !strings.Contains(err.Error(), `"public"."t3" has no shards`) {
 		t.Fatalf("Update leaving a table without shards = %v", err)
 	}
+	// Moving a node holding an organization's shards to another
+	// organization breaks an invariant, named in the error.
+	err = s.SetNodeOrganization(ctx, "w2", 5432, "bank-b")
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), `is not a node of organization "bank-a"`) {
+		t.Fatalf("SetNodeOrganization of a node holding bank-a's shards = %v", err)
+	}
 	after, err := s.Load(ctx)
 	if err != nil {
 		t.Fatal(err)
