@@ -40,7 +40,7 @@
 // # Use
 //
 //	l, err := ledger.Open(dir, ledger.Options{Network: nid, Node: id})
-//	node.Purge(l.Last()); node.Restore(l.Envelopes())
+//	node.Purge(l.Last() - 1); node.Restore(l.Envelopes())
 //	for each Ready: l.Append(record) for externalized slots; l.SaveEnvelopes(rd.Persist); send
 //	for rec, err := range l.Records(from) { replay }
 //

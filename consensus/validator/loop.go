@@ -24,6 +24,7 @@ type loopState struct {
 	started   map[uint64]time.Time // when the node began each slot, for latency logs
 
 	pending map[uint64]ledger.Record // verified decisions beyond next
+	deliver []Decision               // appended, not yet handed to OnDecision
 	highest uint64                   // highest slot seen from peers
 
 	guard    *guard

@@ -17,7 +17,8 @@ import (
 //  2. persist the node's own envelopes (synced): nothing is sent before it
 //     is durable;
 //  3. sign and broadcast;
-//  4. deliver the decisions appended in step 1, in slot order;
+//  4. deliver the decisions appended in step 1, in slot order
+//     (Config.OnDecision);
 //
 // then Advance. A storage error is fatal: the loop stops rather than send
 // what it could not persist.
@@ -36,12 +37,26 @@ func (v *Validator) drain() error {
 			v.broadcast(Sign(v.cfg.Key, v.network, env))
 			v.stats.sent.Add(1)
 		}
+		v.deliver()
 		v.node.Advance()
 		if err := v.node.Invariant(); err != nil {
 			v.log.Error("consensus invariant broken", "err", err)
 		}
 	}
+	v.deliver() // decisions adopted from peers outside a Ready batch
 	return nil
+}
+
+// deliver hands the decisions appended to the ledger to the application.
+func (v *Validator) deliver() {
+	ds := v.loop.deliver
+	v.loop.deliver = nil
+	if v.cfg.OnDecision == nil {
+		return
+	}
+	for _, d := range ds {
+		v.cfg.OnDecision(d)
+	}
 }
 
 func (v *Validator) broadcast(env consensus.Envelope) {
@@ -119,9 +134,7 @@ func (v *Validator) commit(rec ledger.Record, from string) error {
 			}
 		}
 		v.forgetDecided(rec.Value)
-		if v.cfg.OnDecision != nil {
-			v.cfg.OnDecision(Decision{Slot: rec.Slot, Value: rec.Value})
-		}
+		l.deliver = append(l.deliver, Decision{Slot: rec.Slot, Value: rec.Value})
 		next, ok := l.pending[l.next]
 		if !ok {
 			break
