@@ -40,7 +40,7 @@ LEFT JOIN pg_attribute h ON h.attrelid = p.logicalrelid AND h.attnum = p.hashatt
 // invariant fails with a *catalog.InvariantError.
 func (s *Store) Load(ctx context.Context) (*catalog.Snapshot, error) {
 	var snap *catalog.Snapshot
-	err := s.withConn(ctx, func(c *pgx.Conn) error {
+	err := s.withRead(ctx, func(c *pgx.Conn) error {
 		return pgx.BeginTxFunc(ctx, c, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
 			func(tx pgx.Tx) error {
 				var err error

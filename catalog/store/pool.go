@@ -29,33 +29,33 @@ func newPool(cfg *pgx.ConnConfig, size int) *pool {
 	return &pool{cfg: cfg, sem: make(chan struct{}, size)}
 }
 
-// acquire returns an idle connection or opens one, waiting while size
-// connections are in use. The caller must release it.
-func (p *pool) acquire(ctx context.Context) (*pgx.Conn, error) {
+// acquire returns an idle connection (reused is true) or opens one,
+// waiting while size connections are in use. The caller must release it.
+func (p *pool) acquire(ctx context.Context) (c *pgx.Conn, reused bool, err error) {
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, false, ctx.Err()
 	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		<-p.sem
-		return nil, ErrClosed
+		return nil, false, ErrClosed
 	}
 	if n := len(p.idle); n > 0 {
 		c := p.idle[n-1]
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
-		return c, nil
+		return c, true, nil
 	}
 	p.mu.Unlock()
-	c, err := pgx.ConnectConfig(ctx, p.cfg)
+	c, err = pgx.ConnectConfig(ctx, p.cfg)
 	if err != nil {
 		<-p.sem
-		return nil, err
+		return nil, false, err
 	}
-	return c, nil
+	return c, false, nil
 }
 
 // release returns c to the pool, or closes it unless it is open and idle
@@ -73,6 +73,18 @@ func (p *pool) release(c *pgx.Conn) {
 	}
 	p.mu.Unlock()
 	closeConn(c)
+}
+
+// dropIdle closes the idle connections, when one of them turned out dead:
+// the others, opened to the same server, most likely are too.
+func (p *pool) dropIdle() {
+	p.mu.Lock()
+	idle := p.idle
+	p.idle = nil
+	p.mu.Unlock()
+	for _, c := range idle {
+		closeConn(c)
+	}
 }
 
 // close closes the idle connections and makes later acquires fail;

@@ -71,16 +71,37 @@ func (s *Store) Close() { s.pool.close() }
 
 // withConn runs fn on a pooled connection.
 func (s *Store) withConn(ctx context.Context, fn func(c *pgx.Conn) error) error {
-	c, err := s.pool.acquire(ctx)
+	_, err := s.run(ctx, fn)
+	return err
+}
+
+// withRead runs fn, which only reads, on a pooled connection; when fn fails
+// because an idle connection turned out dead (the metadata server
+// restarted, say), it runs fn once more on a new connection.
+func (s *Store) withRead(ctx context.Context, fn func(c *pgx.Conn) error) error {
+	broken, err := s.run(ctx, fn)
+	if err != nil && broken && ctx.Err() == nil {
+		s.log.Debug("metadata connection lost, retrying a read", "error", err)
+		s.pool.dropIdle()
+		_, err = s.run(ctx, fn)
+	}
+	return err
+}
+
+// run runs fn on a pooled connection and reports whether fn failed on a
+// reused connection that it left closed.
+func (s *Store) run(ctx context.Context, fn func(c *pgx.Conn) error) (brokenReused bool, err error) {
+	c, reused, err := s.pool.acquire(ctx)
 	if err != nil {
 		if err == ErrClosed {
-			return err
+			return false, err
 		}
-		return fmt.Errorf("catalog store: connect to the metadata database %s:%d: %w", s.connCfg.Host, s.connCfg.Port, err)
+		return false, fmt.Errorf("catalog store: connect to the metadata database %s:%d: %w", s.connCfg.Host, s.connCfg.Port, err)
 	}
 	err = fn(c)
+	brokenReused = err != nil && reused && c.IsClosed()
 	s.pool.release(c)
-	return err
+	return brokenReused, err
 }
 
 // Version returns the catalog version in the metadata database: one short
@@ -88,7 +109,7 @@ func (s *Store) withConn(ctx context.Context, fn func(c *pgx.Conn) error) error 
 // the cheap way to learn whether a cached Snapshot is stale.
 func (s *Store) Version(ctx context.Context) (int64, error) {
 	var v int64
-	err := s.withConn(ctx, func(c *pgx.Conn) error {
+	err := s.withRead(ctx, func(c *pgx.Conn) error {
 		return c.QueryRow(ctx, "SELECT version FROM pgfed.version").Scan(&v)
 	})
 	if err != nil {

@@ -112,6 +112,7 @@ func TestStore(t *testing.T) {
 	t.Run("InvalidationByVersion", func(t *testing.T) { testInvalidationByVersion(t, m) })
 	t.Run("InvalidationByNotify", func(t *testing.T) { testInvalidationByNotify(t, m) })
 	t.Run("WatchRecovers", func(t *testing.T) { testWatchRecovers(t, m) })
+	t.Run("ServerRestart", func(t *testing.T) { testServerRestart(t, m) }) // last: restarts the server
 }
 
 func testInitIdempotent(t *testing.T, m *metadata) {
@@ -248,5 +249,36 @@ func testNodes(t *testing.T, m *metadata) {
 	n, ok := snap.NodeByAddr("w1", 5432)
 	if !ok || n.Active || n.Organization != "bank-b" || len(snap.Nodes()) != 1 || len(snap.NodesActive()) != 0 {
 		t.Errorf("nodes after changes: %+v", snap.Nodes())
+	}
+}
+
+// testServerRestart checks that reads and changes work at once after the
+// metadata server restarts, although every pooled connection is dead.
+func testServerRestart(t *testing.T, m *metadata) {
+	cs := m.database(t)
+	s := open(t, cs)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range store.PoolSize { // fill the pool with idle connections
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := s.Load(ctx); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := m.srv.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Version(ctx); err != nil {
+		t.Errorf("Version after a restart: %v", err)
+	}
+	if err := m.srv.Restart(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddNode(ctx, "w1", 5432, ""); err != nil {
+		t.Errorf("AddNode after a restart: %v", err)
 	}
 }

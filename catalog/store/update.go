@@ -44,11 +44,13 @@ func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
 // the store's own errors.
 func (s *Store) mutate(ctx context.Context, op string, fn func(tx pgx.Tx) (changed bool, err error)) (*catalog.Snapshot, error) {
 	var snap *catalog.Snapshot
-	err := s.withConn(ctx, func(c *pgx.Conn) error {
+	began := false
+	attempt := func(c *pgx.Conn) error {
 		tx, err := c.Begin(ctx)
 		if err != nil {
 			return fmt.Errorf("catalog %s: begin: %w", op, err)
 		}
+		began = true
 		defer tx.Rollback(context.WithoutCancel(ctx))
 		var v int64
 		if err := tx.QueryRow(ctx, "SELECT version FROM pgfed.version FOR UPDATE").Scan(&v); err != nil {
@@ -72,7 +74,14 @@ func (s *Store) mutate(ctx context.Context, op string, fn func(tx pgx.Tx) (chang
 			return fmt.Errorf("catalog %s: commit version %d: %w", op, v, err)
 		}
 		return nil
-	})
+	}
+	broken, err := s.run(ctx, attempt)
+	if err != nil && broken && !began && ctx.Err() == nil {
+		// An idle connection was dead (the server restarted): nothing was
+		// done, so try again on a new one.
+		s.pool.dropIdle()
+		_, err = s.run(ctx, attempt)
+	}
 	if err != nil {
 		return nil, err
 	}
