@@ -145,5 +145,22 @@ func evalNull(pr Prune, n int, hash func(int, catalog.Type) (int32, error)) ([]i
 	return pr.Eval(n, nil)
 }
 
-// planner returns a planner over the plan's catalog for making tasks.
-func (p *Plan) planner() *Planner { return New(p.cat, nil, 0) }
+// planner returns the planner that made the plan, for making tasks.
+func (p *Plan) planner() *Planner {
+	if p.owner != nil {
+		return p.owner
+	}
+	return New(p.cat, nil, 0)
+}
+
+// setOwner records the planner in a plan and the plans inside it.
+func setOwner(pl *Plan, p *Planner) {
+	if pl == nil {
+		return
+	}
+	pl.owner = p
+	setOwner(pl.Alternative, p)
+	for _, s := range pl.Subplans {
+		setOwner(s.Plan, p)
+	}
+}

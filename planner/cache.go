@@ -9,7 +9,8 @@ import "sync"
 type Cache struct {
 	mu    sync.RWMutex
 	max   int
-	plans map[string]*Plan
+	plans  map[string]*Plan
+	shapes map[string]*shapeEntry
 }
 
 // NewCache returns a cache of at most max plans; max <= 0 returns nil.
@@ -17,7 +18,7 @@ func NewCache(max int) *Cache {
 	if max <= 0 {
 		return nil
 	}
-	return &Cache{max: max, plans: make(map[string]*Plan)}
+	return &Cache{max: max, plans: make(map[string]*Plan), shapes: make(map[string]*shapeEntry)}
 }
 
 // get returns the cached plan of sql.
@@ -59,4 +60,22 @@ func (c *Cache) Len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return len(c.plans)
+}
+
+// getShape returns the router entry of a statement shape.
+func (c *Cache) getShape(key string) (*shapeEntry, bool) {
+	c.mu.RLock()
+	e, ok := c.shapes[key]
+	c.mu.RUnlock()
+	return e, ok
+}
+
+// putShape stores a router entry by shape.
+func (c *Cache) putShape(key string, e *shapeEntry) {
+	c.mu.Lock()
+	if len(c.shapes) >= c.max {
+		clear(c.shapes)
+	}
+	c.shapes[key] = e
+	c.mu.Unlock()
 }

@@ -81,7 +81,11 @@ type Plan struct {
 	Note string
 
 	cat      *catalog.Snapshot
+	owner    *Planner
 	strategy strategy
+	// lits, for a router plan pinned by literals only, are those
+	// literals (the shape cache re-reads them from a new text).
+	lits []*litSource
 	// routerPrunes, for a deferred router, must all keep the same one
 	// shard position at bind time.
 	routerPrunes []Prune
@@ -130,6 +134,10 @@ type Fragment struct {
 	ShardCount int
 	// Params is the parameter mapping of every task (see Task.Params).
 	Params []int
+
+	// offsets are the byte offsets of the slots in the statement text,
+	// for a fragment cut from the text.
+	offsets []int
 }
 
 // MergeKind is how task results are merged.

@@ -55,9 +55,29 @@ func (p *Planner) Plan(sql string) (*Plan, error) {
 	if pl, ok := p.cache.get(sql); ok {
 		return pl, nil
 	}
+	var key string
+	var toks []tok
+	shaped := false
+	if p.cache != nil {
+		key, toks, shaped = scanShape(sql)
+		if shaped {
+			if e, ok := p.cache.getShape(key); ok {
+				if pl, ok := p.fromShape(sql, toks, e); ok {
+					return pl, nil
+				}
+			}
+		}
+	}
 	pl, err := p.planText(sql)
 	if err != nil {
 		return nil, err
+	}
+	setOwner(pl, p)
+	if shaped {
+		if e := shapeOf(sql, pl, toks); e != nil {
+			p.cache.putShape(key, e)
+			return pl, nil // literal-specific: the shape entry serves its kin
+		}
 	}
 	p.cache.put(sql, pl)
 	return pl, nil

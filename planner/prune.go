@@ -44,6 +44,18 @@ type Prune struct {
 	Type catalog.Type
 	// Args are the operands of PruneAnd and PruneOr.
 	Args []Prune
+
+	// lit, for PruneShards made from one literal, is where it came
+	// from (for the shape cache).
+	lit *litSource
+}
+
+// litSource is the literal a PruneShards was computed from.
+type litSource struct {
+	loc  int
+	text string
+	typ  catalog.Type
+	kind litKind
 }
 
 // String formats the expression compactly: "all", "{0,3}", "$1",
@@ -346,7 +358,21 @@ func (pl *Planner) valuePrune(r *rel, v *pg.Node) (Prune, bool, error) {
 		// pruning.
 		return Prune{}, false, nil
 	}
-	return Prune{Op: PruneShards, Shards: []int{catalog.ShardIndex(h, t.ShardCount)}}, true, nil
+	pr := Prune{Op: PruneShards, Shards: []int{catalog.ShardIndex(h, t.ShardCount)}}
+	if tc := v.GetTypeCast(); tc != nil {
+		v = tc.Arg
+	}
+	if c := v.GetAConst(); c != nil {
+		k := litString
+		switch c.Val.(type) {
+		case *pg.A_Const_Ival:
+			k = litInt
+		case *pg.A_Const_Fval:
+			k = litNumeric
+		}
+		pr.lit = &litSource{loc: int(c.Location), text: *s, typ: typ, kind: k}
+	}
+	return pr, true, nil
 }
 
 // literalText returns the text of a string or numeric constant.

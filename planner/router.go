@@ -81,6 +81,15 @@ func (p *Planner) router(sql string, stmt *pg.Node, a *analysis, prunes map[*rel
 		pos = 0
 	}
 	f.Prune = Prune{Op: PruneShards, Shards: []int{pos}}
+	if f.offsets != nil && count > 0 {
+		for _, pr := range rps {
+			if pr.lit == nil {
+				pl.lits = nil
+				break
+			}
+			pl.lits = append(pl.lits, pr.lit)
+		}
+	}
 	pl.Tasks, err = p.tasks(f, []int{pos})
 	return pl, err == nil, err
 }

@@ -28,6 +28,7 @@ func textFragment(sql string, rels []*rel) (*Fragment, bool) {
 			return nil, false
 		}
 		f.Parts = append(f.Parts, sql[prev:off])
+		f.offsets = append(f.offsets, off)
 		s := Slot{Table: r.table.Relation}
 		if r.rv.Alias == nil {
 			s.Alias = r.rv.Relname
