@@ -7,8 +7,8 @@ import "sync"
 // and statement mixes are small, so no LRU bookkeeping on the hot path).
 // A nil *Cache caches nothing. Safe for concurrent use.
 type Cache struct {
-	mu    sync.RWMutex
-	max   int
+	mu     sync.RWMutex
+	max    int
 	plans  map[string]*Plan
 	shapes map[string]*shapeEntry
 }

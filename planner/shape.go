@@ -51,7 +51,7 @@ type shapeLit struct {
 }
 
 // scanShape lexes sql into identifier and literal tokens and returns its
-// shape key. ok is false for text the shape cache does not handle (E''
+// shape key. ok is false for text the shape cache does not handle (E”
 // strings, dollar quotes, numbers glued to names).
 func scanShape(sql string) (key string, toks []tok, ok bool) {
 	var b strings.Builder
