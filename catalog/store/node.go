@@ -25,7 +25,7 @@ func (s *Store) AddNode(ctx context.Context, host string, port int, org string) 
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	var id int32
-	_, err := s.mutate(ctx, "add node "+addr, func(tx pgx.Tx) (bool, error) {
+	snap, err := s.mutate(ctx, "add node "+addr, func(tx pgx.Tx) (bool, error) {
 		var have string
 		err := tx.QueryRow(ctx, "SELECT nodeid, coalesce(organization, '') FROM pgfed.node WHERE nodename = $1 AND nodeport = $2",
 			host, port).Scan(&id, &have)
@@ -46,11 +46,13 @@ func (s *Store) AddNode(ctx context.Context, host string, port int, org string) 
 		if err != nil {
 			return false, fmt.Errorf("add node %s: %w", addr, err)
 		}
-		s.log.Info("node added", "node", addr, "id", id, "organization", org)
 		return true, nil
 	})
 	if err != nil {
 		return 0, err
+	}
+	if snap != nil {
+		s.log.Info("node added", "node", addr, "id", id, "organization", org, "version", snap.Version())
 	}
 	return id, nil
 }
@@ -60,9 +62,10 @@ func (s *Store) AddNode(ctx context.Context, host string, port int, org string) 
 // and fails with ErrNodeNotFound (42704) when there is no such node.
 func (s *Store) RemoveNode(ctx context.Context, host string, port int) error {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	var id int32
 	_, err := s.mutate(ctx, "remove node "+addr, func(tx pgx.Tx) (bool, error) {
-		id, err := nodeID(ctx, tx, host, port)
-		if err != nil {
+		var err error
+		if id, err = nodeID(ctx, tx, host, port); err != nil {
 			return false, err
 		}
 		var count int64
@@ -76,9 +79,11 @@ func (s *Store) RemoveNode(ctx context.Context, host string, port int) error {
 		if _, err := tx.Exec(ctx, "DELETE FROM pgfed.node WHERE nodeid = $1", id); err != nil {
 			return false, fmt.Errorf("remove node %s: %w", addr, err)
 		}
-		s.log.Info("node removed", "node", addr, "id", id)
 		return true, nil
 	})
+	if err == nil {
+		s.log.Info("node removed", "node", addr, "id", id)
+	}
 	return err
 }
 

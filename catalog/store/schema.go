@@ -37,8 +37,8 @@ var migrations = []migration{
 }
 
 // SchemaVersion is the catalog schema version this build creates and
-// understands.
-var SchemaVersion = len(migrations)
+// understands: len(migrations).
+const SchemaVersion = 1
 
 // schemaV1 creates the catalog. Relations are identified by regclass, as
 // Citus does: an OID survives ALTER TABLE RENAME and SET SCHEMA (names are
@@ -132,7 +132,8 @@ CREATE TABLE IF NOT EXISTS pgfed.schema_version (
 // then find the work done. It fails with ErrSchemaTooNew (SQLSTATE 55000)
 // when the database was migrated by a newer pgfed.
 func (s *Store) Init(ctx context.Context) error {
-	return s.withConn(ctx, func(c *pgx.Conn) error {
+	from := SchemaVersion
+	err := s.withConn(ctx, func(c *pgx.Conn) error {
 		return pgx.BeginFunc(ctx, c, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey); err != nil {
 				return fmt.Errorf("catalog schema: take the migration lock: %w", err)
@@ -148,6 +149,7 @@ func (s *Store) Init(ctx context.Context) error {
 			if v == SchemaVersion {
 				return nil // nothing to do: no DDL, so no CREATE privilege needed
 			}
+			from = v
 			if _, err := tx.Exec(ctx, bootstrapSQL); err != nil {
 				return fmt.Errorf("catalog schema: create schema %s: %w", SchemaName, err)
 			}
@@ -155,7 +157,6 @@ func (s *Store) Init(ctx context.Context) error {
 				if _, err := tx.Exec(ctx, migrations[i].sql); err != nil {
 					return fmt.Errorf("catalog schema: migrate to version %d (%s): %w", i+1, migrations[i].what, err)
 				}
-				s.log.Info("catalog schema migrated", "version", i+1, "step", migrations[i].what)
 			}
 			_, err = tx.Exec(ctx, `INSERT INTO pgfed.schema_version (version) VALUES ($1)
 				ON CONFLICT (onerow) DO UPDATE SET version = excluded.version, applied = now()`, SchemaVersion)
@@ -165,6 +166,10 @@ func (s *Store) Init(ctx context.Context) error {
 			return nil
 		})
 	})
+	if err == nil && from < SchemaVersion {
+		s.log.Info("catalog schema migrated", "from", from, "to", SchemaVersion)
+	}
+	return err
 }
 
 // schemaVersion returns the catalog schema version recorded in the
