@@ -132,6 +132,19 @@ func (s *Snapshot) ColocationGroup(id int32) (ColocationGroup, bool) {
 	return s.groups[i], true
 }
 
+// DefaultColocationGroup returns the group a new table with the given
+// method, shard count and distribution type joins under Citus's
+// colocate_with => 'default': the lowest-numbered group that admits it.
+// ok is false when there is none (a new group is then created).
+func (s *Snapshot) DefaultColocationGroup(method DistributionMethod, shardCount int, typ Type) (ColocationGroup, bool) {
+	for _, g := range s.groups { // by id
+		if g.Method == method && g.ShardCount == shardCount && g.ColumnType == typ {
+			return g, true
+		}
+	}
+	return ColocationGroup{}, false
+}
+
 // Tables returns every distributed and reference table, ordered by schema
 // and name.
 func (s *Snapshot) Tables() []Table { return slices.Clone(s.tables) }

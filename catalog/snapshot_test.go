@@ -112,6 +112,12 @@ func TestSnapshotLookups(t *testing.T) {
 		!s.ColocatedWith(relOrders, relOrders) || s.ColocatedWith(relOrders, RelationName{"public", "nope"}) {
 		t.Error("ColocatedWith wrong")
 	}
+	if g, ok := s.DefaultColocationGroup(MethodHash, 4, TypeInt4); !ok || g.ID != 1 {
+		t.Errorf("DefaultColocationGroup(hash, 4, int4) = %v %v", g, ok)
+	}
+	if _, ok := s.DefaultColocationGroup(MethodHash, 4, TypeInt8); ok {
+		t.Error("DefaultColocationGroup matched another type")
+	}
 	if got := len(s.TablesIn(1)); got != 2 {
 		t.Errorf("TablesIn(1) has %d tables", got)
 	}

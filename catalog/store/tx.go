@@ -45,6 +45,12 @@ func (t *Tx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandT
 	return t.tx.Exec(ctx, sql, args...)
 }
 
+// QueryRow runs a query returning at most one row in the catalog
+// transaction (to read a column's type from pg_attribute, say).
+func (t *Tx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	return t.tx.QueryRow(ctx, sql, args...)
+}
+
 // CreateColocationGroup creates a co-location group with g's method, shard
 // count and column type and returns its id, taken from the co-location id
 // sequence (g.ID is ignored).
