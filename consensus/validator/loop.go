@@ -39,7 +39,11 @@ type loopState struct {
 	compactN uint64                      // slot of the last envelope-log compaction
 }
 
-const maxWaiting = 256
+const (
+	maxWaiting = 256
+	// maxBatch bounds the inbound messages handled before a Ready batch.
+	maxBatch = 64
+)
 
 func (v *Validator) initLoop(last uint64, prev consensus.Value) {
 	l := &v.loop
@@ -121,6 +125,20 @@ func (v *Validator) run(ctx context.Context) {
 				return
 			}
 			v.handle(m)
+			// Take what else has arrived before draining Ready, so one
+			// fsync covers the statements of several messages (group
+			// commit).
+			for i := 1; i < maxBatch; i++ {
+				select {
+				case m, ok = <-in:
+				default:
+					ok = false
+				}
+				if !ok {
+					break
+				}
+				v.handle(m)
+			}
 		case <-tick.C:
 			v.node.Tick()
 		case <-rebroadcast.C:
