@@ -1,6 +1,9 @@
 package planner
 
 import (
+	"regexp"
+	"strconv"
+
 	pg "github.com/pganalyze/pg_query_go/v5"
 	"google.golang.org/protobuf/proto"
 )
@@ -21,46 +24,45 @@ func (p *Planner) recursive(sql string, stmt *pg.Node, a *analysis, prunes map[*
 	if s := stmt.GetSelectStmt(); len(s.LockingClause) > 0 {
 		return nil, unsupported("SELECT ... FOR UPDATE/SHARE needs every distributed table pinned to one shard")
 	}
+	pl := &Plan{Kind: KindCoordinator, SQL: sql, cat: p.cat, Note: "pull: " + reason(why), strategy: stratPull}
+	next := 1
+	subs, covered, restore, err := p.querySubplans(stmt, a, &next)
+	defer restore()
+	if err != nil {
+		return nil, err
+	}
+	pl.Subplans = subs
 	var sharded []*rel
 	for _, r := range a.rels {
-		if r.sharded() {
+		if r.sharded() && !covered[r] {
 			sharded = append(sharded, r)
 		}
 	}
-	pl := &Plan{Kind: KindCoordinator, SQL: sql, cat: p.cat, Note: "pull: " + reason(why), strategy: stratPull}
 	names := make([]string, len(sharded))
 	for i, r := range sharded {
 		sub, cols, err := p.pull(sql, stmt, r, prunes)
 		if err != nil {
 			return nil, err
 		}
-		names[i] = irName(i + 1)
+		names[i] = irName(next)
+		next++
 		pl.Subplans = append(pl.Subplans, Subplan{Result: names[i], Columns: cols, Plan: sub,
 			LimitSetting: MaxIntermediateRowsSetting, Why: "pull " + r.name})
-		pl.Deferred = pl.Deferred || sub.Deferred
+	}
+	for _, s := range pl.Subplans {
+		pl.Deferred = pl.Deferred || s.Plan.Deferred
 	}
 	var text string
-	if f, ok := textFragment(sql, sharded); ok {
+	if f, ok := textFragment(sql, sharded); ok && len(subs) == 0 {
 		text = f.text(names)
 	} else {
 		f, err := treeFragment(stmt, sharded, sql)
 		if err != nil {
 			return nil, err
 		}
-		idx := map[string]string{}
-		for i, r := range sharded {
-			idx[r.table.Relation.String()] = names[i]
-		}
-		// treeFragment orders slots by text; map each back by table.
 		ns := make([]string, len(f.Slots))
-		used := map[int]bool{}
-		for j, s := range f.Slots {
-			for i, r := range sharded {
-				if !used[i] && r.table.Relation == s.Table {
-					ns[j], used[i] = names[i], true
-					break
-				}
-			}
+		for j := range f.Slots {
+			ns[j] = names[f.rels[j]]
 		}
 		text = f.text(ns)
 	}
@@ -211,4 +213,157 @@ func neededColumns(stmt *pg.Node, r *rel) []string {
 		out = all[:1]
 	}
 	return out
+}
+
+// querySubplans plans, on their own, the WITH queries and FROM
+// subqueries of the top level that read sharded tables and push down by
+// themselves (router or multi-shard plans): each becomes a subplan whose
+// intermediate result replaces the query in the statement tree (restore
+// undoes that). The relations they read are returned as covered, so they
+// are not pulled.
+func (p *Planner) querySubplans(stmt *pg.Node, a *analysis, next *int) ([]Subplan, map[*rel]bool, func(), error) {
+	covered := map[*rel]bool{}
+	var undo []func()
+	restore := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	s := stmt.GetSelectStmt()
+	if s == nil || s.Op != pg.SetOperation_SETOP_NONE {
+		return nil, covered, restore, nil
+	}
+	var subs []Subplan
+	// try plans one query; ok is false when it does not qualify.
+	try := func(q *pg.Node, why string, aliasCols []*pg.Node) (*pg.Node, []*pg.Node, bool, error) {
+		sel := q.GetSelectStmt()
+		if sel == nil {
+			return nil, nil, false, nil
+		}
+		var inner []*rel
+		walk(q, func(m proto.Message) bool {
+			if rv, ok := m.(*pg.RangeVar); ok {
+				if r := a.byRV[rv]; r != nil {
+					inner = append(inner, r)
+				}
+			}
+			return true
+		})
+		sharded := false
+		for _, r := range inner {
+			if r.kind == relLocal || r.kind == relCTE {
+				return nil, nil, false, nil
+			}
+			sharded = sharded || r.sharded()
+		}
+		if !sharded {
+			return nil, nil, false, nil
+		}
+		var lvl *level
+		for _, l := range a.levels {
+			if l.sel == sel {
+				lvl = l
+			}
+		}
+		if lvl == nil {
+			return nil, nil, false, nil
+		}
+		outs, err := outputs(&query{s: sel, top: lvl})
+		if err != nil {
+			return nil, nil, false, nil
+		}
+		text, err := deparse(q)
+		if err != nil {
+			return nil, nil, false, nil
+		}
+		sub, err := p.planText(text)
+		if err != nil || sub.Kind != KindRouter && sub.Kind != KindMultiShard {
+			return nil, nil, false, nil
+		}
+		k := *next
+		*next++
+		renameIR(sub, strconv.Itoa(k))
+		cols := make([]string, len(outs))
+		for i := range cols {
+			cols[i] = irCol(i)
+		}
+		if len(aliasCols) == 0 {
+			for _, o := range outs {
+				aliasCols = append(aliasCols, strNode(o.name))
+			}
+		}
+		subs = append(subs, Subplan{Result: irName(k), Columns: cols, Plan: sub,
+			LimitSetting: MaxIntermediateRowsSetting, Why: why})
+		for _, r := range inner {
+			covered[r] = true
+		}
+		star := &pg.SelectStmt{TargetList: []*pg.Node{target("", pg.MakeColumnRefNode([]*pg.Node{pg.MakeAStarNode()}, -1))},
+			FromClause: []*pg.Node{tableNode(irName(k), "")}}
+		return selectNode(star), aliasCols, true, nil
+	}
+	if w := s.WithClause; w != nil && !w.Recursive {
+		for _, c := range w.Ctes {
+			cte := c.GetCommonTableExpr()
+			if cte == nil {
+				continue
+			}
+			q, cols, ok, err := try(cte.Ctequery, "cte "+cte.Ctename, cte.Aliascolnames)
+			if err != nil {
+				return nil, nil, restore, err
+			}
+			if ok {
+				oldQ, oldCols := cte.Ctequery, cte.Aliascolnames
+				cte.Ctequery, cte.Aliascolnames = q, cols
+				undo = append(undo, func() { cte.Ctequery, cte.Aliascolnames = oldQ, oldCols })
+			}
+		}
+	}
+	var from func(n *pg.Node) error
+	from = func(n *pg.Node) error {
+		switch f := n.GetNode().(type) {
+		case *pg.Node_JoinExpr:
+			if err := from(f.JoinExpr.Larg); err != nil {
+				return err
+			}
+			return from(f.JoinExpr.Rarg)
+		case *pg.Node_RangeSubselect:
+			rs := f.RangeSubselect
+			if rs.Lateral || rs.Alias == nil {
+				return nil
+			}
+			q, cols, ok, err := try(rs.Subquery, "subquery "+rs.Alias.Aliasname, rs.Alias.Colnames)
+			if err != nil || !ok {
+				return err
+			}
+			oldQ, oldCols := rs.Subquery, rs.Alias.Colnames
+			rs.Subquery, rs.Alias.Colnames = q, cols
+			undo = append(undo, func() { rs.Subquery, rs.Alias.Colnames = oldQ, oldCols })
+		}
+		return nil
+	}
+	for _, f := range s.FromClause {
+		if err := from(f); err != nil {
+			return nil, nil, restore, err
+		}
+	}
+	return subs, covered, restore, nil
+}
+
+// irPattern matches intermediate result names.
+var irPattern = regexp.MustCompile(`\bpgfed_ir_([0-9]+(?:_[0-9]+)*)\b`)
+
+// renameIR prefixes the intermediate result names of a nested plan, so
+// they do not collide with the outer plan's.
+func renameIR(pl *Plan, prefix string) {
+	if pl == nil {
+		return
+	}
+	rn := func(s string) string { return irPattern.ReplaceAllString(s, "pgfed_ir_"+prefix+"_$1") }
+	pl.Merge.SQL = rn(pl.Merge.SQL)
+	pl.Merge.Result = rn(pl.Merge.Result)
+	for i := range pl.Subplans {
+		pl.Subplans[i].Result = rn(pl.Subplans[i].Result)
+		renameIR(pl.Subplans[i].Plan, prefix)
+	}
+	renameIR(pl.Alternative, prefix)
 }

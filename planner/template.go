@@ -110,6 +110,7 @@ func treeFragment(stmt *pg.Node, rels []*rel, sql string) (*Fragment, error) {
 		}
 		f.Parts = append(f.Parts, text[:i])
 		f.Slots = append(f.Slots, Slot{Table: rels[n].table.Relation})
+		f.rels = append(f.rels, n)
 		text = text[k+1:]
 	}
 }

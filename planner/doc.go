@@ -1,0 +1,102 @@
+// Package planner turns a SQL statement into a physical plan for pgfed's
+// executor: which statements to send to which worker nodes, and how to
+// turn their results into the statement's result. It is pure: no I/O, no
+// logging, no context; it reads an immutable catalog.Snapshot and a Schema
+// (column names and types of the tables a statement may name, the search
+// path, user-defined aggregates), both given by the caller.
+//
+// # A statement's path through the planner
+//
+//  1. Planner.Plan looks the text up in the plan cache; then in the shape
+//     cache (router statements that differ only in literals: no parse).
+//  2. A cheap lexical scan (no parse) decides "local": a statement whose
+//     identifiers name no distributed or reference table gets a KindLocal
+//     plan.
+//  3. The statement is parsed (pg_query) and resolved: every range
+//     variable is classified (distributed, reference, local, CTE) through
+//     the search path, query levels (SELECT, subqueries, CTEs) are
+//     recorded, column references resolved.
+//  4. Shard pruning: at each level, equalities between co-located
+//     distribution columns join relations into classes; col = literal,
+//     col IN (...), OR of those, and col = $n restrict a class (Prune, an
+//     expression evaluated at plan time, or at bind time when it holds
+//     parameters); a correlated equality with an outer level inherits the
+//     outer restriction.
+//  5. Strategies, most specific first: every distributed table pinned to
+//     no shard (the empty shells answer); one shard group (router: the
+//     client's text with table names replaced by shard names); a
+//     multi-shard pushdown (the FROM and WHERE go to every shard group;
+//     the rest goes down whole, or splits into partial and final
+//     aggregates; merges in Go where exact, else by a combine query);
+//     recursive planning (each table's needed rows pulled into an
+//     intermediate result, the original statement run over them on the
+//     metadata database). Build and Pushed show the relational algebra
+//     before and after pushdown.
+//
+// # How the executor runs a plan
+//
+// A Plan with Deferred set must first be bound: Plan.Bind(params) returns
+// the plan with its tasks (it hashes the parameter values of $n that pin
+// shards; a router plan whose values do not pin one shard group binds its
+// Alternative). Then, by Kind:
+//
+//   - KindLocal: send Plan.SQL unchanged on the session's metadata
+//     connection and relay the answer.
+//   - KindRouter: send Tasks[0].SQL to node Tasks[0].Node (or another of
+//     Tasks[0].Nodes if it is down) with the statement's parameters mapped
+//     by Task.Params (nil: the statement's own parameters unchanged; else
+//     task $i is statement $Params[i-1]); relay its RowDescription, rows and
+//     command tag to the client unchanged. A Modify plan writes: 1PC on
+//     that node.
+//   - KindMultiShard: send every task (in parallel, one connection per
+//     task or per node as the pool decides), then merge by Merge.Kind:
+//     MergeConcat streams the tasks' rows in any interleaving (task order
+//     is fine), applying Merge.Offset then Merge.Limit (a Bound is a
+//     constant or a statement parameter) and stopping the tasks early once
+//     the limit is reached. MergeSort does a k-way merge of the tasks'
+//     rows, which arrive sorted, by Merge.Keys (1-based columns, type,
+//     direction, NULLS FIRST/LAST; only types Go orders exactly, so rows
+//     can be compared after decoding the text or binary values), applying
+//     offset and limit, and returns only the first Merge.Output columns
+//     when it is not 0 (later columns are sort keys). The RowDescription
+//     is the first task's, cut to Output columns. MergeCombine creates the
+//     temporary table Merge.Result with columns Merge.Columns typed from
+//     the tasks' RowDescription (CREATE TEMP TABLE ... ON COMMIT DROP, or
+//     dropped after the statement), loads every task's rows into it (COPY),
+//     then runs Merge.SQL on the metadata connection with its parameters
+//     mapped by Merge.Params, and relays that answer. For Modify plans the
+//     command tags' counts are summed and RETURNING rows concatenated;
+//     writes on several nodes commit with 2PC.
+//   - KindCoordinator: run each Subplan in order (each one is itself a
+//     router or multi-shard plan whose merge is a concatenation), loading
+//     its rows into the temporary table Subplan.Result with
+//     Subplan.Columns (types from the subplan's RowDescription), failing
+//     with SQLSTATE 54000 naming Subplan.LimitSetting when the rows exceed
+//     that setting's value; then run Merge.SQL on the metadata connection
+//     (parameters mapped by Merge.Params; nil: unchanged) and relay its
+//     answer. With no subplans (predicates false on every shard), Merge.SQL
+//     is the statement itself, answered by the empty shell tables.
+//
+// Intermediate results are named pgfed_ir_<n>, unique within a plan; the
+// executor must drop them (or use ON COMMIT DROP inside a transaction)
+// before the next statement, so names never collide.
+//
+// # EXPLAIN
+//
+// Explain(plan, options) returns the planner's part of EXPLAIN in
+// Citus's layout (a custom scan node with Task Count and Tasks Shown, the
+// merge steps above it, "Query:" lines under VERBOSE). The executor fills
+// ExplainNode.Lines: for nodes with Task set, the worker's own EXPLAIN of
+// Task.SQL; for nodes with CombineSQL, the metadata database's EXPLAIN of
+// that query.
+//
+// # Errors
+//
+// Errors carry SQLState(): 42601 for syntax errors, 42P01 for a
+// distributed table without a shell definition, 42703 for a column a
+// distributed or reference table does not have, 23502 for an INSERT with a
+// NULL distribution value, 0A000 only for shapes not supported yet (DDL on
+// distributed tables, INSERT ... SELECT, multi-statement strings naming
+// distributed tables, FOR UPDATE across shards). The planner never
+// panics on input.
+package planner
