@@ -74,6 +74,10 @@ func (t *Txn) Commit(ctx context.Context) error {
 // commit1PC sends COMMIT to every participant at once. With at most one
 // written worker its COMMIT is the decision; the others only read.
 func (t *Txn) commit1PC(ctx context.Context, parts []*participant) error {
+	// A cancellation cannot stop a COMMIT on the worker; waiting for its
+	// answer is the only way to tell the client what happened.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.coord.cfg.CommitTimeout)
+	defer cancel()
 	return fanOut(ctx, parts, func(ctx context.Context, p *participant) error {
 		tag, err := execTag(ctx, p, "COMMIT")
 		if err != nil {
@@ -155,7 +159,8 @@ func (t *Txn) commit2PC(ctx context.Context, written, readers []*participant) er
 		if pgError(err) != nil {
 			// The metadata database answered: the decision did not commit.
 			t.abort2PC(ctx, meta.pg, written)
-			return &Error{Op: "commit the decision", GID: gids[0], Err: err}
+			return &Error{Op: "commit the decision", GID: gids[0], Code: pgerrcode.TransactionRollback,
+				Err: fmt.Errorf("the transaction was rolled back: %w", err)}
 		}
 		if oerr := t.settle(ctx, gids[0], written); oerr != nil {
 			log.Error("commit outcome unknown", "error", err, "settle", oerr)

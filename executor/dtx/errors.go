@@ -74,6 +74,10 @@ type Error struct {
 	GID string
 	// Err is the cause.
 	Err error
+	// Code, when set, is the SQLSTATE, overriding the cause's (for a
+	// failure whose cause's own code would mislead the client, such as a
+	// metadata connection's FATAL error that rolled a commit back).
+	Code string
 }
 
 // Error returns "<op> on worker <id> (<addr>) [gid <gid>]: <cause>".
@@ -98,7 +102,12 @@ func (e *Error) Unwrap() error { return e.Err }
 // sentinel, 08001 when a connection cannot be opened, 08006
 // (connection_failure) for a broken connection, 57014
 // (query_canceled) for a cancelled context, XX000 otherwise.
-func (e *Error) SQLState() string { return sqlState(e.Err) }
+func (e *Error) SQLState() string {
+	if e.Code != "" {
+		return e.Code
+	}
+	return sqlState(e.Err)
+}
 
 // Detail returns the worker's DETAIL, if any.
 func (e *Error) Detail() string {
@@ -142,10 +151,10 @@ func sqlState(err error) string {
 	}
 	var ne net.Error
 	switch {
-	case errors.As(err, &ne), pgconn.Timeout(err) && !isContextErr(err):
-		return pgerrcode.ConnectionFailure
-	case isContextErr(err):
+	case isContextErr(err): // before net.Error: DeadlineExceeded is one
 		return pgerrcode.QueryCanceled
+	case errors.As(err, &ne), pgconn.Timeout(err):
+		return pgerrcode.ConnectionFailure
 	}
 	return pgerrcode.InternalError
 }

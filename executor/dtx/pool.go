@@ -41,8 +41,11 @@ type PoolConfig struct {
 	// node (when the node has a host). Required. It is copied; the
 	// caller may reuse it.
 	ConnConfig *pgconn.Config
-	// MaxConns caps the connections open (idle or in use) to one server;
-	// a checkout waits for a free slot. Default DefaultMaxConns.
+	// MaxConns caps the connections open (idle or in use) to one server:
+	// a checkout that finds no idle connection and MaxConns in use waits
+	// for one. (Only checkouts take slots; a connection is dialled only
+	// when none is idle, so idle ones never push the total over the cap.)
+	// Default DefaultMaxConns.
 	MaxConns int
 	// MaxConnsPerSession caps the connections one Session holds to one
 	// server at a time; one more fails at once with ErrSessionLimit.

@@ -121,3 +121,48 @@ func TestWorkerCrash(t *testing.T) {
 		}
 	}
 }
+
+// TestHungCoordinator pauses a coordinator between PREPARE and its
+// decision for longer than DecisionTimeout: the metadata database ends its
+// decision transaction, so recovery (here from another coordinator) may
+// roll the prepared parts back, and the paused commit must then fail
+// instead of committing.
+func TestHungCoordinator(t *testing.T) {
+	c := startCluster(t)
+	c.onWorkers(t, helperCreate)
+	coord := c.newCoordinator(t, "hung", testLogger(t, hclog.Error))
+	coord.cfg.DecisionTimeout = 300 * time.Millisecond
+	other := c.newCoordinator(t, "other", testLogger(t, hclog.Warn))
+	ctx := testCtx(t, time.Minute)
+	var during Result
+	setStepHook(t, func(n failpoint.Name) error {
+		if n != failpoint.AfterPrepare {
+			return nil
+		}
+		res, err := other.Recover(ctx)
+		if err != nil || res.InFlight != 2 {
+			t.Errorf("recovery before the timeout: %+v, %v; want 2 in flight", res, err)
+		}
+		time.Sleep(time.Second)
+		during, err = other.Recover(ctx)
+		if err != nil {
+			t.Errorf("recovery after the timeout: %v", err)
+		}
+		return nil
+	})
+	err := insertBoth(ctx, coord, "hung")
+	if err == nil {
+		t.Fatal("a commit whose decision timed out succeeded")
+	}
+	t.Logf("commit failed as it should: %v (SQLSTATE %s)", err, sqlState(err))
+	if sqlState(err) != pgerrcode.TransactionRollback {
+		t.Fatalf("SQLSTATE %s, want 40000", sqlState(err))
+	}
+	if during.RolledBack != 2 {
+		t.Fatalf("recovery after the decision timed out did %+v, want 2 rolled back", during)
+	}
+	c.recoverAll(t, other, 10*time.Second)
+	if rows := c.checkAtomic(t, nil); len(rows) != 0 {
+		t.Fatalf("rows %v after an aborted commit", rows)
+	}
+}

@@ -62,6 +62,9 @@ func (t *Txn) onEach(ctx context.Context, op, sql string) error {
 	if done {
 		return &Error{Op: op, Err: ErrTxnDone}
 	}
+	if t.aborted {
+		return &Error{Op: op, Err: ErrTxnAborted}
+	}
 	return fanOut(ctx, parts, func(ctx context.Context, p *participant) error {
 		if _, err := p.conn.pg.Exec(ctx, sql).ReadAll(); err != nil {
 			return t.StatementError(ctx, p.node.ID, p.errorf(op, err))
