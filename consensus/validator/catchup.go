@@ -121,7 +121,16 @@ func (v *Validator) receiveRecord(from quorum.NodeID, payload []byte) {
 	}
 	l := &v.loop
 	if rec.Slot < l.next {
-		v.checkAgainstLedger(rec.Slot, rec.Value, "peer "+from.String())
+		// Only a record whose proof holds shows a fork; anyone can send
+		// an unproven one.
+		if old, ok, err := v.led.Get(rec.Slot); err == nil && ok && !old.Value.Equal(rec.Value) {
+			if err := v.verifyRecord(rec); err != nil {
+				v.stats.badRecords.Add(1)
+				v.log.Warn("record refused", "peer", from.String(), "slot", rec.Slot, "err", err)
+				return
+			}
+			v.checkAgainstLedger(rec.Slot, rec.Value, "peer "+from.String())
+		}
 		return
 	}
 	if _, ok := l.pending[rec.Slot]; ok || rec.Slot > l.next+v.cfg.MaxSlotsAhead {

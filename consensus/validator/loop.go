@@ -115,6 +115,10 @@ func (v *Validator) run(ctx context.Context) {
 	in := v.tr.Inbound()
 	// A restarted node resumes the slot it was working on.
 	v.maybeNominate()
+	if v.err = v.drain(); v.err != nil {
+		v.log.Error("validator stopping", "slot", v.loop.next, "err", v.err)
+		return
+	}
 	for {
 		wasClosing := v.loop.closing
 		select {
@@ -128,7 +132,7 @@ func (v *Validator) run(ctx context.Context) {
 			// Take what else has arrived before draining Ready, so one
 			// fsync covers the statements of several messages (group
 			// commit).
-			for i := 1; i < maxBatch; i++ {
+			for i := 1; i < maxBatch && v.err == nil; i++ {
 				select {
 				case m, ok = <-in:
 				default:
@@ -300,7 +304,7 @@ func (v *Validator) maybeNominate() {
 		v.log.Warn("nominate failed", "slot", l.next, "err", err)
 		return
 	}
-	v.log.Debug("nominating", "slot", l.next, "value", value, "joined", l.joined)
+	v.log.Debug("nominating", "slot", l.next, "value", value.String(), "joined", l.joined)
 }
 
 // propose returns the value to nominate (nil: nothing).
