@@ -150,3 +150,31 @@ func TestBoundaryRejectsBadEnvelopes(t *testing.T) {
 	c.waitSlots(slot+1, []int{0, 1, 2}, []int{0, 1, 2}, 10*time.Second)
 	c.checkLedgers([]int{0, 1, 2}, slot+1)
 }
+
+func TestForgedEnvelopeRejected(t *testing.T) {
+	k1, k2 := testKey(t, 1), testKey(t, 2)
+	g := newGuard(transport.NodeID(k1), transport.NodeID(k2))
+	// Node 1's statement, signed by node 2.
+	forged := Sign(k2, NetworkID(testNetwork), nominate(transport.NodeID(k1), 3, "a"))
+	if _, v, err := g.admit(forged.Encode()); v != refused || !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("forged envelope: %v %v", v, err)
+	}
+	// A valid signature over a different statement.
+	env := Sign(k1, NetworkID(testNetwork), nominate(transport.NodeID(k1), 3, "a"))
+	env.Statement.Slot = 4
+	if _, v, err := g.admit(env.Encode()); v != refused || !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("altered envelope: %v %v", v, err)
+	}
+}
+
+func TestWrongNetworkEnvelopeRejected(t *testing.T) {
+	k1 := testKey(t, 1)
+	g := newGuard(transport.NodeID(k1))
+	env := Sign(k1, NetworkID("some other network"), nominate(transport.NodeID(k1), 3, "a"))
+	if err := Verify(NetworkID("some other network"), env); err != nil {
+		t.Fatalf("valid on its own network: %v", err)
+	}
+	if _, v, err := g.admit(env.Encode()); v != refused || !errors.Is(err, ErrBadSignature) {
+		t.Fatalf("envelope of another network: %v %v", v, err)
+	}
+}
