@@ -2,6 +2,7 @@ package validator
 
 import (
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -118,5 +119,23 @@ func TestWholeNetworkRestarts(t *testing.T) {
 				t.Fatalf("round %d: node %d saw equivocation: %v", round, i, v.Evidence())
 			}
 		}
+	}
+}
+
+// TestCloseLeavesNoGoroutines: Close waits for every goroutine the
+// validator and its transport started.
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	c := newCluster(t, 4, nil)
+	c.waitSlots(2, all(4), all(4), 10*time.Second)
+	c.close()
+	// A goroutine that has closed its done channel may still be exiting.
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		buf := make([]byte, 1<<20)
+		t.Fatalf("%d goroutines before, %d after Close:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }
