@@ -128,8 +128,10 @@ func windowsOnDist(q *query) bool {
 func anyDistCol(q *query, exprs []*pg.Node) bool {
 	for _, e := range exprs {
 		if cr := e.GetColumnRef(); cr != nil {
+			// A column of the nullable side of an outer join is NULL for
+			// the unmatched rows of every shard: its groups span shards.
 			if c, ok := resolveColumn(q.top, cr); ok && c.distColumn() && c.rel.level == q.top &&
-				c.rel.table.Method == catalog.MethodHash {
+				c.rel.table.Method == catalog.MethodHash && !c.rel.nullable {
 				return true
 			}
 		}

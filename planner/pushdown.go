@@ -198,11 +198,11 @@ func (p *Planner) wholeShard(q *query, agg bool) (*Plan, error) {
 	limit, lok := bound(s.LimitCount)
 	offset, ook := bound(s.LimitOffset)
 	streaming := len(s.DistinctClause) == 0 && lok && ook && s.LimitOption != pg.LimitOption_LIMIT_OPTION_WITH_TIES && goSortable(keys)
-	if !streaming || len(keys) == 0 && !pushLimit {
-		// Order matters to the shards only for a top-N or a merge.
-		if !pushLimit && (!streaming || len(keys) == 0) {
-			w.SortClause = nil
-		}
+	// Order matters to the shards only for a top-N, a merge, or to pick
+	// the row DISTINCT ON keeps.
+	distinctOn := len(s.DistinctClause) > 0 && s.DistinctClause[0].GetNode() != nil
+	if !pushLimit && (!streaming || len(keys) == 0) && !distinctOn {
+		w.SortClause = nil
 	}
 	pl := &Plan{Kind: KindMultiShard, SQL: q.sql, cat: p.cat, strategy: stratWhole}
 	if agg {
