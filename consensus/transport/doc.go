@@ -12,6 +12,12 @@
 // the channel only needs to tell who is at the other end. (A network that
 // wants confidentiality can run the links over WireGuard or stunnel.)
 //
+// The price of having no session keys: a man in the middle can relay a
+// handshake between two honest nodes and then drop, delay or inject frames
+// on that connection. That gives it no more than a network attacker, which
+// SCP already tolerates: injected envelopes and records still need their
+// authors' signatures, and state requests only read public data.
+//
 // After the handshake, frames are length-prefixed (u32 length, u8 kind,
 // payload) with a maximum size; a peer that announces a larger frame is
 // disconnected before anything is allocated. Payloads are opaque to the
