@@ -3,6 +3,7 @@ package dtx
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,11 +64,15 @@ func TestPools(t *testing.T) {
 		if _, err := pools.Acquire(short, 1); err == nil || sqlState(err) != pgerrcode.QueryCanceled {
 			t.Fatalf("third connection over the cap: %v", err)
 		}
-		go func() { // owned: the Acquire below waits for it
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			time.Sleep(50 * time.Millisecond)
 			a.Release()
 		}()
 		d, err := pools.Acquire(ctx, 1)
+		wg.Wait()
 		if err != nil {
 			t.Fatal(err)
 		}

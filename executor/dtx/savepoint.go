@@ -40,6 +40,7 @@ func (t *Txn) RollbackToSavepoint(ctx context.Context, name string) error {
 	if i < 0 {
 		return &Error{Op: "rollback to savepoint", Err: fmt.Errorf("%w: %s", ErrNoSavepoint, name)}
 	}
+	t.aborted = false // ROLLBACK TO is allowed in an aborted transaction
 	if err := t.onEach(ctx, "rollback to savepoint", "ROLLBACK TO SAVEPOINT "+quoteIdent(name)); err != nil {
 		return err
 	}

@@ -86,9 +86,9 @@ type Txn struct {
 	// session goroutine only.
 	savepoints []string
 
-	// aborted is set when a statement failed outside any savepoint: the
-	// other workers were rolled back, and only Rollback (or Commit, which
-	// then fails) may follow. Used by the session goroutine only.
+	// aborted is set when a statement failed, as PostgreSQL's aborted
+	// transaction block: only ROLLBACK TO SAVEPOINT (which clears it) or
+	// the end may follow. Used by the session goroutine only.
 	aborted bool
 
 	mu     sync.Mutex
@@ -228,18 +228,19 @@ func (t *Txn) Exec(ctx context.Context, nodeID int32, sql string) ([]*pgconn.Res
 // any savepoint rolls the other workers back right away (their locks may
 // be what another transaction waits for: a deadlock victim's, say) and
 // leaves the transaction aborted: only Rollback may follow (25P02
-// otherwise). With a savepoint active nothing is rolled back, so that
-// ROLLBACK TO SAVEPOINT can resume. Errors pass through CheckErr.
+// otherwise). With a savepoint active nothing is rolled back, and
+// ROLLBACK TO SAVEPOINT resumes the transaction. Errors pass through
+// CheckErr.
 func (t *Txn) StatementError(ctx context.Context, nodeID int32, err error) error {
 	err = t.CheckErr(err)
-	if len(t.savepoints) > 0 || t.aborted {
-		return err
-	}
 	p := t.part(nodeID)
-	if p != nil && !p.conn.pg.IsClosed() && p.conn.pg.TxStatus() == 'T' {
-		return err // the worker's transaction goes on (an error inside a multi-statement?)
+	if t.aborted || p != nil && !p.conn.pg.IsClosed() && p.conn.pg.TxStatus() == 'T' {
+		return err // already aborted, or the worker's transaction goes on
 	}
 	t.aborted = true
+	if len(t.savepoints) > 0 {
+		return err
+	}
 	t.mu.Lock()
 	others := make([]*participant, 0, len(t.parts))
 	for _, o := range t.parts {

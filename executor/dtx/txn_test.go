@@ -106,6 +106,10 @@ func TestTxn(t *testing.T) {
 		if _, err := tx.Exec(ctx, 2, "INSERT INTO kv VALUES ('keep2', 1)"); sqlState(err) != pgerrcode.UniqueViolation {
 			t.Fatalf("duplicate insert: %v", err)
 		}
+		// aborted until ROLLBACK TO: worker 1 refuses statements too.
+		if _, err := tx.Exec(ctx, 1, "SELECT 1"); sqlState(err) != pgerrcode.InFailedSQLTransaction {
+			t.Fatalf("statement in an aborted transaction: %v", err)
+		}
 		if err := tx.RollbackToSavepoint(ctx, "s2"); err != nil {
 			t.Fatal(err)
 		}
@@ -137,6 +141,26 @@ func TestTxn(t *testing.T) {
 		}
 		if keys(1) != "a" || decisions() != before {
 			t.Fatalf("worker 1 has %q; %d decision rows", keys(1), decisions()-before)
+		}
+	})
+
+	t.Run("a failed statement releases the other workers at once", func(t *testing.T) {
+		reset()
+		tx := coord.Begin(pools.NewSession(), TxnOptions{})
+		mustExec(t, ctx, tx, 2, "INSERT INTO kv VALUES ('b', 1)")
+		if _, err := tx.Exec(ctx, 1, "SELECT 1/0"); sqlState(err) != pgerrcode.DivisionByZero {
+			t.Fatalf("division by zero: %v", err)
+		}
+		// worker 2's row lock is gone before the session ends the transaction
+		// (an insert of the same key would wait on it, and time out)
+		if got := c.strs(t, c.worker(2), "SET lock_timeout = 2000; INSERT INTO kv VALUES ('b', 2) RETURNING k"); len(got) != 1 {
+			t.Fatalf("insert of the failed transaction's key: %v", got)
+		}
+		if _, err := tx.Exec(ctx, 2, "SELECT 1"); sqlState(err) != pgerrcode.InFailedSQLTransaction {
+			t.Fatalf("statement after the failure: %v", err)
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
 		}
 	})
 
