@@ -197,8 +197,11 @@ func (v *Validator) peerConnected(from quorum.NodeID, hello []byte) {
 		v.log.Warn("bad quorum set in hello", "peer", from.String(), "err", err)
 	} else if h, err := v.addQSet(q); err != nil {
 		v.log.Warn("peer quorum set refused", "peer", from.String(), "err", err)
-	} else {
+	} else if old, ok := v.loop.peerQSet[from]; !ok || old != h {
 		v.loop.peerQSet[from] = h
+		if h != v.node.QSetHash() {
+			v.recheckIntersection(from)
+		}
 	}
 	v.requestState(from)
 	v.sendState(from, max(v.loop.next, 2)-1)

@@ -3,6 +3,7 @@ package validator
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/pgfed/pgfed/consensus/quorum"
 )
@@ -30,4 +31,32 @@ func CheckNetwork(ctx context.Context, self quorum.NodeID, own quorum.QSet, peer
 		return nil, fmt.Errorf("validator: quorum intersection check: %w", err)
 	}
 	return res, nil
+}
+
+// recheckIntersection runs CheckNetwork again with the quorum sets the
+// peers announced (at start only the local one was known) and reports a
+// network that can fork. It is bounded in time: it runs on the loop.
+func (v *Validator) recheckIntersection(changed quorum.NodeID) {
+	known := map[quorum.NodeID]quorum.QSet{}
+	for id, h := range v.loop.peerQSet {
+		if q, ok := v.loop.qsets[h]; ok {
+			known[id] = q
+		}
+	}
+	var peers []quorum.NodeID
+	for _, p := range v.cfg.Peers {
+		peers = append(peers, p.ID)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	res, err := CheckNetwork(ctx, v.id, v.qset, peers, known)
+	switch {
+	case err != nil:
+		v.log.Warn("quorum intersection check not finished", "peer", changed.String(), "err", err)
+	case !res.Intersects:
+		v.log.Error("with the quorum sets the peers announced, the network's quorums do not intersect: it can fork or halt",
+			"peer", changed.String(), "no_quorum", res.NoQuorum)
+	default:
+		v.log.Debug("quorum sets of the peers checked: quorums intersect", "peer", changed.String())
+	}
 }
