@@ -128,7 +128,7 @@ func (v *Validator) run(ctx context.Context) {
 			if !ok {
 				return
 			}
-			v.handle(m)
+			v.handle(ctx, m)
 			// Take what else has arrived before draining Ready, so one
 			// fsync covers the statements of several messages (group
 			// commit).
@@ -141,7 +141,7 @@ func (v *Validator) run(ctx context.Context) {
 				if !ok {
 					break
 				}
-				v.handle(m)
+				v.handle(ctx, m)
 			}
 		case <-tick.C:
 			v.node.Tick()
@@ -170,10 +170,10 @@ func (v *Validator) run(ctx context.Context) {
 }
 
 // handle processes one message from the transport.
-func (v *Validator) handle(m transport.Message) {
+func (v *Validator) handle(ctx context.Context, m transport.Message) {
 	switch m.Kind {
 	case transport.KindConnected:
-		v.peerConnected(m.From, m.Payload)
+		v.peerConnected(ctx, m.From, m.Payload)
 	case transport.KindEnvelope:
 		v.receiveEnvelope(m.From, m.Payload)
 	case transport.KindGetState:
@@ -191,7 +191,7 @@ func (v *Validator) handle(m transport.Message) {
 
 // peerConnected learns the peer's quorum set from its hello and asks it for
 // the slots we miss.
-func (v *Validator) peerConnected(from quorum.NodeID, hello []byte) {
+func (v *Validator) peerConnected(ctx context.Context, from quorum.NodeID, hello []byte) {
 	q, err := quorum.Decode(hello)
 	if err != nil {
 		v.log.Warn("bad quorum set in hello", "peer", from.String(), "err", err)
@@ -200,7 +200,7 @@ func (v *Validator) peerConnected(from quorum.NodeID, hello []byte) {
 	} else if old, ok := v.loop.peerQSet[from]; !ok || old != h {
 		v.loop.peerQSet[from] = h
 		if h != v.node.QSetHash() {
-			v.recheckIntersection(from)
+			v.recheckIntersection(ctx, from)
 		}
 	}
 	v.requestState(from)

@@ -36,7 +36,7 @@ func CheckNetwork(ctx context.Context, self quorum.NodeID, own quorum.QSet, peer
 // recheckIntersection runs CheckNetwork again with the quorum sets the
 // peers announced (at start only the local one was known) and reports a
 // network that can fork. It is bounded in time: it runs on the loop.
-func (v *Validator) recheckIntersection(changed quorum.NodeID) {
+func (v *Validator) recheckIntersection(ctx context.Context, changed quorum.NodeID) {
 	known := map[quorum.NodeID]quorum.QSet{}
 	for id, h := range v.loop.peerQSet {
 		if q, ok := v.loop.qsets[h]; ok {
@@ -47,7 +47,7 @@ func (v *Validator) recheckIntersection(changed quorum.NodeID) {
 	for _, p := range v.cfg.Peers {
 		peers = append(peers, p.ID)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
 	res, err := CheckNetwork(ctx, v.id, v.qset, peers, known)
 	switch {
