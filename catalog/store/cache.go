@@ -69,12 +69,33 @@ func (s *Store) cache(snap *catalog.Snapshot) *catalog.Snapshot {
 	}
 }
 
-// announce records that catalog version v exists.
+// announce records that catalog version v exists and wakes WaitVersion.
 func (s *Store) announce(v int64) {
+	s.announceMu.Lock()
+	defer s.announceMu.Unlock()
+	if v > s.announced.Load() {
+		s.announced.Store(v)
+		close(s.grown)
+		s.grown = make(chan struct{})
+	}
+}
+
+// WaitVersion blocks until this Store knows that catalog version v or a
+// later one exists, or ctx is done; a Snapshot call then returns version v
+// or later. While Watch runs, notifications advance what the Store knows;
+// otherwise only its own reads and changes do.
+func (s *Store) WaitVersion(ctx context.Context, v int64) error {
 	for {
-		cur := s.announced.Load()
-		if cur >= v || s.announced.CompareAndSwap(cur, v) {
-			return
+		s.announceMu.Lock()
+		known, grown := s.announced.Load(), s.grown
+		s.announceMu.Unlock()
+		if known >= v {
+			return nil
+		}
+		select {
+		case <-grown:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
 	}
 }

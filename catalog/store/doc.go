@@ -40,14 +40,18 @@
 //
 //   - Polling (the default): every Snapshot call reads pgfed.version, one
 //     short prepared query. It sees every change committed before the call,
-//     for a round trip per call (about 20 us on loopback, measured).
+//     for a round trip and a pooled connection per call (20-30 us on
+//     loopback, measured on a loaded 2-core machine).
 //   - Notifications: while Watch runs, it LISTENs on NotifyChannel, which
 //     every change notifies with its new version in the same transaction.
-//     Snapshot then costs an atomic load (a few ns) and sees another
-//     coordinator's change when the notification arrives (a NOTIFY's
-//     delivery, under a millisecond on an idle machine) — after its commit,
-//     not at it. If the LISTEN connection is lost, Snapshot falls back to
-//     polling until Watch has reconnected and re-read the version.
+//     Snapshot then costs two atomic loads (a few ns) and sees another
+//     coordinator's change once the notification arrives — after its
+//     commit, not at it (about 80 us later on loopback, measured) — plus one
+//     Load. If the LISTEN connection is lost, Snapshot falls back to polling
+//     until Watch has reconnected and re-read the version; when no
+//     notification comes for a while, Watch reads the version anyway, which
+//     bounds how long a silently dead connection or a lost notification can
+//     leave the cache stale. WaitVersion waits for a given version.
 //
 // A coordinator runs Watch; a tool that needs to see every committed change
 // the moment it asks simply does not.

@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pgfed/pgfed/catalog"
 	"github.com/pgfed/pgfed/catalog/store"
 )
 
@@ -110,11 +109,15 @@ func testInvalidationByNotify(t *testing.T, m *metadata) {
 	if _, err := a.AddNode(ctx, "w1", 5432, ""); err != nil {
 		t.Fatal(err)
 	}
-	var latest *catalog.Snapshot
-	waitFor(t, "b to see a's change", func() bool {
-		latest, err = b.Snapshot(ctx)
-		return err == nil && latest.Version() > sb.Version()
-	})
+	wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+	defer wcancel()
+	if err := b.WaitVersion(wctx, sb.Version()+1); err != nil {
+		t.Fatalf("WaitVersion: %v", err)
+	}
+	latest, err := b.Snapshot(ctx)
+	if err != nil || latest.Version() != sb.Version()+1 {
+		t.Fatalf("Snapshot after WaitVersion = %v, %v", latest, err)
+	}
 	if len(latest.Nodes()) != 1 {
 		t.Errorf("b's snapshot after notification: %v", latest.Nodes())
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +39,11 @@ type Store struct {
 	watchRunning atomic.Bool
 	// loadSem lets one reload run at a time.
 	loadSem chan struct{}
+
+	// announceMu guards announced's growth and the channel closed at each
+	// growth, for WaitVersion.
+	announceMu sync.Mutex
+	grown      chan struct{}
 }
 
 // Open connects to the metadata database named by connString (a URL or
@@ -57,6 +63,7 @@ func Open(ctx context.Context, connString string, log hclog.Logger) (*Store, err
 		connCfg: cfg,
 		pool:    newPool(cfg, PoolSize),
 		loadSem: make(chan struct{}, 1),
+		grown:   make(chan struct{}),
 	}
 	if err := s.withConn(ctx, func(*pgx.Conn) error { return nil }); err != nil {
 		s.pool.close()
