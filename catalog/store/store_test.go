@@ -111,6 +111,7 @@ func TestStore(t *testing.T) {
 	t.Run("RenameAndDrop", func(t *testing.T) { testRenameAndDrop(t, m) })
 	t.Run("InvalidationByVersion", func(t *testing.T) { testInvalidationByVersion(t, m) })
 	t.Run("InvalidationByNotify", func(t *testing.T) { testInvalidationByNotify(t, m) })
+	t.Run("ConcurrentUpdates", func(t *testing.T) { testConcurrentUpdates(t, m) })
 	t.Run("WatchRecovers", func(t *testing.T) { testWatchRecovers(t, m) })
 	t.Run("ServerRestart", func(t *testing.T) { testServerRestart(t, m) }) // last: restarts the server
 }
