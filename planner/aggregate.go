@@ -225,6 +225,12 @@ func (p *Planner) splitAggregate(q *query) (*Plan, error) {
 	for i := range keys {
 		c.GroupClause = append(c.GroupClause, colNode(irCol(i)))
 	}
+	if len(keys) == 0 {
+		// GROUP BY (): one row even when every final step is a subquery
+		// (array_agg's concatenation) rather than an aggregate call.
+		c.GroupClause = []*pg.Node{{Node: &pg.Node_GroupingSet{GroupingSet: &pg.GroupingSet{
+			Kind: pg.GroupingSetKind_GROUPING_SET_EMPTY, Location: -1}}}}
+	}
 	for _, o := range q.outs {
 		if o.val == nil {
 			return nil, notPushable("* in an aggregate query")
