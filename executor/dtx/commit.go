@@ -156,50 +156,57 @@ func (t *Txn) commit2PC(ctx context.Context, written, readers []*participant) er
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.coord.cfg.CommitTimeout)
 	defer cancel()
 	if err := commitDecision(dctx, meta.pg); err != nil {
-		if pgError(err) != nil {
+		if pe := pgError(err); pe != nil && pe.Severity != "FATAL" && pe.Severity != "PANIC" {
 			// The metadata database answered: the decision did not commit.
 			t.abort2PC(ctx, meta.pg, written)
 			return &Error{Op: "commit the decision", GID: gids[0], Code: pgerrcode.TransactionRollback,
 				Err: fmt.Errorf("the transaction was rolled back: %w", err)}
 		}
-		if oerr := t.settle(ctx, gids[0], written); oerr != nil {
-			log.Error("commit outcome unknown", "error", err, "settle", oerr)
-			return &Error{Op: "commit the decision", GID: gids[0], Err: fmt.Errorf("%w: %w", ErrOutcomeUnknown, err)}
+		o, serr := t.settle(ctx, gids[0], written)
+		switch {
+		case serr != nil:
+			log.Error("commit outcome unknown", "error", err, "settle", serr)
+			return &Error{Op: "commit the decision", GID: gids[0], Code: pgerrcode.TransactionResolutionUnknown,
+				Err: fmt.Errorf("%w: %w (and then: %w)", ErrOutcomeUnknown, err, serr)}
+		case o == outcomeAbort:
+			log.Warn("the decision was lost; rolled back", "error", err)
+			return &Error{Op: "commit the decision", GID: gids[0], Code: pgerrcode.TransactionRollback,
+				Err: fmt.Errorf("the decision was lost and the transaction rolled back: %w", err)}
 		}
-		// settled as committed: go on
+		// settled: it committed; go on
 	}
 	t.commitPrepared(ctx, written)
 	return nil
 }
 
 // settle finds out, after the answer to the decision's COMMIT was lost,
-// whether it committed. It returns nil when it did; when it did not, it
-// rolls the prepared parts back and returns the cause; it returns an error
-// as well when it cannot tell.
-func (t *Txn) settle(ctx context.Context, gid string, written []*participant) error {
+// whether it committed, with probe on another metadata connection. When it
+// did not, the prepared parts are rolled back. An error means it cannot
+// tell (the decision transaction is still open, or the metadata database
+// cannot be reached).
+func (t *Txn) settle(ctx context.Context, gid string, written []*participant) (outcome, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.coord.cfg.CommitTimeout)
 	defer cancel()
 	meta, err := t.coord.cfg.Metadata.Acquire(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer meta.Release()
 	o, err := probe(ctx, meta.pg, gid, t.coord.cfg.CommitTimeout/2)
 	switch {
 	case err != nil:
-		return err
-	case o == outcomeCommit:
-		return nil
+		return 0, err
 	case o == outcomeAbort:
 		t.rollbackPrepared(ctx, written)
-		return errors.New("the decision did not commit; rolled back")
+	case o == outcomeInFlight:
+		return 0, errors.New("the decision transaction is still open")
 	}
-	return errors.New("the decision is still open")
+	return o, nil
 }
 
 // commitPrepared sends COMMIT PREPARED to the written workers, after the
-// commit point: to the first alone, then (past the mid-commit failpoint)
-// to the others at once. It runs under its own deadline, even when ctx is
+// commit point, all at once; when failpoints are on, to the first alone,
+// then (past the mid-commit failpoint) to the others. It runs under its own deadline, even when ctx is
 // cancelled, and only logs failures: recovery will commit what is left.
 func (t *Txn) commitPrepared(ctx context.Context, written []*participant) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.coord.cfg.CommitTimeout)
@@ -217,6 +224,10 @@ func (t *Txn) commitPrepared(ctx context.Context, written []*participant) {
 			t.log.Warn("commit prepared failed; recovery will finish it", "gid", p.gid, "worker", p.node.ID, "error", err)
 		}
 		return nil
+	}
+	if !failpoint.Enabled() && stepHook.Load() == nil {
+		fanOut(ctx, written, commit) // one round trip
+		return
 	}
 	commit(ctx, written[0])
 	if err := hit(failpoint.MidCommit); err != nil {

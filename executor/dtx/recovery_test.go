@@ -166,3 +166,36 @@ func TestHungCoordinator(t *testing.T) {
 		t.Fatalf("rows %v after an aborted commit", rows)
 	}
 }
+
+// TestMetadataCrash crashes the metadata database between PREPARE and the
+// decision's commit: the coordinator cannot know the outcome from its
+// connection, asks the restarted database, finds no decision, and rolls
+// the prepared parts back itself.
+func TestMetadataCrash(t *testing.T) {
+	c := startCluster(t)
+	c.onWorkers(t, helperCreate)
+	coord := c.newCoordinator(t, "c1", testLogger(t, hclog.Error))
+	ctx := testCtx(t, time.Minute)
+	setStepHook(t, func(n failpoint.Name) error {
+		if n == failpoint.AfterPrepare {
+			if err := c.meta.StopImmediate(ctx); err != nil {
+				t.Errorf("stop: %v", err)
+			}
+			if err := c.meta.Start(ctx); err != nil {
+				t.Errorf("start: %v", err)
+			}
+		}
+		return nil
+	})
+	err := insertBoth(ctx, coord, "lost")
+	if sqlState(err) != pgerrcode.TransactionRollback {
+		t.Fatalf("commit: %v (SQLSTATE %s), want 40000", err, sqlState(err))
+	}
+	t.Logf("commit failed as it should: %v", err)
+	if n := c.preparedCount(t); n != 0 {
+		t.Fatalf("%d prepared transactions left by the coordinator", n)
+	}
+	if rows := c.checkAtomic(t, nil); len(rows) != 0 {
+		t.Fatalf("rows %v after an aborted commit", rows)
+	}
+}
