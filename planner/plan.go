@@ -138,8 +138,8 @@ type Fragment struct {
 	// offsets are the byte offsets of the slots in the statement text,
 	// for a fragment cut from the text.
 	offsets []int
-	// rels are, for a deparsed fragment, the index of each slot's
-	// relation in the list given to treeFragment.
+	// rels are the index of each slot's relation in the list the
+	// fragment was made from.
 	rels []int
 }
 

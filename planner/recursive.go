@@ -52,20 +52,18 @@ func (p *Planner) recursive(sql string, stmt *pg.Node, a *analysis, prunes map[*
 	for _, s := range pl.Subplans {
 		pl.Deferred = pl.Deferred || s.Plan.Deferred
 	}
-	var text string
-	if f, ok := textFragment(sql, sharded); ok && len(subs) == 0 {
-		text = f.text(names)
-	} else {
-		f, err := treeFragment(stmt, sharded, sql)
-		if err != nil {
+	f, ok := textFragment(sql, sharded)
+	if !ok || len(subs) > 0 {
+		if f, err = treeFragment(stmt, sharded, sql); err != nil {
 			return nil, err
 		}
-		ns := make([]string, len(f.Slots))
-		for j := range f.Slots {
-			ns[j] = names[f.rels[j]]
-		}
-		text = f.text(ns)
 	}
+	// Slots are in text order; names in the order of sharded.
+	ns := make([]string, len(f.Slots))
+	for j := range f.Slots {
+		ns[j] = names[f.rels[j]]
+	}
+	text := f.text(ns)
 	pl.Merge = Merge{Kind: MergeCombine, SQL: text}
 	return pl, nil
 }

@@ -48,8 +48,8 @@ type level struct {
 	outerQuals []*pg.Node // ON clauses of outer joins
 	sel        *pg.SelectStmt
 	children   []*level
-	// inSublink is set for a level under a SubLink.
-	inSublink bool
+	// link is the SubLink whose subquery the level is, nil otherwise.
+	link *pg.SubLink
 }
 
 // analysis is what resolve learns about a statement.
@@ -386,7 +386,7 @@ func (a *analysis) expr(l *level, ctes map[string]bool, n *pg.Node) {
 		if sl := x.GetSubLink(); sl != nil {
 			a.expr(l, ctes, sl.Testexpr)
 			if c := a.stmt(sl.Subselect, l, ctes); c != nil {
-				c.inSublink = true
+				c.link = sl
 			}
 			return false
 		}

@@ -288,6 +288,11 @@ var sanityQueries = []string{
 	"SELECT every(qty < 5), bool_or(qty = 5), bit_and(qty), bit_xor(qty) FROM orders GROUP BY note",
 	"SELECT 1 FROM orders HAVING count(*) > 0",
 	"SELECT EXISTS (SELECT 1 FROM orders WHERE customer_id = 3)",
+	"SELECT c.name FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.amount > 5)",
+	"SELECT c.id, (SELECT sum(amount) FROM orders o WHERE o.customer_id = c.id) FROM customers c",
+	"SELECT count(*) FROM orders WHERE customer_id NOT IN (SELECT id FROM customers)",
+	"SELECT c.id, (SELECT max(e.id) FROM events e WHERE e.customer_id = c.id) FROM customers c",
+	"SELECT (SELECT count(*) FROM events e WHERE e.kind = o.note), o.id FROM orders o WHERE o.qty = 2",
 }
 
 func TestSanity(t *testing.T) {

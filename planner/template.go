@@ -14,11 +14,15 @@ import (
 // byte for byte apart from table names. ok is false when a reference is
 // not where the parse tree says (ONLY t, say); callers then deparse.
 func textFragment(sql string, rels []*rel) (*Fragment, bool) {
-	rs := slices.Clone(rels)
-	slices.SortFunc(rs, func(a, b *rel) int { return int(a.rv.Location) - int(b.rv.Location) })
-	f := &Fragment{}
+	order := make([]int, len(rels))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return int(rels[a].rv.Location) - int(rels[b].rv.Location) })
+	f := &Fragment{rels: order}
 	prev := 0
-	for _, r := range rs {
+	for _, i := range order {
+		r := rels[i]
 		off := int(r.rv.Location)
 		if off < prev {
 			return nil, false
