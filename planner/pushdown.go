@@ -339,7 +339,8 @@ func limitPlusOffset(limit, offset *pg.Node) *pg.Node {
 	if lok && ook && l != nil && o != nil && l.Param == 0 && o.Param == 0 {
 		return intConst(l.Value + o.Value)
 	}
-	return binOp("+", clone(limit), clone(offset))
+	// Typed, so that two parameters of unknown type still add up.
+	return binOp("+", cast(clone(limit), "int8"), cast(clone(offset), "int8"))
 }
 
 // joinable checks that the distributed tables are co-located and joined

@@ -54,8 +54,8 @@ type result struct {
 	names []string
 }
 
-func sqlQuery(c *pgx.Conn, sql string) (result, error) {
-	rows, err := c.Query(context.Background(), sql)
+func sqlQuery(c *pgx.Conn, sql string, args ...any) (result, error) {
+	rows, err := c.Query(context.Background(), sql, args...)
 	if err != nil {
 		return result{}, err
 	}
@@ -114,9 +114,29 @@ func load(c *pgx.Conn, name string, cols []string, r result) error {
 	return nil
 }
 
-func runPlan(c *pgx.Conn, pl *Plan, temps *[]string) (result, error) {
+// mapArgs maps statement parameters through a plan's mapping.
+func mapArgs(args []any, mapping []int) []any {
+	if mapping == nil {
+		return args
+	}
+	out := make([]any, len(mapping))
+	for i, m := range mapping {
+		out[i] = args[m-1]
+	}
+	return out
+}
+
+func boundValue(b *Bound, args []any) int {
+	if b.Param > 0 {
+		n, _ := strconv.Atoi(fmt.Sprint(args[b.Param-1]))
+		return n
+	}
+	return int(b.Value)
+}
+
+func runPlan(c *pgx.Conn, pl *Plan, temps *[]string, args []any) (result, error) {
 	for _, s := range pl.Subplans {
-		r, err := runPlan(c, s.Plan, temps)
+		r, err := runPlan(c, s.Plan, temps, args)
 		if err != nil {
 			return result{}, err
 		}
@@ -127,13 +147,13 @@ func runPlan(c *pgx.Conn, pl *Plan, temps *[]string) (result, error) {
 	}
 	switch pl.Kind {
 	case KindLocal:
-		return sqlQuery(c, pl.SQL)
+		return sqlQuery(c, pl.SQL, args...)
 	case KindCoordinator:
-		return sqlQuery(c, pl.Merge.SQL)
+		return sqlQuery(c, pl.Merge.SQL, mapArgs(args, pl.Merge.Params)...)
 	}
 	var all result
 	for i, tk := range pl.Tasks {
-		r, err := sqlQuery(c, tk.SQL)
+		r, err := sqlQuery(c, tk.SQL, mapArgs(args, tk.Params)...)
 		if err != nil {
 			return result{}, fmt.Errorf("task %d: %w", i, err)
 		}
@@ -149,7 +169,7 @@ func runPlan(c *pgx.Conn, pl *Plan, temps *[]string) (result, error) {
 			return result{}, err
 		}
 		*temps = append(*temps, pl.Merge.Result)
-		return sqlQuery(c, pl.Merge.SQL)
+		return sqlQuery(c, pl.Merge.SQL, mapArgs(args, pl.Merge.Params)...)
 	case MergeSort:
 		slices.SortStableFunc(all.rows, func(a, b []*string) int {
 			for _, k := range pl.Merge.Keys {
@@ -187,11 +207,11 @@ func runPlan(c *pgx.Conn, pl *Plan, temps *[]string) (result, error) {
 		})
 	}
 	if pl.Merge.Offset != nil {
-		n := int(pl.Merge.Offset.Value)
+		n := boundValue(pl.Merge.Offset, args)
 		all.rows = all.rows[min(n, len(all.rows)):]
 	}
 	if pl.Merge.Limit != nil {
-		all.rows = all.rows[:min(int(pl.Merge.Limit.Value), len(all.rows))]
+		all.rows = all.rows[:min(boundValue(pl.Merge.Limit, args), len(all.rows))]
 	}
 	if pl.Merge.Output > 0 {
 		for i := range all.rows {
@@ -295,7 +315,7 @@ var sanityQueries = []string{
 	"SELECT (SELECT count(*) FROM events e WHERE e.kind = o.note), o.id FROM orders o WHERE o.qty = 2",
 }
 
-func TestSanity(t *testing.T) {
+func sanitySetup(t *testing.T) (*Planner, *pgx.Conn, *pgx.Conn) {
 	p, err := testPlanner(fuzzCatalog)
 	if err != nil {
 		t.Fatal(err)
@@ -357,6 +377,11 @@ func TestSanity(t *testing.T) {
 	for i := 1; i <= 50; i++ {
 		insert("items", 0, 0, fmt.Sprintf("%d, %s", i, notes[rnd.Intn(len(notes))]))
 	}
+	return p, oracle, coord
+}
+
+func TestSanity(t *testing.T) {
+	p, oracle, coord := sanitySetup(t)
 	for _, sql := range sanityQueries {
 		want, err := sqlQuery(oracle, sql)
 		if err != nil {
@@ -369,7 +394,7 @@ func TestSanity(t *testing.T) {
 			continue
 		}
 		var temps []string
-		got, err := runPlan(coord, pl, &temps)
+		got, err := runPlan(coord, pl, &temps, nil)
 		for _, tmp := range temps {
 			exec(t, coord, "DROP TABLE IF EXISTS "+tmp)
 		}
@@ -384,6 +409,60 @@ func TestSanity(t *testing.T) {
 		}
 		if !slices.Equal(w, g) {
 			t.Errorf("%s: rows differ\nwant %d: %v\ngot %d: %v\n%s", sql, len(w), head(w), len(g), head(g), pl)
+		}
+	}
+}
+
+var paramQueries = []struct {
+	sql  string
+	args []string
+}{
+	{"SELECT * FROM orders WHERE customer_id = $1", []string{"3"}},
+	{"SELECT * FROM orders WHERE customer_id = $1 OR customer_id = $2", []string{"3", "4"}},
+	{"SELECT * FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.customer_id = $1", []string{"7"}},
+	{"SELECT note, count(*) FROM orders WHERE qty > $2 GROUP BY note HAVING count(*) > $1 ORDER BY 1 LIMIT $3", []string{"2", "1", "3"}},
+	{"SELECT id FROM orders WHERE amount > $1 ORDER BY id LIMIT $2 OFFSET $3", []string{"10", "5", "2"}},
+	{"SELECT o.id, e.kind FROM orders o JOIN events e ON e.customer_id = o.customer_id WHERE e.kind = $1 AND o.customer_id = $2", []string{"buy", "3"}},
+	{"SELECT count(*) FROM orders WHERE customer_id IN ($1, $2) AND qty < $3", []string{"1", "2", "4"}},
+}
+
+// TestSanityParams runs prepared plans bound to parameter values.
+func TestSanityParams(t *testing.T) {
+	p, oracle, coord := sanitySetup(t)
+	for _, q := range paramQueries {
+		var args []any
+		var vals []Param
+		for _, a := range q.args {
+			args = append(args, a)
+			vals = append(vals, Param{Value: []byte(a)})
+		}
+		want, err := sqlQuery(oracle, q.sql, args...)
+		if err != nil {
+			t.Errorf("oracle %s: %v", q.sql, err)
+			continue
+		}
+		pl, err := p.Plan(q.sql)
+		if err != nil {
+			t.Errorf("plan %s: %v", q.sql, err)
+			continue
+		}
+		b, err := pl.Bind(vals)
+		if err != nil {
+			t.Errorf("bind %s: %v", q.sql, err)
+			continue
+		}
+		var temps []string
+		got, err := runPlan(coord, b, &temps, args)
+		for _, tmp := range temps {
+			exec(t, coord, "DROP TABLE IF EXISTS "+tmp)
+		}
+		if err != nil {
+			t.Errorf("run %s: %v\n%s", q.sql, err, b)
+			continue
+		}
+		ordered := strings.Contains(q.sql, "ORDER BY")
+		if w, g := rowStrings(want, !ordered), rowStrings(got, !ordered); !slices.Equal(w, g) {
+			t.Errorf("%s: rows differ\nwant %d: %v\ngot %d: %v\n%s", q.sql, len(w), head(w), len(g), head(g), b)
 		}
 	}
 }
