@@ -10,7 +10,7 @@ FUZZTIME ?= 30s
 # How long each fuzz target runs at the end of `make test`.
 TEST_FUZZTIME ?= 5s
 
-.PHONY: all build run test vet deps fuzz scp-sweep clean
+.PHONY: all build run test vet deps fuzz scp-sweep clean bench bench-long
 
 all: build
 
@@ -66,6 +66,19 @@ fuzz:
 # scp-sweep runs the consensus simulator over many more seeds than make test.
 scp-sweep:
 	PGFED_SCP_SEEDS=2000 $(GO) test -count=1 -timeout 2h -run Sim ./consensus/...
+
+# bench compares pgfed with one plain PostgreSQL on this machine (pgbench -S
+# in three query modes, TPC-B, cross-shard transfers, COPY, analytic queries),
+# both measured in alternation in the same run, and prints each ratio against
+# the issue's target; results also go to bench-results.json. A few minutes;
+# BENCH_FLAGS=--quick is a smoke run of under a minute (see bin/pgfed bench -h).
+BENCH_FLAGS ?=
+bench: deps build
+	./$(BIN) bench $(BENCH_FLAGS)
+
+# bench-long is bench with longer runs, more rounds and a larger data set.
+bench-long: deps build
+	./$(BIN) bench --duration 30s --rounds 5 --scale 50 $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin

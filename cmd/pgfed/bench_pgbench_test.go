@@ -1,0 +1,148 @@
+package main
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pgbench15Report is the standard output of pgbench 15.18 (Debian) for
+// `pgbench -n -T 1 -c 2 -j 2 -S -M prepared`.
+const pgbench15Report = `pgbench (15.18 (Debian 15.18-0+deb12u1))
+transaction type: <builtin: select only>
+scaling factor: 1
+query mode: prepared
+number of clients: 2
+number of threads: 2
+maximum number of tries: 1
+duration: 1 s
+number of transactions actually processed: 54742
+number of failed transactions: 0 (0.000%)
+latency average = 0.037 ms
+initial connection time = 4.476 ms
+tps = 54789.776685 (without initial connection time)
+`
+
+// pgbench15Aborted is pgbench 15.18's standard output when every client
+// aborted on an error (exit status 2).
+const pgbench15Aborted = `pgbench (15.18 (Debian 15.18-0+deb12u1))
+transaction type: /tmp/bad.sql
+scaling factor: 1
+query mode: simple
+number of clients: 2
+number of threads: 1
+maximum number of tries: 1
+duration: 1 s
+number of transactions actually processed: 0
+number of failed transactions: 0 (NaN%)
+`
+
+func TestBenchParsePgbench(t *testing.T) {
+	got, err := parsePgbench(pgbench15Report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := pgbenchRun{TPS: 54789.776685, LatencyMs: 0.037, Transactions: 54742, Failed: 0}
+	if got != want {
+		t.Errorf("parsePgbench = %+v, want %+v", got, want)
+	}
+
+	// pgbench 13 and older said "excluding connections establishing".
+	old := "number of transactions actually processed: 10\nlatency average = 1.5 ms\n" +
+		"tps = 666.6 (including connections establishing)\ntps = 700.1 (excluding connections establishing)\n"
+	if got, err := parsePgbench(old); err != nil || got.TPS != 700.1 || got.LatencyMs != 1.5 {
+		t.Errorf("parsePgbench(pgbench 13) = %+v, %v; want tps 700.1, latency 1.5", got, err)
+	}
+
+	failed := strings.Replace(pgbench15Report, "number of failed transactions: 0 (0.000%)", "number of failed transactions: 12 (0.022%)", 1)
+	if got, err := parsePgbench(failed); err != nil || got.Failed != 12 {
+		t.Errorf("parsePgbench(failed transactions) = %+v, %v; want 12 failed", got, err)
+	}
+
+	for name, out := range map[string]string{
+		"aborted":  pgbench15Aborted,
+		"empty":    "",
+		"zero tps": "number of transactions actually processed: 0\ntps = 0.000000 (without initial connection time)\n",
+	} {
+		if got, err := parsePgbench(out); err == nil {
+			t.Errorf("parsePgbench(%s) = %+v, want an error", name, got)
+		}
+	}
+}
+
+func TestBenchPgbenchFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name, stderr, want string
+	}{
+		{
+			name: "aborted clients",
+			stderr: "pgbench: error: client 0 script 0 aborted in command 4 query 0: ERROR:  function create_reference_table(unknown) does not exist\n" +
+				"LINE 1: SELECT create_reference_table('x')\n" +
+				"HINT:  No function matches the given name and argument types.\n" +
+				"pgbench: error: Run was aborted; the above results are incomplete.\n",
+			want: "pgbench: error: client 0 script 0 aborted in command 4 query 0: ERROR:  function create_reference_table(unknown) does not exist\n" +
+				"LINE 1: SELECT create_reference_table('x')\n" +
+				"HINT:  No function matches the given name and argument types.\n" +
+				"pgbench: error: Run was aborted; the above results are incomplete.",
+		},
+		{
+			name:   "connection refused",
+			stderr: "pgbench: error: connection to server at \"127.0.0.1\", port 1 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?\n",
+			want:   "pgbench: error: connection to server at \"127.0.0.1\", port 1 failed: Connection refused\nIs the server running on that host and accepting TCP/IP connections?",
+		},
+		{
+			name:   "psql",
+			stderr: "psql:<stdin>:1: ERROR:  relation \"bench_copy\" does not exist\nDETAIL:  more\n",
+			want:   "psql:<stdin>:1: ERROR:  relation \"bench_copy\" does not exist\nDETAIL:  more",
+		},
+		{
+			name:   "no error line: the tail",
+			stderr: "pgbench: starting\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n",
+			want:   "3\n4\n5\n6\n7\n8\n9\n10",
+		},
+	} {
+		if got := pgbenchFailure(tc.stderr); got != tc.want {
+			t.Errorf("%s: pgbenchFailure =\n%s\nwant\n%s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestBenchPgbenchArgs(t *testing.T) {
+	sys := &benchSystem{Name: "pgfed", Host: "127.0.0.1", Port: 6432}
+	got := strings.Join(pgbenchSpec{selectOnly: true, mode: "prepared", clients: 8, threads: 2}.args(sys, 5*time.Second, 10), " ")
+	want := "-h 127.0.0.1 -p 6432 -U postgres -n -T 5 -c 8 -j 2 -S -M prepared postgres"
+	if got != want {
+		t.Errorf("args = %q, want %q", got, want)
+	}
+	got = strings.Join(pgbenchSpec{clients: 8, threads: 2, script: "/t/transfer.sql"}.args(sys, 1500*time.Millisecond, 3), " ")
+	want = "-h 127.0.0.1 -p 6432 -U postgres -n -T 2 -c 8 -j 2 -f /t/transfer.sql -s 3 postgres"
+	if got != want {
+		t.Errorf("args = %q, want %q", got, want)
+	}
+}
+
+func TestBenchRowReader(t *testing.T) {
+	r := &rowReader{n: 3, row: func(i int64) string { return strings.Repeat("x", int(i)) + "\n" }}
+	b, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), "x\nxx\nxxx\n"; got != want {
+		t.Errorf("rowReader gave %q, want %q", got, want)
+	}
+	// Reads smaller than a row still deliver every byte in order.
+	r = &rowReader{n: 2, row: func(i int64) string { return "abcdef\n" }}
+	var out []byte
+	buf := make([]byte, 3)
+	for {
+		n, err := r.Read(buf)
+		out = append(out, buf[:n]...)
+		if err == io.EOF {
+			break
+		}
+	}
+	if got, want := string(out), "abcdef\nabcdef\n"; got != want {
+		t.Errorf("rowReader with small reads gave %q, want %q", got, want)
+	}
+}
