@@ -170,3 +170,39 @@ func hasCode(err error, code string) bool {
 	pe := pgError(err)
 	return pe != nil && pe.Code == code
 }
+
+// WorkerErrors are the failures of one step on several workers at once,
+// in the order of the workers. The first speaks for all: its SQLSTATE,
+// detail and hint are the group's.
+type WorkerErrors []error
+
+// Error joins the messages with "; ".
+func (e WorkerErrors) Error() string {
+	msgs := make([]string, len(e))
+	for i, err := range e {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap returns the errors, for errors.Is and errors.As.
+func (e WorkerErrors) Unwrap() []error { return e }
+
+// SQLState returns the first error's SQLSTATE.
+func (e WorkerErrors) SQLState() string { return sqlState(e[0]) }
+
+// Detail returns the first error's detail, if any.
+func (e WorkerErrors) Detail() string {
+	if pe := pgError(e[0]); pe != nil {
+		return pe.Detail
+	}
+	return ""
+}
+
+// Hint returns the first error's hint, if any.
+func (e WorkerErrors) Hint() string {
+	if pe := pgError(e[0]); pe != nil {
+		return pe.Hint
+	}
+	return ""
+}

@@ -306,7 +306,8 @@ func (t *Txn) finish(parts []*participant) {
 }
 
 // fanOut runs fn for every participant, concurrently when there are
-// several, waits for all, and returns their errors joined.
+// several, waits for all, and returns their error: nil, the one error, or
+// a WorkerErrors.
 func fanOut(ctx context.Context, parts []*participant, fn func(ctx context.Context, p *participant) error) error {
 	if len(parts) == 1 {
 		return fn(ctx, parts[0])
@@ -321,7 +322,19 @@ func fanOut(ctx context.Context, parts []*participant, fn func(ctx context.Conte
 		}()
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	var failed WorkerErrors
+	for _, err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	switch len(failed) {
+	case 0:
+		return nil
+	case 1:
+		return failed[0]
+	}
+	return failed
 }
 
 // execTag runs one statement on a participant and returns its command tag.
