@@ -344,7 +344,61 @@ func (p *Planner) querySubplans(stmt *pg.Node, a *analysis, next *int) ([]Subpla
 			return nil, nil, restore, err
 		}
 	}
+	// Uncorrelated subqueries of the top level (in its select list,
+	// WHERE, HAVING...) are planned on their own too; they keep their
+	// output names for the select list's column names.
+	var top *level
+	for _, l := range a.levels {
+		if l.sel == s {
+			top = l
+		}
+	}
+	for _, l := range a.levels {
+		if top == nil || l.parent != top || l.link == nil || !uncorrelated(a, l) {
+			continue
+		}
+		sl := l.link
+		q, cols, ok, err := try(sl.Subselect, "subquery", nil)
+		if err != nil {
+			return nil, nil, restore, err
+		}
+		if !ok {
+			continue
+		}
+		sel := q.GetSelectStmt()
+		sel.TargetList = nil
+		for i, c := range cols {
+			sel.TargetList = append(sel.TargetList, target(c.GetString_().GetSval(), colNode(irCol(i))))
+		}
+		old := sl.Subselect
+		sl.Subselect = q
+		undo = append(undo, func() { sl.Subselect = old })
+	}
 	return subs, covered, restore, nil
+}
+
+// uncorrelated reports whether the subquery at level l (and below) reads
+// no column of an outer level, as far as the planner can tell.
+func uncorrelated(a *analysis, l *level) bool {
+	in := map[*level]bool{}
+	var mark func(x *level)
+	mark = func(x *level) {
+		in[x] = true
+		for _, c := range x.children {
+			mark(c)
+		}
+	}
+	mark(l)
+	for _, r := range a.colRefs {
+		if !in[r.l] {
+			continue
+		}
+		c, ok := resolveColumn(r.l, r.cr)
+		if !ok || !in[c.rel.level] {
+			return false
+		}
+	}
+	return true
 }
 
 // irPattern matches intermediate result names.

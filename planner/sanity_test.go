@@ -313,6 +313,13 @@ var sanityQueries = []string{
 	"SELECT count(*) FROM orders WHERE customer_id NOT IN (SELECT id FROM customers)",
 	"SELECT c.id, (SELECT max(e.id) FROM events e WHERE e.customer_id = c.id) FROM customers c",
 	"SELECT (SELECT count(*) FROM events e WHERE e.kind = o.note), o.id FROM orders o WHERE o.qty = 2",
+	"SELECT (SELECT count(*) FROM orders) AS n, (SELECT max(id) FROM events)",
+	"SELECT id FROM orders WHERE amount > 3 AND customer_id IN (SELECT customer_id FROM events WHERE kind = 'buy')",
+	"SELECT * FROM (SELECT * FROM orders) s WHERE customer_id = 3",
+	"SELECT s.k, count(*) FROM (SELECT e.kind AS k FROM events e JOIN orders o ON o.id = e.id) s GROUP BY s.k",
+	"SELECT note FROM orders INTERSECT SELECT kind FROM events",
+	"SELECT kind, count(*) FROM events GROUP BY CUBE (kind)",
+	"SELECT o.id FROM orders o, LATERAL (SELECT count(*) AS n FROM events e WHERE e.customer_id = o.customer_id) x WHERE x.n > 3",
 }
 
 func sanitySetup(t *testing.T) (*Planner, *pgx.Conn, *pgx.Conn) {
