@@ -27,6 +27,7 @@ const (
 	helperPorts   = "PGFED_DTX_PORTS"   // metadata,worker1,worker2
 	helperCount   = "PGFED_DTX_COUNT"   // transactions to run (0: no limit)
 	helperSeconds = "PGFED_DTX_SECONDS" // stop after this long (0: no limit)
+	helperRecover = "PGFED_DTX_RECOVER" // set: also run a recovery loop
 	helperTable   = "crash_t"           // table on both workers
 	helperCreate  = "CREATE TABLE crash_t (id text PRIMARY KEY)"
 	crashTimeout  = 30 * time.Second // bound of one helper run
@@ -57,6 +58,16 @@ func runHelper() int {
 	count, seconds := envInt(helperCount), envInt(helperSeconds)
 	ctx, cancel := context.WithTimeout(context.Background(), crashTimeout)
 	defer cancel()
+	if os.Getenv(helperRecover) != "" {
+		rctx, stop := context.WithCancel(ctx)
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			coord.RunRecovery(rctx, 30*time.Millisecond)
+		}()
+		defer func() { stop(); wg.Wait() }()
+	}
 	end := time.Now().Add(time.Duration(seconds) * time.Second)
 	out := bufio.NewWriter(os.Stdout)
 	for i := 1; count == 0 || i <= count; i++ {
@@ -96,10 +107,15 @@ type helper struct {
 }
 
 // startHelper starts the test binary as a helper coordinator.
-func (c *cluster) startHelper(t *testing.T, id, failpoints string, count, seconds int) *helper {
+func (c *cluster) startHelper(t *testing.T, id, failpoints string, count, seconds int, recovery bool) *helper {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	rec := ""
+	if recovery {
+		rec = "1"
+	}
 	cmd.Env = append(os.Environ(),
+		helperRecover+"="+rec,
 		helperEnv+"="+id,
 		helperPorts+"="+fmt.Sprintf("%d,%d,%d", c.meta.Port, c.workers[0].Port, c.workers[1].Port),
 		helperCount+"="+strconv.Itoa(count),
@@ -194,7 +210,7 @@ func TestCrashAtFailpoint(t *testing.T) {
 		t.Run(string(tc.point), func(t *testing.T) {
 			c.onWorkers(t, "TRUNCATE "+helperTable)
 			id := "fp-" + strings.ReplaceAll(string(tc.point), "2pc-", "")
-			h := c.startHelper(t, id, string(tc.point)+"=exit", 3, 0)
+			h := c.startHelper(t, id, string(tc.point)+"=exit", 3, 0, false)
 			if code := h.wait(); code != failpoint.ExitCode {
 				t.Fatalf("helper exited with %d, want %d; stderr:\n%s", code, failpoint.ExitCode, h.stderr.String())
 			}
@@ -222,7 +238,8 @@ func TestCrashAtFailpoint(t *testing.T) {
 }
 
 // TestKillCoordinators runs two coordinator processes committing 2PC
-// transactions while a recovery loop runs in a third, kills one with
+// transactions, each with its own recovery loop, while a third loop runs
+// in this process, kills one with
 // SIGKILL mid-run, and checks that every transaction is all-or-nothing and
 // every acknowledged commit survived: recovery never rolled back a
 // transaction whose coordinator was still deciding.
@@ -240,10 +257,10 @@ func TestKillCoordinators(t *testing.T) {
 	}()
 	defer func() { cancel(); wg.Wait() }()
 
-	victim := c.startHelper(t, "k9", "", 0, 20)
-	survivor := c.startHelper(t, "k8", "", 0, 4)
+	victim := c.startHelper(t, "k9", "", 0, 20, true)
+	survivor := c.startHelper(t, "k8", "", 0, 4, true)
 	deadline := time.Now().Add(15 * time.Second)
-	for victim.ackedCount() < 30 && time.Now().Before(deadline) {
+	for victim.ackedCount() < 300 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if err := victim.cmd.Process.Signal(syscall.SIGKILL); err != nil {
