@@ -23,6 +23,15 @@ type nullParam struct{}
 // is returned as it is. A deferred router plan whose values do not pin
 // one shard binds its Alternative. The plan itself is not modified.
 func (p *Plan) Bind(vals []Param) (*Plan, error) {
+	if p.Kind == KindExplain && p.Explained != nil && p.Explained.Deferred {
+		out := *p
+		b, err := p.Explained.Bind(vals)
+		if err != nil {
+			return nil, err
+		}
+		out.Explained = b
+		return &out, nil
+	}
 	if !p.Deferred {
 		return p, nil
 	}

@@ -76,6 +76,10 @@
 //     (parameters mapped by Merge.Params; nil: unchanged) and relay its
 //     answer. With no subplans (predicates false on every shard), Merge.SQL
 //     is the statement itself, answered by the empty shell tables.
+//   - KindExplain: EXPLAIN of a statement on distributed tables. Render
+//     Explain(plan.Explained, plan.Explain), fill the nodes' Lines (see
+//     below; under ANALYZE, run plan.Explained first as above), and
+//     return the text as EXPLAIN's one-column result ("QUERY PLAN").
 //
 // Intermediate results are named pgfed_ir_<n>, unique within a plan; the
 // executor must drop them (or use ON COMMIT DROP inside a transaction)

@@ -12,6 +12,9 @@ type ExplainOptions struct {
 	// AllTasks shows every task, not only the first (Citus's
 	// citus.explain_all_tasks).
 	AllTasks bool
+	// Analyze asks the executor to run the plan and add actual rows,
+	// times and bytes received to the nodes' Props.
+	Analyze bool
 }
 
 // ExplainNode is one node of the EXPLAIN output. The executor fills
@@ -50,6 +53,9 @@ func Explain(p *Plan, o ExplainOptions) *Explanation {
 
 // explainPlan builds the tree of one plan.
 func explainPlan(p *Plan, o ExplainOptions) *ExplainNode {
+	if p.Kind == KindExplain && p.Explained != nil {
+		return explainPlan(p.Explained, o)
+	}
 	if p.Kind == KindLocal {
 		return &ExplainNode{Title: "Local (pgfed)", CombineSQL: p.SQL, Props: verboseQuery(o, p.SQL)}
 	}

@@ -25,6 +25,10 @@ const (
 	// connection over their intermediate results; it has no tasks of
 	// its own.
 	KindCoordinator
+	// KindExplain is EXPLAIN of a statement on distributed tables: the
+	// executor renders Explain(Explained, Explain), filling in the
+	// servers' parts (running Explained first under ANALYZE).
+	KindExplain
 )
 
 // String returns "local", "router", "multi-shard" or "coordinator".
@@ -38,6 +42,8 @@ func (k Kind) String() string {
 		return "multi-shard"
 	case KindCoordinator:
 		return "coordinator"
+	case KindExplain:
+		return "explain"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -79,6 +85,11 @@ type Plan struct {
 	// Note says why the planner chose this plan (one line, for EXPLAIN
 	// and tests).
 	Note string
+	// Explained is, for KindExplain, the plan of the explained
+	// statement; Explain holds the options asked for.
+	Explained *Plan
+	// Explain holds the EXPLAIN options of a KindExplain plan.
+	Explain ExplainOptions
 
 	cat      *catalog.Snapshot
 	owner    *Planner
@@ -279,12 +290,15 @@ func (p *Plan) format(b *strings.Builder, ind string) {
 		}
 		b.WriteString(ind + "  task node=" + strconv.Itoa(int(t.Node)) + " shards=" + strings.Join(ids, ",") + ": " + t.SQL + params(t.Params) + "\n")
 	}
-	if p.Kind != KindRouter {
+	if p.Kind != KindRouter && p.Kind != KindExplain {
 		p.Merge.format(b, ind+"  ")
 	}
 	if p.Alternative != nil {
 		b.WriteString(ind + "  otherwise:\n")
 		p.Alternative.format(b, ind+"    ")
+	}
+	if p.Explained != nil {
+		p.Explained.format(b, ind+"  ")
 	}
 }
 

@@ -136,7 +136,7 @@ func (p *Planner) planStatement(sql string, stmt *pg.Node) (*Plan, error) {
 	case *pg.Node_InsertStmt, *pg.Node_UpdateStmt, *pg.Node_DeleteStmt:
 		return p.planModify(sql, stmt, a, prunes)
 	case *pg.Node_ExplainStmt:
-		return nil, unsupported("EXPLAIN of a statement on distributed tables is answered by the executor (planner.Explain)")
+		return p.planExplain(sql, s.ExplainStmt)
 	default:
 		_ = s
 		return nil, unsupported("this statement on distributed or reference tables is not supported yet")
@@ -192,4 +192,54 @@ func (p *Planner) emptyPlan(sql string, a *analysis, prunes map[*rel]Prune) (*Pl
 // undefinedColumn is 42703 for a column a table does not have.
 func undefinedColumn(col string, r *rel) error {
 	return errorf(pgerrcode.UndefinedColumn, "column %s.%s does not exist", r.name, col)
+}
+
+// planExplain plans EXPLAIN of a statement on distributed tables: the
+// inner statement is planned and the plan says which EXPLAIN options were
+// asked for; the executor renders Explain(plan.Explained, plan.Explain).
+func (p *Planner) planExplain(sql string, e *pg.ExplainStmt) (*Plan, error) {
+	var opts ExplainOptions
+	for _, o := range e.Options {
+		d := o.GetDefElem()
+		if d == nil {
+			continue
+		}
+		on := true
+		if d.Arg != nil {
+			switch v := d.Arg.GetNode().(type) {
+			case *pg.Node_String_:
+				on = v.String_.Sval != "false" && v.String_.Sval != "off" && v.String_.Sval != "0"
+			case *pg.Node_Boolean:
+				on = v.Boolean.Boolval
+			case *pg.Node_Integer:
+				on = v.Integer.Ival != 0
+			}
+		}
+		switch d.Defname {
+		case "verbose":
+			opts.Verbose = on
+		case "analyze":
+			opts.Analyze = on
+		}
+	}
+	text, err := deparse(e.Query)
+	if err != nil {
+		return nil, err
+	}
+	inner, err := p.planText(text)
+	if err != nil {
+		return nil, err
+	}
+	if inner.Kind == KindLocal {
+		return p.local(sql, "names no distributed table"), nil
+	}
+	setOwner(inner, p)
+	note := "explain"
+	if opts.Analyze {
+		note += " analyze"
+	}
+	if opts.Verbose {
+		note += " verbose"
+	}
+	return &Plan{Kind: KindExplain, SQL: sql, cat: p.cat, Explained: inner, Explain: opts, Note: note}, nil
 }
