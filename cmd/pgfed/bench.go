@@ -122,11 +122,13 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintln(stdout, "coordinator as a pass-through, and the issue's targets (about distributed tables) do not apply.")
 			fmt.Fprintln(stdout)
 		}
-		if werr := writeTable(stdout, rep.Results); werr != nil {
+		if werr := benchWriteTable(stdout, rep.Results); werr != nil {
 			fmt.Fprintln(stderr, "pgfed bench:", werr)
 		}
-		if *jsonPath != "" {
-			if werr := writeJSON(*jsonPath, rep); werr != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stdout, "\ninterrupted: results not written")
+		} else if *jsonPath != "" {
+			if werr := benchWriteJSON(*jsonPath, rep); werr != nil {
 				fmt.Fprintln(stderr, "pgfed bench:", werr)
 			} else {
 				fmt.Fprintf(stdout, "\nresults written to %s\n", *jsonPath)
@@ -135,13 +137,13 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	sum := benchSummary(rep.Results)
 	fmt.Fprintf(stdout, "pgfed bench: %d workloads: %d met, %d missed, %d without target, %d FAILED (%s)\n",
-		len(rep.Results), sum[statusMet], sum[statusMissed], sum[statusNoTarget], sum[statusFailed],
+		len(rep.Results), sum[benchMet], sum[benchMissed], sum[benchNoTarget], sum[benchFailed],
 		rep.Finished.Sub(rep.Started).Round(time.Second))
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "pgfed bench: interrupted")
 		return 130
-	case err != nil || sum[statusFailed] > 0:
+	case err != nil || sum[benchFailed] > 0:
 		return 1
 	}
 	return 0
@@ -180,7 +182,7 @@ type benchRunOptions struct {
 func runBench(ctx context.Context, cfg benchConfig, o benchRunOptions, stdout, stderr io.Writer) (rep benchReport, err error) {
 	rep = benchReport{Started: time.Now().UTC(), Distributed: o.distribute}
 	defer func() { rep.Finished = time.Now().UTC() }()
-	if cfg.pgbench, cfg.psql, err = findClientTools(); err != nil {
+	if cfg.pgbench, cfg.psql, err = benchFindTools(); err != nil {
 		return rep, err
 	}
 	tmp, err := os.MkdirTemp(o.dir, "pgfed-bench-")
@@ -195,7 +197,7 @@ func runBench(ctx context.Context, cfg benchConfig, o benchRunOptions, stdout, s
 		}
 	}()
 
-	ws := workloads(cfg)
+	ws := benchWorkloads(cfg)
 	if len(ws) == 0 {
 		return rep, errors.New("--only matches no workload")
 	}
@@ -203,10 +205,10 @@ func runBench(ctx context.Context, cfg benchConfig, o benchRunOptions, stdout, s
 	for _, w := range ws {
 		needed[w.dataset] = true
 	}
-	if err := writeInputs(&cfg, tmp, needed); err != nil {
+	if err := benchWriteInputs(&cfg, tmp, needed); err != nil {
 		return rep, err
 	}
-	ws = workloads(cfg) // now with the input files' paths
+	ws = benchWorkloads(cfg) // now with the input files' paths
 
 	log := newLogger(stderr, o.logLevel)
 	began := time.Now()
@@ -217,6 +219,7 @@ func runBench(ctx context.Context, cfg benchConfig, o benchRunOptions, stdout, s
 	defer func() {
 		if serr := c.stop(); serr != nil {
 			err = errors.Join(err, serr)
+			return
 		}
 		fmt.Fprintln(stdout, "pgfed bench: every server stopped")
 	}()
@@ -230,21 +233,22 @@ func runBench(ctx context.Context, cfg benchConfig, o benchRunOptions, stdout, s
 			systems[1].setupErr[ds] = c.registerErr
 		}
 	}
-	setupDatasets(ctx, cfg, systems, needed, stdout)
+	benchSetupDatasets(ctx, cfg, systems, needed, stdout)
 
-	fmt.Fprintf(stdout, "pgfed bench: %d workloads, %d rounds each, plain and pgfed in alternation\n", len(ws), cfg.rounds)
+	fmt.Fprintf(stdout, "pgfed bench: %d workloads, %d rounds each, plain and pgfed in alternation; pgbench -T %s, scale %d, COPY %d rows, analytic table %d rows over %d accounts\n",
+		len(ws), cfg.rounds, cfg.duration, cfg.scale, cfg.copyRows, cfg.analyticRows, cfg.accounts)
 	for _, w := range ws {
 		if ctx.Err() != nil {
 			break
 		}
-		rep.Results = append(rep.Results, runWorkload(ctx, w, systems, cfg.rounds, stdout))
+		rep.Results = append(rep.Results, benchRunWorkload(ctx, w, systems, cfg.rounds, stdout))
 	}
 	return rep, nil
 }
 
-// findClientTools finds pgbench and psql: next to the servers' programs
+// benchFindTools finds pgbench and psql: next to the servers' programs
 // (Debian keeps them off $PATH there too), else on $PATH.
-func findClientTools() (pgbench, psql string, err error) {
+func benchFindTools() (pgbench, psql string, err error) {
 	find := func(name string) (string, error) {
 		if p, err := exec.LookPath(name); err == nil {
 			return p, nil
@@ -264,32 +268,32 @@ func findClientTools() (pgbench, psql string, err error) {
 	return pgbench, psql, nil
 }
 
-// writeInputs writes the transfer script and the CSV files the needed
+// benchWriteInputs writes the transfer script and the CSV files the needed
 // datasets use into folder dir, and records their paths in cfg.
-func writeInputs(cfg *benchConfig, dir string, needed map[string]bool) error {
+func benchWriteInputs(cfg *benchConfig, dir string, needed map[string]bool) error {
 	cfg.scriptPath = filepath.Join(dir, "transfer.sql")
-	if err := os.WriteFile(cfg.scriptPath, []byte(transferScript), 0o644); err != nil {
+	if err := os.WriteFile(cfg.scriptPath, []byte(benchTransferScript), 0o644); err != nil {
 		return fmt.Errorf("write the transfer script: %w", err)
 	}
-	if needed[datasetCopy] {
+	if needed[benchDataCopy] {
 		cfg.copyCSVPath = filepath.Join(dir, "copy.csv")
-		if err := writeFactsCSV(cfg.copyCSVPath, cfg.copyRows, max(cfg.copyRows/4, 1)); err != nil {
+		if err := benchWriteFactsCSV(cfg.copyCSVPath, cfg.copyRows, max(cfg.copyRows/4, 1)); err != nil {
 			return err
 		}
 	}
-	if needed[datasetAnalytic] {
+	if needed[benchDataAnalytic] {
 		cfg.analyticCSVPath = filepath.Join(dir, "facts.csv")
-		if err := writeFactsCSV(cfg.analyticCSVPath, cfg.analyticRows, cfg.accounts); err != nil {
+		if err := benchWriteFactsCSV(cfg.analyticCSVPath, cfg.analyticRows, cfg.accounts); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// setupDatasets sets up each needed dataset on each system, plain first,
+// benchSetupDatasets sets up each needed dataset on each system, plain first,
 // recording failures in the systems' setupErr.
-func setupDatasets(ctx context.Context, cfg benchConfig, systems [2]*benchSystem, needed map[string]bool, stdout io.Writer) {
-	for _, ds := range []string{datasetPgbench, datasetCopy, datasetAnalytic} {
+func benchSetupDatasets(ctx context.Context, cfg benchConfig, systems [2]*benchSystem, needed map[string]bool, stdout io.Writer) {
+	for _, ds := range []string{benchDataPgbench, benchDataCopy, benchDataAnalytic} {
 		if !needed[ds] {
 			continue
 		}
@@ -300,16 +304,16 @@ func setupDatasets(ctx context.Context, cfg benchConfig, systems [2]*benchSystem
 			began := time.Now()
 			var err error
 			switch ds {
-			case datasetPgbench:
-				err = setupPgbench(ctx, sys, cfg.pgbench, cfg.scale)
-			case datasetCopy:
-				err = setupFacts(ctx, sys, cfg.psql, "bench_copy", "", 0)
-			case datasetAnalytic:
-				err = setupFacts(ctx, sys, cfg.psql, factsTable, cfg.analyticCSVPath, cfg.analyticRows)
+			case benchDataPgbench:
+				err = benchSetupPgbench(ctx, sys, cfg.pgbench, cfg.scale)
+			case benchDataCopy:
+				err = benchSetupFacts(ctx, sys, cfg.psql, "bench_copy", "", 0)
+			case benchDataAnalytic:
+				err = benchSetupFacts(ctx, sys, cfg.psql, benchFactsTable, cfg.analyticCSVPath, cfg.analyticRows)
 			}
 			if err != nil {
 				sys.setupErr[ds] = err
-				fmt.Fprintf(stdout, "pgfed bench: set up %s on %s: FAILED: %s\n", ds, sys.Name, indentAfterFirst(err.Error(), "    "))
+				fmt.Fprintf(stdout, "pgfed bench: set up %s on %s: FAILED: %s\n", ds, sys.Name, benchIndent(err.Error(), "    "))
 				continue
 			}
 			fmt.Fprintf(stdout, "pgfed bench: set up %s on %s in %s\n", ds, sys.Name, time.Since(began).Round(time.Millisecond))

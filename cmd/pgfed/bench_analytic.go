@@ -8,13 +8,13 @@ import (
 	"time"
 )
 
-// factsTable is the analytic workloads' table.
-const factsTable = "bench_facts"
+// benchFactsTable is the analytic workloads' table.
+const benchFactsTable = "bench_facts"
 
-// analyticQuery is one analytic workload: a query over factsTable, timed
+// benchQuery is one analytic workload: a query over benchFactsTable, timed
 // from send to last row, and the part of its answer both systems must
 // agree on.
-type analyticQuery struct {
+type benchQuery struct {
 	id, name string
 	sql      string
 	// answer reduces the rows to what must be equal on both systems:
@@ -22,48 +22,48 @@ type analyticQuery struct {
 	answer func(rows [][]string) string
 }
 
-// analyticQueries are the three analytic queries.
-var analyticQueries = []analyticQuery{
+// benchQueries are the three analytic queries.
+var benchQueries = []benchQuery{
 	{
 		id:     "agg-kind",
 		name:   "GROUP BY kind (4 values)",
-		sql:    "SELECT kind, sum(amount), count(*) FROM " + factsTable + " GROUP BY kind",
-		answer: sortedRows,
+		sql:    "SELECT kind, sum(amount), count(*) FROM " + benchFactsTable + " GROUP BY kind",
+		answer: benchSortedRows,
 	},
 	{
 		id:   "agg-account-top10",
 		name: "GROUP BY account ORDER BY sum DESC LIMIT 10",
-		sql:  "SELECT account, sum(amount) FROM " + factsTable + " GROUP BY account ORDER BY sum(amount) DESC LIMIT 10",
+		sql:  "SELECT account, sum(amount) FROM " + benchFactsTable + " GROUP BY account ORDER BY sum(amount) DESC LIMIT 10",
 		// Accounts tied on their sum may come in either order: compare
 		// the sums only.
-		answer: func(rows [][]string) string { return column(rows, 1) },
+		answer: func(rows [][]string) string { return benchColumn(rows, 1) },
 	},
 	{
 		id:     "count-distinct",
 		name:   "count(DISTINCT account)",
-		sql:    "SELECT count(DISTINCT account) FROM " + factsTable,
-		answer: sortedRows,
+		sql:    "SELECT count(DISTINCT account) FROM " + benchFactsTable,
+		answer: benchSortedRows,
 	},
 }
 
 // run times q once on sys. The figure is seconds.
-func (q analyticQuery) run(ctx context.Context, sys *benchSystem) (measurement, error) {
-	conn, err := connect(ctx, sys)
+func (q benchQuery) run(ctx context.Context, sys *benchSystem) (benchMeasurement, error) {
+	conn, err := benchConnect(ctx, sys)
 	if err != nil {
-		return measurement{}, err
+		return benchMeasurement{}, err
 	}
 	defer conn.Close(context.Background())
 	began := time.Now()
-	rows, err := execSQL(ctx, conn, q.sql)
+	rows, err := benchExec(ctx, conn, q.sql)
 	elapsed := time.Since(began)
 	if err != nil {
-		return measurement{}, err
+		return benchMeasurement{}, err
 	}
-	return measurement{figure: elapsed.Seconds(), answer: q.answer(rows)}, nil
+	return benchMeasurement{figure: elapsed.Seconds(), answer: q.answer(rows)}, nil
 }
 
-// sortedRows renders rows one per line, sorted.
-func sortedRows(rows [][]string) string {
+// benchSortedRows renders rows one per line, sorted.
+func benchSortedRows(rows [][]string) string {
 	lines := make([]string, len(rows))
 	for i, r := range rows {
 		lines[i] = strings.Join(r, "|")
@@ -72,8 +72,8 @@ func sortedRows(rows [][]string) string {
 	return strings.Join(lines, "\n")
 }
 
-// column renders column i of rows, in order, one per line.
-func column(rows [][]string, i int) string {
+// benchColumn renders column i of rows, in order, one per line.
+func benchColumn(rows [][]string, i int) string {
 	var b strings.Builder
 	for _, r := range rows {
 		if i < len(r) {
@@ -84,11 +84,11 @@ func column(rows [][]string, i int) string {
 	return b.String()
 }
 
-// sameAnswer returns an error when pgfed's answer differs from plain
+// benchSameAnswer returns an error when pgfed's answer differs from plain
 // PostgreSQL's.
-func sameAnswer(plain, pgfed string) error {
+func benchSameAnswer(plain, pgfed string) error {
 	if plain == pgfed {
 		return nil
 	}
-	return fmt.Errorf("wrong answer: plain PostgreSQL returned\n%s\npgfed returned\n%s", abbreviate(plain), abbreviate(pgfed))
+	return fmt.Errorf("wrong answer: plain PostgreSQL returned\n%s\npgfed returned\n%s", benchAbbreviate(plain), benchAbbreviate(pgfed))
 }

@@ -92,7 +92,7 @@ func startBenchCluster(ctx context.Context, dir string, fast bool, log hclog.Log
 		return c, err
 	}
 	c.plain, c.meta, c.workers = servers[0], servers[1], servers[2:]
-	c.registerErr = registerWorkers(ctx, c.meta, c.workers, log)
+	c.registerErr = benchRegisterWorkers(ctx, c.meta, c.workers, log)
 
 	coordCtx, stopCoord := context.WithCancel(ctx)
 	o := coordinatorOptions{listen: "127.0.0.1:0", metadata: c.meta.ConnString("postgres"), auth: "trust"}
@@ -105,9 +105,9 @@ func startBenchCluster(ctx context.Context, dir string, fast bool, log hclog.Log
 	return c, nil
 }
 
-// registerWorkers creates the catalog in the metadata database and adds
+// benchRegisterWorkers creates the catalog in the metadata database and adds
 // the workers to it, as citus_add_node would.
-func registerWorkers(ctx context.Context, meta *pgcluster.Server, workers []*pgcluster.Server, log hclog.Logger) error {
+func benchRegisterWorkers(ctx context.Context, meta *pgcluster.Server, workers []*pgcluster.Server, log hclog.Logger) error {
 	st, err := store.Open(ctx, meta.ConnString("postgres"), log.Named("catalog"))
 	if err != nil {
 		return fmt.Errorf("register workers: %w", err)

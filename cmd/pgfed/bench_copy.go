@@ -11,19 +11,19 @@ import (
 	"time"
 )
 
-// factsSeed seeds the generated CSV files, so every run loads the same rows.
-const factsSeed = 20261126
+// benchFactsSeed seeds the generated CSV files, so every run loads the same rows.
+const benchFactsSeed = 20261126
 
-// writeFactsCSV writes rows rows in factsColumns' shape as CSV to path:
+// benchWriteFactsCSV writes rows rows in benchFactsColumns' shape as CSV to path:
 // id 1..rows in order, account uniform in 1..accounts, kind uniform in
 // 0..3, amount uniform in 0.00..9999.99. The same arguments always give
 // the same file.
-func writeFactsCSV(path string, rows, accounts int64) error {
+func benchWriteFactsCSV(path string, rows, accounts int64) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("generate CSV: %w", err)
 	}
-	rng := rand.New(rand.NewPCG(factsSeed, uint64(rows)))
+	rng := rand.New(rand.NewPCG(benchFactsSeed, uint64(rows)))
 	w := bufio.NewWriterSize(f, 1<<20)
 	line := make([]byte, 0, 64)
 	for id := int64(1); id <= rows; id++ {
@@ -51,12 +51,12 @@ func writeFactsCSV(path string, rows, accounts int64) error {
 	return nil
 }
 
-// copyCSV loads the CSV file at path into table through sys's client port
+// benchCopyCSV loads the CSV file at path into table through sys's client port
 // with psql's \copy, which reads the file on the client side and sends it
 // with COPY FROM STDIN.
-func copyCSV(ctx context.Context, sys *benchSystem, psql, table, path string) error {
+func benchCopyCSV(ctx context.Context, sys *benchSystem, psql, table, path string) error {
 	cmd := fmt.Sprintf(`\copy %s FROM '%s' WITH (FORMAT csv)`, table, strings.ReplaceAll(path, "'", "''"))
-	_, err := runTool(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1",
+	_, err := benchRunTool(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1",
 		"-h", sys.Host, "-p", strconv.Itoa(sys.Port), "-U", "postgres", "-d", "postgres", "-c", cmd)
 	if err != nil {
 		return fmt.Errorf("COPY into %s: %w", table, err)
@@ -64,8 +64,8 @@ func copyCSV(ctx context.Context, sys *benchSystem, psql, table, path string) er
 	return nil
 }
 
-// copyWorkload times the COPY of a CSV file into an emptied table.
-type copyWorkload struct {
+// benchCopyWorkload times the COPY of a CSV file into an emptied table.
+type benchCopyWorkload struct {
 	psql string
 	path string
 	rows int64
@@ -77,32 +77,32 @@ type copyWorkload struct {
 
 // run empties the target table (untimed), then times the COPY and checks
 // the number of rows (untimed). The figure is rows per second.
-func (c *copyWorkload) run(ctx context.Context, sys *benchSystem) (measurement, error) {
-	conn, err := connect(ctx, sys)
+func (c *benchCopyWorkload) run(ctx context.Context, sys *benchSystem) (benchMeasurement, error) {
+	conn, err := benchConnect(ctx, sys)
 	if err != nil {
-		return measurement{}, err
+		return benchMeasurement{}, err
 	}
 	defer conn.Close(context.Background())
 	table := c.table[sys.Name]
 	if table == "" {
 		table = "bench_copy"
 	}
-	if _, err := execSQL(ctx, conn, "TRUNCATE "+table); err != nil {
+	if _, err := benchExec(ctx, conn, "TRUNCATE "+table); err != nil {
 		// A system that cannot TRUNCATE yet gets a new table each round.
 		c.fresh++
 		table = "bench_copy_" + strconv.Itoa(c.fresh)
-		if err := createFacts(ctx, conn, sys, table); err != nil {
-			return measurement{}, fmt.Errorf("empty the COPY target (TRUNCATE failed, so a new table): %w", err)
+		if err := benchCreateFacts(ctx, conn, sys, table); err != nil {
+			return benchMeasurement{}, fmt.Errorf("empty the COPY target (TRUNCATE failed, so a new table): %w", err)
 		}
 	}
 	c.table[sys.Name] = table
 	began := time.Now()
-	if err := copyCSV(ctx, sys, c.psql, table, c.path); err != nil {
-		return measurement{}, err
+	if err := benchCopyCSV(ctx, sys, c.psql, table, c.path); err != nil {
+		return benchMeasurement{}, err
 	}
 	elapsed := time.Since(began)
-	if err := checkCount(ctx, conn, table, c.rows); err != nil {
-		return measurement{}, err
+	if err := benchCheckCount(ctx, conn, table, c.rows); err != nil {
+		return benchMeasurement{}, err
 	}
-	return measurement{figure: float64(c.rows) / elapsed.Seconds()}, nil
+	return benchMeasurement{figure: float64(c.rows) / elapsed.Seconds()}, nil
 }

@@ -11,20 +11,20 @@ import (
 
 // The datasets workloads run on; each is set up once per system.
 const (
-	datasetPgbench  = "pgbench"  // pgbench's four tables at --scale
-	datasetAnalytic = "analytic" // bench_facts, --analytic-rows rows
-	datasetCopy     = "copy"     // bench_copy, emptied before each COPY
+	benchDataPgbench  = "pgbench"  // pgbench's four tables at --scale
+	benchDataAnalytic = "analytic" // bench_facts, --analytic-rows rows
+	benchDataCopy     = "copy"     // bench_copy, emptied before each COPY
 )
 
-// accountsPerScale is pgbench's number of accounts per scale unit.
-const accountsPerScale = 100000
+// benchAccountsPerScale is pgbench's number of accounts per scale unit.
+const benchAccountsPerScale = 100000
 
-// factsColumns is the shape of both the analytic table and the COPY target:
+// benchFactsColumns is the shape of both the analytic table and the COPY target:
 // id is the distribution column, kind has 4 values.
-const factsColumns = "(id bigint NOT NULL, account int NOT NULL, kind int NOT NULL, amount numeric NOT NULL)"
+const benchFactsColumns = "(id bigint NOT NULL, account int NOT NULL, kind int NOT NULL, amount numeric NOT NULL)"
 
-// connect opens a connection to sys.
-func connect(ctx context.Context, sys *benchSystem) (*pgx.Conn, error) {
+// benchConnect opens a connection to sys.
+func benchConnect(ctx context.Context, sys *benchSystem) (*pgx.Conn, error) {
 	conn, err := pgx.Connect(ctx, sys.connString())
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s (port %d): %w", sys.Name, sys.Port, err)
@@ -32,12 +32,12 @@ func connect(ctx context.Context, sys *benchSystem) (*pgx.Conn, error) {
 	return conn, nil
 }
 
-// execSQL runs sql with the simple query protocol (several statements
+// benchExec runs sql with the simple query protocol (several statements
 // allowed) and returns the rows of its last result, as text.
-func execSQL(ctx context.Context, conn *pgx.Conn, sql string) ([][]string, error) {
+func benchExec(ctx context.Context, conn *pgx.Conn, sql string) ([][]string, error) {
 	results, err := conn.PgConn().Exec(ctx, sql).ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", abbreviate(sql), err)
+		return nil, fmt.Errorf("%s: %w", benchAbbreviate(sql), err)
 	}
 	var rows [][]string
 	if n := len(results); n > 0 {
@@ -52,8 +52,8 @@ func execSQL(ctx context.Context, conn *pgx.Conn, sql string) ([][]string, error
 	return rows, nil
 }
 
-// abbreviate shortens a statement for an error message.
-func abbreviate(sql string) string {
+// benchAbbreviate shortens a statement for an error message.
+func benchAbbreviate(sql string) string {
 	const max = 120
 	if len(sql) > max {
 		return sql[:max] + "..."
@@ -61,7 +61,7 @@ func abbreviate(sql string) string {
 	return sql
 }
 
-// setupPgbench creates pgbench's tables with `pgbench -i -I dtp` (drop,
+// benchSetupPgbench creates pgbench's tables with `pgbench -i -I dtp` (drop,
 // create, primary keys), distributes them on pgfed (accounts and history by
 // aid, branches and tellers as reference tables), loads the rows pgbench
 // itself would generate through the system's own client port, and vacuums.
@@ -70,12 +70,12 @@ func abbreviate(sql string) string {
 // that step truncates and COPYs with FREEZE in one transaction, which tests
 // more than loading; the rows are the same, and both systems load them the
 // same way.
-func setupPgbench(ctx context.Context, sys *benchSystem, pgbench string, scale int) error {
-	if _, err := runTool(ctx, pgbench, "-i", "-I", "dtp", "-s", strconv.Itoa(scale),
+func benchSetupPgbench(ctx context.Context, sys *benchSystem, pgbench string, scale int) error {
+	if _, err := benchRunTool(ctx, pgbench, "-i", "-I", "dtp", "-s", strconv.Itoa(scale),
 		"-h", sys.Host, "-p", strconv.Itoa(sys.Port), "-U", "postgres", "postgres"); err != nil {
 		return fmt.Errorf("create the pgbench tables: %w", err)
 	}
-	conn, err := connect(ctx, sys)
+	conn, err := benchConnect(ctx, sys)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func setupPgbench(ctx context.Context, sys *benchSystem, pgbench string, scale i
 			"SELECT create_distributed_table('pgbench_accounts', 'aid')",
 			"SELECT create_distributed_table('pgbench_history', 'aid')",
 		} {
-			if _, err := execSQL(ctx, conn, q); err != nil {
+			if _, err := benchExec(ctx, conn, q); err != nil {
 				return fmt.Errorf("distribute the pgbench tables: %w", err)
 			}
 		}
@@ -102,11 +102,11 @@ func setupPgbench(ctx context.Context, sys *benchSystem, pgbench string, scale i
 			func(i int64) string { return strconv.FormatInt(i, 10) + "\t0\n" }},
 		{"COPY pgbench_tellers (tid, bid, tbalance) FROM STDIN", 10 * branches,
 			func(i int64) string { return fmt.Sprintf("%d\t%d\t0\n", i, (i-1)/10+1) }},
-		{"COPY pgbench_accounts (aid, bid, abalance, filler) FROM STDIN", accountsPerScale * branches,
-			func(i int64) string { return fmt.Sprintf("%d\t%d\t0\t\n", i, (i-1)/accountsPerScale+1) }},
+		{"COPY pgbench_accounts (aid, bid, abalance, filler) FROM STDIN", benchAccountsPerScale * branches,
+			func(i int64) string { return fmt.Sprintf("%d\t%d\t0\t\n", i, (i-1)/benchAccountsPerScale+1) }},
 	}
 	for _, l := range loads {
-		tag, err := conn.PgConn().CopyFrom(ctx, &rowReader{n: l.rows, row: l.row}, l.sql)
+		tag, err := conn.PgConn().CopyFrom(ctx, &benchRowReader{n: l.rows, row: l.row}, l.sql)
 		if err != nil {
 			return fmt.Errorf("load pgbench rows: %s: %w", l.sql, err)
 		}
@@ -114,48 +114,48 @@ func setupPgbench(ctx context.Context, sys *benchSystem, pgbench string, scale i
 			return fmt.Errorf("load pgbench rows: %s: %d rows loaded, want %d", l.sql, tag.RowsAffected(), l.rows)
 		}
 	}
-	return vacuumDirect(ctx, sys)
+	return benchVacuumDirect(ctx, sys)
 }
 
-// setupFacts creates table (with factsColumns) and distributes it by id on
+// benchSetupFacts creates table (with benchFactsColumns) and distributes it by id on
 // pgfed; with csvPath it loads the file through psql's \copy and vacuums.
-func setupFacts(ctx context.Context, sys *benchSystem, psql, table, csvPath string, rows int64) error {
-	conn, err := connect(ctx, sys)
+func benchSetupFacts(ctx context.Context, sys *benchSystem, psql, table, csvPath string, rows int64) error {
+	conn, err := benchConnect(ctx, sys)
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.Background())
-	if err := createFacts(ctx, conn, sys, table); err != nil {
+	if err := benchCreateFacts(ctx, conn, sys, table); err != nil {
 		return err
 	}
 	if csvPath == "" {
 		return nil
 	}
-	if err := copyCSV(ctx, sys, psql, table, csvPath); err != nil {
+	if err := benchCopyCSV(ctx, sys, psql, table, csvPath); err != nil {
 		return err
 	}
-	if err := checkCount(ctx, conn, table, rows); err != nil {
+	if err := benchCheckCount(ctx, conn, table, rows); err != nil {
 		return err
 	}
-	return vacuumDirect(ctx, sys)
+	return benchVacuumDirect(ctx, sys)
 }
 
-// createFacts (re)creates table and distributes it on pgfed.
-func createFacts(ctx context.Context, conn *pgx.Conn, sys *benchSystem, table string) error {
-	if _, err := execSQL(ctx, conn, "DROP TABLE IF EXISTS "+table+"; CREATE TABLE "+table+" "+factsColumns); err != nil {
+// benchCreateFacts (re)creates table and distributes it on pgfed.
+func benchCreateFacts(ctx context.Context, conn *pgx.Conn, sys *benchSystem, table string) error {
+	if _, err := benchExec(ctx, conn, "DROP TABLE IF EXISTS "+table+"; CREATE TABLE "+table+" "+benchFactsColumns); err != nil {
 		return fmt.Errorf("create table %s: %w", table, err)
 	}
 	if sys.Distribute {
-		if _, err := execSQL(ctx, conn, "SELECT create_distributed_table('"+table+"', 'id')"); err != nil {
+		if _, err := benchExec(ctx, conn, "SELECT create_distributed_table('"+table+"', 'id')"); err != nil {
 			return fmt.Errorf("distribute table %s: %w", table, err)
 		}
 	}
 	return nil
 }
 
-// checkCount checks that table holds want rows.
-func checkCount(ctx context.Context, conn *pgx.Conn, table string, want int64) error {
-	rows, err := execSQL(ctx, conn, "SELECT count(*) FROM "+table)
+// benchCheckCount checks that table holds want rows.
+func benchCheckCount(ctx context.Context, conn *pgx.Conn, table string, want int64) error {
+	rows, err := benchExec(ctx, conn, "SELECT count(*) FROM "+table)
 	if err != nil {
 		return fmt.Errorf("count the rows loaded: %w", err)
 	}
@@ -165,11 +165,11 @@ func checkCount(ctx context.Context, conn *pgx.Conn, table string, want int64) e
 	return nil
 }
 
-// vacuumDirect runs VACUUM ANALYZE on every server holding sys's data,
+// benchVacuumDirect runs VACUUM ANALYZE on every server holding sys's data,
 // connecting to them directly (so it works whether or not the coordinator
 // propagates VACUUM), so that both systems start with fresh statistics and
 // visibility maps.
-func vacuumDirect(ctx context.Context, sys *benchSystem) error {
+func benchVacuumDirect(ctx context.Context, sys *benchSystem) error {
 	for _, s := range sys.Direct {
 		conn, err := s.Connect(ctx, "postgres")
 		if err != nil {
@@ -184,15 +184,15 @@ func vacuumDirect(ctx context.Context, sys *benchSystem) error {
 	return nil
 }
 
-// rowReader is an io.Reader of n generated rows, row(1) to row(n), for
+// benchRowReader is an io.Reader of n generated rows, row(1) to row(n), for
 // COPY FROM STDIN.
-type rowReader struct {
+type benchRowReader struct {
 	n, next int64
 	row     func(i int64) string
 	buf     []byte
 }
 
-func (r *rowReader) Read(p []byte) (int, error) {
+func (r *benchRowReader) Read(p []byte) (int, error) {
 	for len(r.buf) < len(p) && r.next < r.n {
 		r.next++
 		r.buf = append(r.buf, r.row(r.next)...)

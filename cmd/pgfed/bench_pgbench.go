@@ -13,11 +13,11 @@ import (
 	"time"
 )
 
-// transferScript is the cross-shard two-account transfer: about half of
+// benchTransferScript is the cross-shard two-account transfer: about half of
 // the pairs live on different workers, which takes a two-phase commit.
 // The two rows are updated in aid order, so concurrent transfers never
 // deadlock; the sign of :d picks the direction of the money.
-const transferScript = `\set a1 random(1, 100000 * :scale)
+const benchTransferScript = `\set a1 random(1, 100000 * :scale)
 \set a2 random(1, 100000 * :scale)
 \set lo least(:a1, :a2)
 \set hi greatest(:a1, :a2)
@@ -28,8 +28,8 @@ UPDATE pgbench_accounts SET abalance = abalance + :d WHERE aid = :hi;
 COMMIT;
 `
 
-// pgbenchRun is what one pgbench run reports.
-type pgbenchRun struct {
+// benchPgbenchRun is what one pgbench run reports.
+type benchPgbenchRun struct {
 	TPS          float64 // "tps = N (without initial connection time)"
 	LatencyMs    float64 // "latency average = N ms"
 	Transactions int64   // "number of transactions actually processed: N"
@@ -37,17 +37,17 @@ type pgbenchRun struct {
 }
 
 var (
-	reTPS          = regexp.MustCompile(`(?m)^tps = ([0-9.]+) \((?:without initial connection time|excluding connections establishing)\)`)
-	reLatency      = regexp.MustCompile(`(?m)^latency average = ([0-9.]+) ms`)
-	reTransactions = regexp.MustCompile(`(?m)^number of transactions actually processed: ([0-9]+)`)
-	reFailed       = regexp.MustCompile(`(?m)^number of failed transactions: ([0-9]+)`)
+	benchReTPS          = regexp.MustCompile(`(?m)^tps = ([0-9.]+) \((?:without initial connection time|excluding connections establishing)\)`)
+	benchReLatency      = regexp.MustCompile(`(?m)^latency average = ([0-9.]+) ms`)
+	benchReTransactions = regexp.MustCompile(`(?m)^number of transactions actually processed: ([0-9]+)`)
+	benchReFailed       = regexp.MustCompile(`(?m)^number of failed transactions: ([0-9]+)`)
 )
 
-// parsePgbench reads pgbench's report (its standard output). It fails when
+// benchParsePgbench reads pgbench's report (its standard output). It fails when
 // the report has no throughput line or no transaction was processed.
-func parsePgbench(out string) (pgbenchRun, error) {
-	var r pgbenchRun
-	m := reTPS.FindStringSubmatch(out)
+func benchParsePgbench(out string) (benchPgbenchRun, error) {
+	var r benchPgbenchRun
+	m := benchReTPS.FindStringSubmatch(out)
 	if m == nil {
 		return r, errors.New("pgbench printed no tps line")
 	}
@@ -55,13 +55,13 @@ func parsePgbench(out string) (pgbenchRun, error) {
 	if r.TPS, err = strconv.ParseFloat(m[1], 64); err != nil {
 		return r, fmt.Errorf("pgbench tps %q: %w", m[1], err)
 	}
-	if m := reLatency.FindStringSubmatch(out); m != nil {
+	if m := benchReLatency.FindStringSubmatch(out); m != nil {
 		r.LatencyMs, _ = strconv.ParseFloat(m[1], 64)
 	}
-	if m := reTransactions.FindStringSubmatch(out); m != nil {
+	if m := benchReTransactions.FindStringSubmatch(out); m != nil {
 		r.Transactions, _ = strconv.ParseInt(m[1], 10, 64)
 	}
-	if m := reFailed.FindStringSubmatch(out); m != nil {
+	if m := benchReFailed.FindStringSubmatch(out); m != nil {
 		r.Failed, _ = strconv.ParseInt(m[1], 10, 64)
 	}
 	if r.Transactions == 0 || r.TPS == 0 {
@@ -70,11 +70,11 @@ func parsePgbench(out string) (pgbenchRun, error) {
 	return r, nil
 }
 
-// pgbenchFailure extracts the reason of a failed pgbench (or psql) run
+// benchToolFailure extracts the reason of a failed pgbench (or psql) run
 // from its standard error: the lines that report an error and the lines
 // that continue them (the server's LINE, DETAIL, HINT...), at most
 // maxLines; else the last lines.
-func pgbenchFailure(stderr string) string {
+func benchToolFailure(stderr string) string {
 	const maxLines = 8
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	var picked []string
@@ -102,8 +102,8 @@ func pgbenchFailure(stderr string) string {
 	return strings.Join(picked, "\n")
 }
 
-// pgbenchSpec is one pgbench invocation of a workload.
-type pgbenchSpec struct {
+// benchPgbenchSpec is one pgbench invocation of a workload.
+type benchPgbenchSpec struct {
 	selectOnly bool   // -S
 	mode       string // -M simple | extended | prepared
 	clients    int    // -c
@@ -112,7 +112,7 @@ type pgbenchSpec struct {
 }
 
 // args returns pgbench's arguments against sys for duration d.
-func (p pgbenchSpec) args(sys *benchSystem, d time.Duration, scale int) []string {
+func (p benchPgbenchSpec) args(sys *benchSystem, d time.Duration, scale int) []string {
 	secs := int(d.Round(time.Second) / time.Second)
 	if secs < 1 {
 		secs = 1
@@ -132,11 +132,11 @@ func (p pgbenchSpec) args(sys *benchSystem, d time.Duration, scale int) []string
 	return append(a, "postgres")
 }
 
-// runTool runs one of PostgreSQL's client programs to completion. On an
+// benchRunTool runs one of PostgreSQL's client programs to completion. On an
 // interrupt it is sent SIGINT (pgbench then stops its clients) and killed
 // if it lingers. The error names the program and carries the reason from
 // its standard error.
-func runTool(ctx context.Context, path string, args ...string) (stdout string, err error) {
+func benchRunTool(ctx context.Context, path string, args ...string) (stdout string, err error) {
 	cmd := exec.CommandContext(ctx, path, args...)
 	cmd.Env = append(os.Environ(), "PGSSLMODE=disable", "PGCONNECT_TIMEOUT=30", "PGOPTIONS=")
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
@@ -145,15 +145,15 @@ func runTool(ctx context.Context, path string, args ...string) (stdout string, e
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return out.String(), fmt.Errorf("%s: interrupted: %w", toolName(path), ctx.Err())
+			return out.String(), fmt.Errorf("%s: interrupted: %w", benchToolName(path), ctx.Err())
 		}
-		return out.String(), fmt.Errorf("%s: %w: %s", toolName(path), err, pgbenchFailure(errb.String()))
+		return out.String(), fmt.Errorf("%s: %w: %s", benchToolName(path), err, benchToolFailure(errb.String()))
 	}
 	return out.String(), nil
 }
 
-// toolName is a program path's last element.
-func toolName(path string) string {
+// benchToolName is a program path's last element.
+func benchToolName(path string) string {
 	if i := strings.LastIndexByte(path, '/'); i >= 0 {
 		return path[i+1:]
 	}

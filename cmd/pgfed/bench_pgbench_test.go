@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// pgbench15Report is the standard output of pgbench 15.18 (Debian) for
+// benchPgbench15Report is the standard output of pgbench 15.18 (Debian) for
 // `pgbench -n -T 1 -c 2 -j 2 -S -M prepared`.
-const pgbench15Report = `pgbench (15.18 (Debian 15.18-0+deb12u1))
+const benchPgbench15Report = `pgbench (15.18 (Debian 15.18-0+deb12u1))
 transaction type: <builtin: select only>
 scaling factor: 1
 query mode: prepared
@@ -24,9 +24,9 @@ initial connection time = 4.476 ms
 tps = 54789.776685 (without initial connection time)
 `
 
-// pgbench15Aborted is pgbench 15.18's standard output when every client
+// benchPgbench15Aborted is pgbench 15.18's standard output when every client
 // aborted on an error (exit status 2).
-const pgbench15Aborted = `pgbench (15.18 (Debian 15.18-0+deb12u1))
+const benchPgbench15Aborted = `pgbench (15.18 (Debian 15.18-0+deb12u1))
 transaction type: /tmp/bad.sql
 scaling factor: 1
 query mode: simple
@@ -39,11 +39,11 @@ number of failed transactions: 0 (NaN%)
 `
 
 func TestBenchParsePgbench(t *testing.T) {
-	got, err := parsePgbench(pgbench15Report)
+	got, err := benchParsePgbench(benchPgbench15Report)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := pgbenchRun{TPS: 54789.776685, LatencyMs: 0.037, Transactions: 54742, Failed: 0}
+	want := benchPgbenchRun{TPS: 54789.776685, LatencyMs: 0.037, Transactions: 54742, Failed: 0}
 	if got != want {
 		t.Errorf("parsePgbench = %+v, want %+v", got, want)
 	}
@@ -51,21 +51,21 @@ func TestBenchParsePgbench(t *testing.T) {
 	// pgbench 13 and older said "excluding connections establishing".
 	old := "number of transactions actually processed: 10\nlatency average = 1.5 ms\n" +
 		"tps = 666.6 (including connections establishing)\ntps = 700.1 (excluding connections establishing)\n"
-	if got, err := parsePgbench(old); err != nil || got.TPS != 700.1 || got.LatencyMs != 1.5 {
+	if got, err := benchParsePgbench(old); err != nil || got.TPS != 700.1 || got.LatencyMs != 1.5 {
 		t.Errorf("parsePgbench(pgbench 13) = %+v, %v; want tps 700.1, latency 1.5", got, err)
 	}
 
-	failed := strings.Replace(pgbench15Report, "number of failed transactions: 0 (0.000%)", "number of failed transactions: 12 (0.022%)", 1)
-	if got, err := parsePgbench(failed); err != nil || got.Failed != 12 {
+	failed := strings.Replace(benchPgbench15Report, "number of failed transactions: 0 (0.000%)", "number of failed transactions: 12 (0.022%)", 1)
+	if got, err := benchParsePgbench(failed); err != nil || got.Failed != 12 {
 		t.Errorf("parsePgbench(failed transactions) = %+v, %v; want 12 failed", got, err)
 	}
 
 	for name, out := range map[string]string{
-		"aborted":  pgbench15Aborted,
+		"aborted":  benchPgbench15Aborted,
 		"empty":    "",
 		"zero tps": "number of transactions actually processed: 0\ntps = 0.000000 (without initial connection time)\n",
 	} {
-		if got, err := parsePgbench(out); err == nil {
+		if got, err := benchParsePgbench(out); err == nil {
 			t.Errorf("parsePgbench(%s) = %+v, want an error", name, got)
 		}
 	}
@@ -102,7 +102,7 @@ func TestBenchPgbenchFailure(t *testing.T) {
 			want:   "3\n4\n5\n6\n7\n8\n9\n10",
 		},
 	} {
-		if got := pgbenchFailure(tc.stderr); got != tc.want {
+		if got := benchToolFailure(tc.stderr); got != tc.want {
 			t.Errorf("%s: pgbenchFailure =\n%s\nwant\n%s", tc.name, got, tc.want)
 		}
 	}
@@ -110,12 +110,12 @@ func TestBenchPgbenchFailure(t *testing.T) {
 
 func TestBenchPgbenchArgs(t *testing.T) {
 	sys := &benchSystem{Name: "pgfed", Host: "127.0.0.1", Port: 6432}
-	got := strings.Join(pgbenchSpec{selectOnly: true, mode: "prepared", clients: 8, threads: 2}.args(sys, 5*time.Second, 10), " ")
+	got := strings.Join(benchPgbenchSpec{selectOnly: true, mode: "prepared", clients: 8, threads: 2}.args(sys, 5*time.Second, 10), " ")
 	want := "-h 127.0.0.1 -p 6432 -U postgres -n -T 5 -c 8 -j 2 -S -M prepared postgres"
 	if got != want {
 		t.Errorf("args = %q, want %q", got, want)
 	}
-	got = strings.Join(pgbenchSpec{clients: 8, threads: 2, script: "/t/transfer.sql"}.args(sys, 1500*time.Millisecond, 3), " ")
+	got = strings.Join(benchPgbenchSpec{clients: 8, threads: 2, script: "/t/transfer.sql"}.args(sys, 1500*time.Millisecond, 3), " ")
 	want = "-h 127.0.0.1 -p 6432 -U postgres -n -T 2 -c 8 -j 2 -f /t/transfer.sql -s 3 postgres"
 	if got != want {
 		t.Errorf("args = %q, want %q", got, want)
@@ -123,7 +123,7 @@ func TestBenchPgbenchArgs(t *testing.T) {
 }
 
 func TestBenchRowReader(t *testing.T) {
-	r := &rowReader{n: 3, row: func(i int64) string { return strings.Repeat("x", int(i)) + "\n" }}
+	r := &benchRowReader{n: 3, row: func(i int64) string { return strings.Repeat("x", int(i)) + "\n" }}
 	b, err := io.ReadAll(io.LimitReader(r, 1<<20))
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestBenchRowReader(t *testing.T) {
 		t.Errorf("rowReader gave %q, want %q", got, want)
 	}
 	// Reads smaller than a row still deliver every byte in order.
-	r = &rowReader{n: 2, row: func(i int64) string { return "abcdef\n" }}
+	r = &benchRowReader{n: 2, row: func(i int64) string { return "abcdef\n" }}
 	var out []byte
 	buf := make([]byte, 3)
 	for {

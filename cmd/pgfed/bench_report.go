@@ -16,30 +16,30 @@ import (
 type benchUnit string
 
 const (
-	unitTPS     benchUnit = "tps"    // pgbench transactions per second
-	unitRowsSec benchUnit = "rows/s" // COPY throughput
-	unitSeconds benchUnit = "s"      // time of one query: lower is better
+	benchTPS        benchUnit = "tps"    // pgbench transactions per second
+	benchRowsPerSec benchUnit = "rows/s" // COPY throughput
+	benchSeconds    benchUnit = "s"      // time of one query: lower is better
 )
 
 // higherIsBetter reports whether a larger figure means a faster system.
-func (u benchUnit) higherIsBetter() bool { return u != unitSeconds }
+func (u benchUnit) higherIsBetter() bool { return u != benchSeconds }
 
 // benchStatus is the verdict on one workload.
 type benchStatus string
 
 const (
-	statusMet      benchStatus = "met"
-	statusMissed   benchStatus = "missed"
-	statusNoTarget benchStatus = "no target"
-	statusFailed   benchStatus = "FAILED"
-	// statusUndistributed replaces met and missed under --no-distribute:
+	benchMet      benchStatus = "met"
+	benchMissed   benchStatus = "missed"
+	benchNoTarget benchStatus = "no target"
+	benchFailed   benchStatus = "FAILED"
+	// benchUndistributed replaces met and missed under --no-distribute:
 	// the issue's targets are about distributed tables.
-	statusUndistributed benchStatus = "not distributed"
+	benchUndistributed benchStatus = "not distributed"
 )
 
-// sideResult is what one system (plain PostgreSQL or pgfed) measured for a
+// benchSide is what one system (plain PostgreSQL or pgfed) measured for a
 // workload over the rounds.
-type sideResult struct {
+type benchSide struct {
 	Samples []float64 `json:"samples"`              // one figure per round, in benchUnit
 	Median  float64   `json:"median"`               // median of Samples; 0 when none
 	Latency []float64 `json:"latency_ms,omitempty"` // pgbench's average latency per round
@@ -51,22 +51,22 @@ type sideResult struct {
 
 // add records one round's figure and, for pgbench, its average latency
 // (0 for none).
-func (s *sideResult) add(figure, latencyMs float64) {
+func (s *benchSide) add(figure, latencyMs float64) {
 	s.Samples = append(s.Samples, figure)
-	s.Median = median(s.Samples)
+	s.Median = benchMedian(s.Samples)
 	if latencyMs > 0 {
 		s.Latency = append(s.Latency, latencyMs)
-		s.LatencyMedian = median(s.Latency)
+		s.LatencyMedian = benchMedian(s.Latency)
 	}
 }
 
 // benchResult is one row of the report.
 type benchResult struct {
-	ID    string     `json:"id"`
-	Name  string     `json:"name"`
-	Unit  benchUnit  `json:"unit"`
-	Plain sideResult `json:"plain"`
-	Pgfed sideResult `json:"pgfed"`
+	ID    string    `json:"id"`
+	Name  string    `json:"name"`
+	Unit  benchUnit `json:"unit"`
+	Plain benchSide `json:"plain"`
+	Pgfed benchSide `json:"pgfed"`
 	// Ratio is pgfed's speed over plain PostgreSQL's: pgfed/plain for
 	// throughputs, plain/pgfed for times. 0 when either side is missing.
 	Ratio  float64     `json:"ratio"`
@@ -89,9 +89,9 @@ var benchTargets = map[string]float64{
 	"agg-kind":           1.0,
 }
 
-// median returns the median of xs (the mean of the two middle values for an
+// benchMedian returns the median of xs (the mean of the two middle values for an
 // even count), 0 for none. xs is not modified.
-func median(xs []float64) float64 {
+func benchMedian(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
@@ -104,9 +104,9 @@ func median(xs []float64) float64 {
 	return (s[m-1] + s[m]) / 2
 }
 
-// speedRatio returns pgfed's speed relative to plain PostgreSQL's for two
+// benchSpeedRatio returns pgfed's speed relative to plain PostgreSQL's for two
 // figures in unit u, or 0 when either figure is missing.
-func speedRatio(u benchUnit, plain, pgfed float64) float64 {
+func benchSpeedRatio(u benchUnit, plain, pgfed float64) float64 {
 	if plain <= 0 || pgfed <= 0 {
 		return 0
 	}
@@ -120,111 +120,111 @@ func speedRatio(u benchUnit, plain, pgfed float64) float64 {
 // sides; distributed is false when pgfed's tables were not distributed.
 func (r *benchResult) finish(distributed bool) {
 	r.Target = benchTargets[r.ID]
-	r.Ratio = speedRatio(r.Unit, r.Plain.Median, r.Pgfed.Median)
+	r.Ratio = benchSpeedRatio(r.Unit, r.Plain.Median, r.Pgfed.Median)
 	switch {
 	case r.Plain.Error != "":
-		r.Status, r.Error = statusFailed, "plain: "+r.Plain.Error
+		r.Status, r.Error = benchFailed, "plain: "+r.Plain.Error
 	case r.Pgfed.Error != "":
-		r.Status, r.Error = statusFailed, "pgfed: "+r.Pgfed.Error
+		r.Status, r.Error = benchFailed, "pgfed: "+r.Pgfed.Error
 	case r.Ratio == 0:
-		r.Status, r.Error = statusFailed, "no measurement"
+		r.Status, r.Error = benchFailed, "no measurement"
 	case r.Target == 0:
-		r.Status = statusNoTarget
+		r.Status = benchNoTarget
 	case !distributed:
-		r.Status = statusUndistributed
+		r.Status = benchUndistributed
 	case r.Ratio >= r.Target:
-		r.Status = statusMet
+		r.Status = benchMet
 	default:
-		r.Status = statusMissed
+		r.Status = benchMissed
 	}
 }
 
-// formatFigure prints a median in its unit, "-" when missing.
-func formatFigure(u benchUnit, v float64) string {
+// benchFormatFigure prints a median in its unit, "-" when missing.
+func benchFormatFigure(u benchUnit, v float64) string {
 	if v <= 0 || math.IsNaN(v) {
 		return "-"
 	}
 	switch u {
-	case unitSeconds:
+	case benchSeconds:
 		if v < 1 {
 			return fmt.Sprintf("%.1f ms", v*1000)
 		}
 		return fmt.Sprintf("%.2f s", v)
-	case unitRowsSec:
+	case benchRowsPerSec:
 		return fmt.Sprintf("%.0f rows/s", v)
 	default:
 		return fmt.Sprintf("%.0f tps", v)
 	}
 }
 
-// formatRatio prints a speed ratio: a fraction for throughputs, "N.NNx" for
+// benchFormatRatio prints a speed ratio: a fraction for throughputs, "N.NNx" for
 // query times (as the issue states those targets).
-func formatRatio(u benchUnit, v float64) string {
+func benchFormatRatio(u benchUnit, v float64) string {
 	if v <= 0 {
 		return "-"
 	}
-	if u == unitSeconds {
+	if u == benchSeconds {
 		return fmt.Sprintf("%.2fx", v)
 	}
 	return fmt.Sprintf("%.3f", v)
 }
 
-// writeTable prints the results as an aligned table, then each failure's
+// benchWriteTable prints the results as an aligned table, then each failure's
 // error in full below it.
-func writeTable(w io.Writer, results []benchResult) error {
+func benchWriteTable(w io.Writer, results []benchResult) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "workload\tplain\tpgfed\tpgfed/plain\ttarget\tstatus")
 	for _, r := range results {
 		target := "-"
 		if r.Target > 0 {
-			target = ">= " + formatRatio(r.Unit, r.Target)
+			target = ">= " + benchFormatRatio(r.Unit, r.Target)
 		}
 		status := string(r.Status)
-		if r.Status == statusFailed {
+		if r.Status == benchFailed {
 			status += " (see below)"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.Name,
-			formatFigure(r.Unit, r.Plain.Median), formatFigure(r.Unit, r.Pgfed.Median),
-			formatRatio(r.Unit, r.Ratio), target, status)
+			benchFormatFigure(r.Unit, r.Plain.Median), benchFormatFigure(r.Unit, r.Pgfed.Median),
+			benchFormatRatio(r.Unit, r.Ratio), target, status)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	for _, f := range groupFailures(results) {
-		fmt.Fprintf(w, "\nFAILED %s:\n    %s\n", strings.Join(f.names, ", "), indentAfterFirst(f.err, "    "))
+	for _, f := range benchGroupFailures(results) {
+		fmt.Fprintf(w, "\nFAILED %s:\n    %s\n", strings.Join(f.names, ", "), benchIndent(f.err, "    "))
 	}
 	return nil
 }
 
-// failure is an error and the workloads that failed with it.
-type failure struct {
+// benchFailure is an error and the workloads that failed with it.
+type benchFailure struct {
 	err   string
 	names []string
 }
 
-// groupFailures returns the errors of the failed results, each once, with
+// benchGroupFailures returns the errors of the failed results, each once, with
 // the workloads it failed, in the order of the results: when a dataset
 // could not be set up, every workload on it fails the same way.
-func groupFailures(results []benchResult) []failure {
-	var out []failure
+func benchGroupFailures(results []benchResult) []benchFailure {
+	var out []benchFailure
 	index := map[string]int{}
 	for _, r := range results {
-		if r.Status != statusFailed {
+		if r.Status != benchFailed {
 			continue
 		}
 		i, ok := index[r.Error]
 		if !ok {
 			i = len(out)
 			index[r.Error] = i
-			out = append(out, failure{err: r.Error})
+			out = append(out, benchFailure{err: r.Error})
 		}
 		out[i].names = append(out[i].names, r.ID)
 	}
 	return out
 }
 
-// indentAfterFirst indents every line of s but the first.
-func indentAfterFirst(s, indent string) string {
+// benchIndent indents every line of s but the first.
+func benchIndent(s, indent string) string {
 	return strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+indent)
 }
 
@@ -248,8 +248,8 @@ type benchReport struct {
 	Environment map[string]string   `json:"environment,omitempty"`
 }
 
-// writeJSON writes the report to path, atomically.
-func writeJSON(path string, rep benchReport) error {
+// benchWriteJSON writes the report to path, atomically.
+func benchWriteJSON(path string, rep benchReport) error {
 	b, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode results: %w", err)

@@ -21,7 +21,7 @@ func TestBenchMedian(t *testing.T) {
 		{[]float64{4, 1, 3, 2}, 2.5},
 	} {
 		in := append([]float64(nil), tc.in...)
-		if got := median(tc.in); got != tc.want {
+		if got := benchMedian(tc.in); got != tc.want {
 			t.Errorf("median(%v) = %v, want %v", tc.in, got, tc.want)
 		}
 		for i := range in {
@@ -38,20 +38,20 @@ func TestBenchSpeedRatio(t *testing.T) {
 		plain, pgfed float64
 		want         float64
 	}{
-		{unitTPS, 40000, 12000, 0.3},
-		{unitRowsSec, 1000000, 600000, 0.6},
-		{unitSeconds, 2.0, 0.8, 2.5}, // a time: plain's over pgfed's
-		{unitTPS, 0, 100, 0},
-		{unitSeconds, 1, 0, 0},
+		{benchTPS, 40000, 12000, 0.3},
+		{benchRowsPerSec, 1000000, 600000, 0.6},
+		{benchSeconds, 2.0, 0.8, 2.5}, // a time: plain's over pgfed's
+		{benchTPS, 0, 100, 0},
+		{benchSeconds, 1, 0, 0},
 	} {
-		if got := speedRatio(tc.unit, tc.plain, tc.pgfed); got < tc.want-1e-9 || got > tc.want+1e-9 {
+		if got := benchSpeedRatio(tc.unit, tc.plain, tc.pgfed); got < tc.want-1e-9 || got > tc.want+1e-9 {
 			t.Errorf("speedRatio(%s, %v, %v) = %v, want %v", tc.unit, tc.plain, tc.pgfed, got, tc.want)
 		}
 	}
 }
 
-// result makes a benchResult with one sample per side (0: none).
-func result(id string, unit benchUnit, plain, pgfed float64) benchResult {
+// benchTestResult makes a benchResult with one sample per side (0: none).
+func benchTestResult(id string, unit benchUnit, plain, pgfed float64) benchResult {
 	r := benchResult{ID: id, Name: id, Unit: unit}
 	if plain > 0 {
 		r.Plain.add(plain, 0)
@@ -70,19 +70,19 @@ func TestBenchStatus(t *testing.T) {
 		want        benchStatus
 		wantTarget  float64
 	}{
-		{"prepared c8 met", result("select-prepared-c8", unitTPS, 57000, 17100), true, statusMet, 0.30},
-		{"prepared c8 missed", result("select-prepared-c8", unitTPS, 57000, 17000), true, statusMissed, 0.30},
-		{"simple c8", result("select-simple-c8", unitTPS, 38000, 9500), true, statusMet, 0.25},
-		{"tpcb", result("tpcb", unitTPS, 5700, 500), true, statusMissed, 0.10},
-		{"transfer", result("transfer", unitTPS, 8500, 1300), true, statusMet, 0.15},
-		{"copy", result("copy", unitRowsSec, 1100000, 600000), true, statusMissed, 0.6},
-		{"top10 2.2x faster", result("agg-account-top10", unitSeconds, 2.2, 1.0), true, statusMet, 2.2},
-		{"top10 2x faster", result("agg-account-top10", unitSeconds, 2.0, 1.0), true, statusMissed, 2.2},
-		{"count distinct", result("count-distinct", unitSeconds, 1.5, 0.5), true, statusMet, 2.5},
-		{"group by kind slower", result("agg-kind", unitSeconds, 0.5, 0.6), true, statusMissed, 1.0},
-		{"no target", result("select-simple-c1", unitTPS, 17600, 5000), true, statusNoTarget, 0},
-		{"not distributed", result("select-prepared-c8", unitTPS, 57000, 30000), false, statusUndistributed, 0.30},
-		{"pgfed missing", result("transfer", unitTPS, 8500, 0), true, statusFailed, 0.15},
+		{"prepared c8 met", benchTestResult("select-prepared-c8", benchTPS, 57000, 17100), true, benchMet, 0.30},
+		{"prepared c8 missed", benchTestResult("select-prepared-c8", benchTPS, 57000, 17000), true, benchMissed, 0.30},
+		{"simple c8", benchTestResult("select-simple-c8", benchTPS, 38000, 9500), true, benchMet, 0.25},
+		{"tpcb", benchTestResult("tpcb", benchTPS, 5700, 500), true, benchMissed, 0.10},
+		{"transfer", benchTestResult("transfer", benchTPS, 8500, 1300), true, benchMet, 0.15},
+		{"copy", benchTestResult("copy", benchRowsPerSec, 1100000, 600000), true, benchMissed, 0.6},
+		{"top10 2.2x faster", benchTestResult("agg-account-top10", benchSeconds, 2.2, 1.0), true, benchMet, 2.2},
+		{"top10 2x faster", benchTestResult("agg-account-top10", benchSeconds, 2.0, 1.0), true, benchMissed, 2.2},
+		{"count distinct", benchTestResult("count-distinct", benchSeconds, 1.5, 0.5), true, benchMet, 2.5},
+		{"group by kind slower", benchTestResult("agg-kind", benchSeconds, 0.5, 0.6), true, benchMissed, 1.0},
+		{"no target", benchTestResult("select-simple-c1", benchTPS, 17600, 5000), true, benchNoTarget, 0},
+		{"not distributed", benchTestResult("select-prepared-c8", benchTPS, 57000, 30000), false, benchUndistributed, 0.30},
+		{"pgfed missing", benchTestResult("transfer", benchTPS, 8500, 0), true, benchFailed, 0.15},
 	} {
 		tc.r.finish(tc.distributed)
 		if tc.r.Status != tc.want || tc.r.Target != tc.wantTarget {
@@ -90,27 +90,27 @@ func TestBenchStatus(t *testing.T) {
 		}
 	}
 
-	r := result("tpcb", unitTPS, 5700, 0)
+	r := benchTestResult("tpcb", benchTPS, 5700, 0)
 	r.Pgfed.Error = "set up the pgbench dataset: boom"
 	r.finish(true)
-	if r.Status != statusFailed || r.Error != "pgfed: set up the pgbench dataset: boom" {
+	if r.Status != benchFailed || r.Error != "pgfed: set up the pgbench dataset: boom" {
 		t.Errorf("failed pgfed side: status %q error %q", r.Status, r.Error)
 	}
-	r = result("tpcb", unitTPS, 0, 100)
+	r = benchTestResult("tpcb", benchTPS, 0, 100)
 	r.Plain.Error = "no pgbench"
 	r.finish(true)
-	if r.Status != statusFailed || r.Error != "plain: no pgbench" {
+	if r.Status != benchFailed || r.Error != "plain: no pgbench" {
 		t.Errorf("failed plain side: status %q error %q", r.Status, r.Error)
 	}
 }
 
 func TestBenchTable(t *testing.T) {
 	results := []benchResult{
-		result("select-prepared-c8", unitTPS, 57000, 20000),
-		result("agg-account-top10", unitSeconds, 2.0, 0.8),
-		result("tpcb", unitTPS, 5700, 0),
-		result("transfer", unitTPS, 8500, 0),
-		result("copy", unitRowsSec, 1100000, 500000),
+		benchTestResult("select-prepared-c8", benchTPS, 57000, 20000),
+		benchTestResult("agg-account-top10", benchSeconds, 2.0, 0.8),
+		benchTestResult("tpcb", benchTPS, 5700, 0),
+		benchTestResult("transfer", benchTPS, 8500, 0),
+		benchTestResult("copy", benchRowsPerSec, 1100000, 500000),
 	}
 	results[2].Pgfed.Error = "set up the pgbench dataset: ERROR: function create_reference_table(unknown) does not exist (SQLSTATE 42883)"
 	results[3].Pgfed.Error = results[2].Pgfed.Error
@@ -118,7 +118,7 @@ func TestBenchTable(t *testing.T) {
 		results[i].finish(true)
 	}
 	var b strings.Builder
-	if err := writeTable(&b, results); err != nil {
+	if err := benchWriteTable(&b, results); err != nil {
 		t.Fatal(err)
 	}
 	want := `workload            plain           pgfed          pgfed/plain  target    status
@@ -135,7 +135,7 @@ FAILED tpcb, transfer:
 		t.Errorf("writeTable =\n%s\nwant\n%s", got, want)
 	}
 	sum := benchSummary(results)
-	if sum[statusMet] != 2 || sum[statusMissed] != 1 || sum[statusFailed] != 2 {
+	if sum[benchMet] != 2 || sum[benchMissed] != 1 || sum[benchFailed] != 2 {
 		t.Errorf("benchSummary = %v", sum)
 	}
 }
@@ -143,7 +143,7 @@ FAILED tpcb, transfer:
 func TestBenchWorkloads(t *testing.T) {
 	cfg := benchConfig{copyRows: 2000000, analyticRows: 4000000}
 	var ids []string
-	for _, w := range workloads(cfg) {
+	for _, w := range benchWorkloads(cfg) {
 		ids = append(ids, w.id)
 	}
 	want := "select-simple-c1 select-simple-c8 select-extended-c1 select-extended-c8 select-prepared-c1 select-prepared-c8 " +
@@ -158,7 +158,7 @@ func TestBenchWorkloads(t *testing.T) {
 	}
 	cfg.only = regexp.MustCompile(`^select-.*-c8$|copy`)
 	ids = ids[:0]
-	for _, w := range workloads(cfg) {
+	for _, w := range benchWorkloads(cfg) {
 		ids = append(ids, w.id)
 	}
 	if got, want := strings.Join(ids, " "), "select-simple-c8 select-extended-c8 select-prepared-c8 copy"; got != want {
@@ -170,7 +170,7 @@ func TestBenchFactsCSV(t *testing.T) {
 	dir := t.TempDir()
 	a, b := filepath.Join(dir, "a.csv"), filepath.Join(dir, "b.csv")
 	for _, p := range []string{a, b} {
-		if err := writeFactsCSV(p, 1000, 10); err != nil {
+		if err := benchWriteFactsCSV(p, 1000, 10); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -200,17 +200,17 @@ func TestBenchFactsCSV(t *testing.T) {
 }
 
 func TestBenchSameAnswer(t *testing.T) {
-	q := analyticQueries[1] // top 10: the sums only
+	q := benchQueries[1] // top 10: the sums only
 	plain := q.answer([][]string{{"7", "100.00"}, {"3", "100.00"}, {"9", "50.00"}})
 	pgfed := q.answer([][]string{{"3", "100.00"}, {"7", "100.00"}, {"9", "50.00"}})
-	if err := sameAnswer(plain, pgfed); err != nil {
+	if err := benchSameAnswer(plain, pgfed); err != nil {
 		t.Errorf("accounts tied on their sum in another order: %v", err)
 	}
-	if err := sameAnswer(plain, q.answer([][]string{{"3", "100.00"}, {"7", "99.00"}})); err == nil {
+	if err := benchSameAnswer(plain, q.answer([][]string{{"3", "100.00"}, {"7", "99.00"}})); err == nil {
 		t.Error("different sums were accepted")
 	}
-	byKind := analyticQueries[0]
-	if err := sameAnswer(byKind.answer([][]string{{"0", "1", "2"}, {"1", "3", "4"}}), byKind.answer([][]string{{"1", "3", "4"}, {"0", "1", "2"}})); err != nil {
+	byKind := benchQueries[0]
+	if err := benchSameAnswer(byKind.answer([][]string{{"0", "1", "2"}, {"1", "3", "4"}}), byKind.answer([][]string{{"1", "3", "4"}, {"0", "1", "2"}})); err != nil {
 		t.Errorf("GROUP BY rows in another order: %v", err)
 	}
 }
