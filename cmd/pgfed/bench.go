@@ -34,7 +34,7 @@ var benchDefaults = map[bool]struct {
 	rounds, scale          int
 	copyRows, analyticRows int64
 }{
-	false: {duration: 5 * time.Second, rounds: 3, scale: 10, copyRows: 2000000, analyticRows: 4000000},
+	false: {duration: 4 * time.Second, rounds: 3, scale: 10, copyRows: 2000000, analyticRows: 4000000},
 	true:  {duration: time.Second, rounds: 1, scale: 1, copyRows: 100000, analyticRows: 200000},
 }
 
@@ -63,7 +63,9 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	noDistribute := fs.Bool("no-distribute", false, "leave pgfed's tables in the metadata database (pass-through), to measure the coordinator alone")
 	fast := fs.Bool("fast", false, "run every server with fsync=off and full_page_writes=off (both systems alike)")
 	logLevel := fs.String("log-level", "error", "log level of the in-process coordinator and servers (to stderr)")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+		return 0
+	} else if err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
