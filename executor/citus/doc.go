@@ -1,0 +1,83 @@
+// Package citus is Citus's user-facing SQL API on pgfed: the functions a
+// Citus user calls with SELECT (create_distributed_table,
+// create_reference_table, citus_add_node, ...), the catalog views and
+// tables a Citus user queries (citus_shards, citus_tables, pg_dist_node,
+// ...), and DDL on distributed and reference tables (CREATE INDEX, ALTER
+// TABLE, DROP TABLE, TRUNCATE), applied to the shell table in the metadata
+// database and to every shard, all or nothing.
+//
+// # Entry points (for the session)
+//
+// For every statement the session asks Match(snapshot, stmt); when it says
+// yes the session hands the statement to Run with an Env (the store, the
+// dtx coordinator and pools, the session's metadata connection as a
+// Metadata, and its open distributed transaction if the client is in a
+// transaction block). Run writes RowDescription, DataRow and
+// CommandComplete to the wire.Results (and NoticeResponse where Citus
+// notices); errors carry SQLState(). Init creates the views; Run also
+// creates them on first use, so calling Init at startup is optional.
+//
+// # Functions
+//
+// A SELECT that calls our functions (in its target list, or in FROM for
+// the set-returning ones) is run in two steps: each call is evaluated
+// (its arguments first, on the metadata connection, so casts, regclass
+// lookups and expressions behave as in PostgreSQL; then the function
+// itself, in Go), and its result replaces the call in the statement: a
+// constant of the function's return type, or a VALUES list for a
+// set-returning function in FROM. The rewritten statement runs on the
+// metadata connection, so that column names, types, WHERE, ORDER BY and
+// joins come out exactly as PostgreSQL gives them. Arguments may be
+// named (colocate_with => 'other') or positional. Arguments that refer to
+// columns of the query's own rows are not supported (the call is
+// evaluated once).
+//
+// # Atomicity of catalog changes
+//
+// create_distributed_table, create_reference_table, undistribute_table,
+// DROP TABLE and, outside a transaction block, every DDL statement run in
+// one store.Update: its metadata transaction holds the catalog rows, the
+// shell table's changes (its DDL, the truncation or refill of its rows)
+// and the 2PC decision rows of a dtx transaction of our own that does the
+// worker side (shard DDL, row copies). The workers' parts are prepared
+// before Update commits (dtx.Txn.PrepareIn), so the commit of that one
+// metadata transaction decides everything: after it COMMIT PREPARED, after
+// a failure ROLLBACK PREPARED, and when the outcome is unknown the
+// decision log settles it (as dtx's recovery would). A worker that fails
+// at any step leaves nothing behind: no catalog rows, no shard tables,
+// the shell as it was.
+//
+// # Moving rows
+//
+// Rows of a table being distributed are streamed out of the shell with
+// COPY TO STDOUT (text) inside the catalog transaction, routed in Go by
+// catalog.HashText on the distribution column (bit-exact with the
+// workers' own hash functions, and independent of which SQL function
+// hashes which type), buffered per shard (spilled to temporary files past
+// a memory bound), then sent with one COPY FROM STDIN per shard on the
+// shard's worker, in the distributed transaction. The shell is then
+// truncated in the catalog transaction; when another table's foreign key
+// references the shell, the local rows are kept and a NOTICE points to
+// truncate_local_data_after_distributing_table, as Citus does.
+// undistribute_table streams each shard's rows back into the shell
+// (worker COPY TO piped into the shell's COPY FROM).
+//
+// # Views
+//
+// The views are real views in the metadata database's pgfed schema
+// (created by Init, idempotently, under an advisory lock); a statement
+// that names one of them unqualified (or as pg_catalog.<name>) is
+// rewritten to name pgfed.<name> and run on the metadata connection, so
+// filters, joins, aggregates and ORDER BY over them simply work, in the
+// client's transaction. citus_shards and citus_tables also report sizes,
+// which live on the workers: for those the reference is replaced by a
+// subquery that joins the view with the sizes just read from the workers.
+//
+// # DDL
+//
+// DDL naming a distributed or reference table is parsed, the shell's
+// statement is run with the table names qualified, and each shard's
+// statement is deparsed from the same tree with the table names (and
+// index and constraint names) replaced by the shard's: <name>_<shardid>.
+// Statements we cannot propagate fail with 0A000 before anything runs.
+package citus

@@ -1,0 +1,185 @@
+package citus
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+
+	"github.com/jackc/pgerrcode"
+
+	"github.com/pgfed/pgfed/catalog"
+)
+
+func init() {
+	register(
+		&funcSpec{
+			name: "citus_add_node",
+			params: []param{{name: "nodename", typ: "text"}, {name: "nodeport", typ: "int4"},
+				{name: "groupid", typ: "int4", def: "-1"}, {name: "noderole", typ: "text", def: "'primary'"},
+				{name: "nodecluster", typ: "name", def: "'default'"}},
+			returns: "int4", strict: true, run: addNode,
+		},
+		&funcSpec{
+			name:    "citus_remove_node",
+			params:  []param{{name: "nodename", typ: "text"}, {name: "nodeport", typ: "int4"}},
+			returns: "void", strict: true, run: removeNode,
+		},
+		&funcSpec{
+			name:    "citus_get_active_worker_nodes",
+			columns: []column{{"node_name", "text"}, {"node_port", "int8"}},
+			run:     activeWorkers,
+		},
+		&funcSpec{
+			name:    "pgfed_add_organization",
+			params:  []param{{name: "name", typ: "text"}},
+			returns: "void", strict: true, run: addOrganization,
+		},
+		&funcSpec{
+			name: "pgfed_set_node_organization",
+			params: []param{{name: "nodename", typ: "text"}, {name: "nodeport", typ: "int4"},
+				{name: "organization", typ: "text"}},
+			returns: "void", run: setNodeOrganization,
+		},
+	)
+}
+
+// addNode is citus_add_node(nodename, nodeport, groupid, noderole,
+// nodecluster): adds an active primary worker and returns its id;
+// idempotent.
+func addNode(ctx context.Context, r *runner, a []arg) ([][]*string, error) {
+	if r.env.Txn != nil {
+		return nil, inBlock("citus_add_node")
+	}
+	if a[3].str() != "primary" {
+		return nil, notSupported("noderole %q is not supported: pgfed workers are primaries", a[3].str())
+	}
+	if g := a[2].str(); g != "" && g != "-1" {
+		return nil, notSupported("groupid is not supported: each pgfed node is its own group")
+	}
+	if c := a[4].str(); c != "default" {
+		return nil, notSupported("nodecluster %q is not supported", c)
+	}
+	port, err := portArg(a[1])
+	if err != nil {
+		return nil, err
+	}
+	id, err := r.env.Store.AddNode(ctx, a[0].str(), port, "")
+	if err != nil {
+		return nil, err
+	}
+	if err := r.syncPools(ctx); err != nil {
+		return nil, err
+	}
+	return one(strconv.Itoa(int(id))), nil
+}
+
+// removeNode is citus_remove_node(nodename, nodeport): refuses while the
+// node holds placements.
+func removeNode(ctx context.Context, r *runner, a []arg) ([][]*string, error) {
+	if r.env.Txn != nil {
+		return nil, inBlock("citus_remove_node")
+	}
+	port, err := portArg(a[1])
+	if err != nil {
+		return nil, err
+	}
+	if err := r.env.Store.RemoveNode(ctx, a[0].str(), port); err != nil {
+		return nil, err
+	}
+	if err := r.syncPools(ctx); err != nil {
+		return nil, err
+	}
+	return void(), nil
+}
+
+// activeWorkers is citus_get_active_worker_nodes(): the active primary
+// workers, in (host, port) order.
+func activeWorkers(ctx context.Context, r *runner, _ []arg) ([][]*string, error) {
+	snap, err := r.snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	nodes := placeable(snap)
+	rows := make([][]*string, 0, len(nodes))
+	for _, n := range nodes {
+		host, port := n.Host, strconv.Itoa(n.Port)
+		rows = append(rows, []*string{&host, &port})
+	}
+	return rows, nil
+}
+
+// addOrganization is pgfed_add_organization(name); idempotent.
+func addOrganization(ctx context.Context, r *runner, a []arg) ([][]*string, error) {
+	if r.env.Txn != nil {
+		return nil, inBlock("pgfed_add_organization")
+	}
+	if err := r.env.Store.AddOrganization(ctx, a[0].str()); err != nil {
+		return nil, err
+	}
+	return void(), nil
+}
+
+// setNodeOrganization is pgfed_set_node_organization(nodename, nodeport,
+// organization); a NULL organization takes the node out of any.
+func setNodeOrganization(ctx context.Context, r *runner, a []arg) ([][]*string, error) {
+	if r.env.Txn != nil {
+		return nil, inBlock("pgfed_set_node_organization")
+	}
+	if a[0].null() || a[1].null() {
+		return nil, errorf(pgerrcode.NullValueNotAllowedDataException, "nodename and nodeport must not be NULL")
+	}
+	port, err := portArg(a[1])
+	if err != nil {
+		return nil, err
+	}
+	if err := r.env.Store.SetNodeOrganization(ctx, a[0].str(), port, a[2].str()); err != nil {
+		return nil, err
+	}
+	if err := r.syncPools(ctx); err != nil {
+		return nil, err
+	}
+	return void(), nil
+}
+
+// portArg reads a port argument.
+func portArg(a arg) (int, error) {
+	p, err := strconv.Atoi(a.str())
+	if err != nil || p < 1 || p > 65535 {
+		return 0, errorf(pgerrcode.InvalidParameterValue, "invalid node port %q: must be in 1..65535", a.str())
+	}
+	return p, nil
+}
+
+// placeable returns the nodes new placements may go to, in (host, port)
+// order.
+func placeable(snap *catalog.Snapshot) []catalog.Node {
+	var out []catalog.Node
+	for _, n := range snap.Nodes() {
+		if n.Placeable() {
+			out = append(out, n)
+		}
+	}
+	slices.SortFunc(out, func(a, b catalog.Node) int {
+		if a.Host != b.Host {
+			if a.Host < b.Host {
+				return -1
+			}
+			return 1
+		}
+		return a.Port - b.Port
+	})
+	return out
+}
+
+// syncPools gives the worker pools the catalog's nodes.
+func (r *runner) syncPools(ctx context.Context) error {
+	snap, err := r.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	if err := r.env.Pools.SetNodes(snap.Nodes()); err != nil {
+		return errors.Join(errorf(pgerrcode.InternalError, "update the worker pools"), err)
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package citus
+
+import (
+	pg "github.com/pganalyze/pg_query_go/v5"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+)
+
+// walk calls fn on every message of a parse tree, depth first, parents
+// before children; fn returns false to skip a message's children. fn may
+// change the message it is given (its fields, not its identity).
+func walk(m proto.Message, fn func(protoreflect.Message) bool) {
+	if m == nil {
+		return
+	}
+	walkReflect(m.ProtoReflect(), fn)
+}
+
+func walkReflect(m protoreflect.Message, fn func(protoreflect.Message) bool) {
+	if !m.IsValid() || !fn(m) {
+		return
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := 0; i < l.Len(); i++ {
+				walkReflect(l.Get(i).Message(), fn)
+			}
+		case fd.Message() != nil && !fd.IsMap():
+			walkReflect(v.Message(), fn)
+		}
+		return true
+	})
+}
+
+// rangeVars returns every RangeVar of a tree (tables named in FROM, DDL
+// targets, foreign key targets, ...).
+func rangeVars(m proto.Message) []*pg.RangeVar {
+	var out []*pg.RangeVar
+	walk(m, func(r protoreflect.Message) bool {
+		if rv, ok := r.Interface().(*pg.RangeVar); ok {
+			out = append(out, rv)
+		}
+		return true
+	})
+	return out
+}
+
+// funcName returns the unqualified, lower-case name of a function call
+// and its schema ("" when unqualified).
+func funcName(fc *pg.FuncCall) (schema, name string) {
+	parts := make([]string, 0, len(fc.Funcname))
+	for _, n := range fc.Funcname {
+		parts = append(parts, n.GetString_().GetSval())
+	}
+	switch len(parts) {
+	case 1:
+		return "", parts[0]
+	case 2:
+		return parts[0], parts[1]
+	}
+	return "?", ""
+}
