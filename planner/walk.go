@@ -90,10 +90,66 @@ func exprEqual(a, b *pg.Node) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	a, b = clone(a), clone(b)
-	stripLocations(a)
-	stripLocations(b)
-	return proto.Equal(a, b)
+	return equalNoLoc(a.ProtoReflect(), b.ProtoReflect())
+}
+
+// equalNoLoc compares two messages field by field, ignoring every field
+// named "location".
+func equalNoLoc(a, b protoreflect.Message) bool {
+	if a.Descriptor() != b.Descriptor() {
+		return false
+	}
+	fields := a.Descriptor().Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if fd.Name() == "location" {
+			continue
+		}
+		ha, hb := a.Has(fd), b.Has(fd)
+		if ha != hb {
+			return false
+		}
+		if !ha {
+			continue
+		}
+		va, vb := a.Get(fd), b.Get(fd)
+		switch {
+		case fd.IsList():
+			la, lb := va.List(), vb.List()
+			if la.Len() != lb.Len() {
+				return false
+			}
+			for j := 0; j < la.Len(); j++ {
+				if fd.Kind() == protoreflect.MessageKind {
+					if !equalNoLoc(la.Get(j).Message(), lb.Get(j).Message()) {
+						return false
+					}
+				} else if !scalarEqual(la.Get(j), lb.Get(j)) {
+					return false
+				}
+			}
+		case fd.IsMap():
+			return proto.Equal(a.Interface(), b.Interface())
+		case fd.Kind() == protoreflect.MessageKind:
+			if !equalNoLoc(va.Message(), vb.Message()) {
+				return false
+			}
+		default:
+			if !scalarEqual(va, vb) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// scalarEqual compares two scalar protobuf values.
+func scalarEqual(a, b protoreflect.Value) bool {
+	if x, ok := a.Interface().([]byte); ok {
+		y, _ := b.Interface().([]byte)
+		return string(x) == string(y)
+	}
+	return a.Interface() == b.Interface()
 }
 
 // replaceNodes rewrites a tree in place: every node for which fn returns a
