@@ -86,7 +86,7 @@ func main() {
 	ctx := context.Background()
 	var db *sql.DB
 	step("connect_tls_scram", func() error {
-		d, err := sql.Open("postgres", dsn("require"))
+		d, err := sql.Open("postgres", dsn(env("COMPAT_SSLMODE", "require")))
 		if err != nil {
 			return err
 		}
@@ -373,7 +373,7 @@ func main() {
 		return nil
 	})
 	step("listen_notify", func() error {
-		l := pq.NewListener(dsn("require"), time.Second, time.Second, nil)
+		l := pq.NewListener(dsn(env("COMPAT_SSLMODE", "require")), time.Second, time.Second, nil)
 		defer l.Close()
 		if err := l.Listen(ch); err != nil {
 			return err
