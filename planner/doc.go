@@ -66,7 +66,10 @@
 //     then runs Merge.SQL on the metadata connection with its parameters
 //     mapped by Merge.Params, and relays that answer. For Modify plans the
 //     command tags' counts are summed and RETURNING rows concatenated;
-//     writes on several nodes commit with 2PC.
+//     writes on several nodes commit with 2PC. A Replicated plan writes a
+//     reference table: every task is the same statement on another
+//     placement; all must succeed (2PC) and the client gets the first
+//     task's result only.
 //   - KindCoordinator: run each Subplan in order (each one is itself a
 //     router or multi-shard plan whose merge is a concatenation), loading
 //     its rows into the temporary table Subplan.Result with

@@ -14,6 +14,9 @@ func (p *Planner) planModify(sql string, stmt *pg.Node, a *analysis, prunes map[
 			return nil, unsupported("a statement that modifies a distributed table cannot read local table %s", r.name)
 		}
 	}
+	if t := dmlTarget(stmt, a); t != nil && t.kind == relReference {
+		return p.modifyReference(sql, stmt, a)
+	}
 	if in := stmt.GetInsertStmt(); in != nil {
 		return p.insert(sql, stmt, in, a, prunes)
 	}
@@ -84,8 +87,8 @@ func (p *Planner) modifyAll(sql string, stmt *pg.Node, a *analysis, prunes map[*
 // grouped per shard, one INSERT per shard.
 func (p *Planner) insert(sql string, stmt *pg.Node, in *pg.InsertStmt, a *analysis, prunes map[*rel]Prune) (*Plan, error) {
 	target := a.byRV[in.Relation]
-	if target == nil || target.kind == relReference {
-		return nil, unsupported("INSERT into a reference table is not supported yet")
+	if target == nil {
+		return nil, internalError("INSERT target not resolved")
 	}
 	sel := in.SelectStmt.GetSelectStmt()
 	if sel == nil || len(sel.ValuesLists) == 0 || in.WithClause != nil {
@@ -172,6 +175,56 @@ func (p *Planner) insert(sql string, stmt *pg.Node, in *pg.InsertStmt, a *analys
 	}
 	if len(pl.Tasks) == 1 {
 		pl.Kind = KindRouter
+	}
+	return pl, nil
+}
+
+// dmlTarget returns the relation an INSERT, UPDATE or DELETE writes.
+func dmlTarget(stmt *pg.Node, a *analysis) *rel {
+	var rv *pg.RangeVar
+	switch s := stmt.GetNode().(type) {
+	case *pg.Node_InsertStmt:
+		rv = s.InsertStmt.Relation
+	case *pg.Node_UpdateStmt:
+		rv = s.UpdateStmt.Relation
+	case *pg.Node_DeleteStmt:
+		rv = s.DeleteStmt.Relation
+	}
+	if rv == nil {
+		return nil
+	}
+	return a.byRV[rv]
+}
+
+// modifyReference writes a reference table: the statement goes to every
+// placement of its shard (Replicated: the executor commits them together
+// and returns the first task's result). It may read other reference
+// tables only.
+func (p *Planner) modifyReference(sql string, stmt *pg.Node, a *analysis) (*Plan, error) {
+	var sharded []*rel
+	for _, r := range a.rels {
+		if r.distributed() {
+			return nil, unsupported("a statement writing reference table %s cannot read distributed table %s", dmlTarget(stmt, a).name, r.name)
+		}
+		if r.sharded() {
+			sharded = append(sharded, r)
+		}
+	}
+	f, err := p.fragmentOf(sql, stmt, sharded)
+	if err != nil {
+		return nil, err
+	}
+	f.Prune = Prune{Op: PruneShards, Shards: []int{0}}
+	one, err := p.tasks(f, []int{0})
+	if err != nil {
+		return nil, err
+	}
+	pl := &Plan{Kind: KindMultiShard, SQL: sql, cat: p.cat, Fragment: f, Modify: true, Replicated: true,
+		Merge: Merge{Kind: MergeConcat}, Note: "every placement of the reference table"}
+	for _, n := range one[0].Nodes {
+		t := one[0]
+		t.Node = n
+		pl.Tasks = append(pl.Tasks, t)
 	}
 	return pl, nil
 }

@@ -82,6 +82,10 @@ type Plan struct {
 	// Modify is set for INSERT, UPDATE and DELETE plans (the executor
 	// writes with 2PC when the tasks span nodes).
 	Modify bool
+	// Replicated is set when the tasks are the same write on every
+	// placement of a reference table: all must succeed (2PC) and the
+	// client gets the first task's result only.
+	Replicated bool
 	// Note says why the planner chose this plan (one line, for EXPLAIN
 	// and tests).
 	Note string
@@ -266,6 +270,9 @@ func (p *Plan) format(b *strings.Builder, ind string) {
 	b.WriteString(ind + p.Kind.String())
 	if p.Modify {
 		b.WriteString(" modify")
+	}
+	if p.Replicated {
+		b.WriteString(" replicated")
 	}
 	if p.Note != "" {
 		b.WriteString(" (" + p.Note + ")")
