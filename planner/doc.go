@@ -103,7 +103,9 @@
 // distributed table without a shell definition, 42703 for a column a
 // distributed or reference table does not have, 23502 for an INSERT with a
 // NULL distribution value, 0A000 only for shapes not supported yet (DDL on
-// distributed tables, INSERT ... SELECT, multi-statement strings naming
-// distributed tables, FOR UPDATE across shards). The planner never
+// distributed tables, INSERT ... SELECT that is not co-located, INSERT
+// with a computed distribution value, multi-statement strings naming
+// distributed tables, FOR UPDATE across shards, writes to a reference
+// table that read a distributed one). The planner never
 // panics on input.
 package planner

@@ -91,8 +91,11 @@ func (p *Planner) insert(sql string, stmt *pg.Node, in *pg.InsertStmt, a *analys
 		return nil, internalError("INSERT target not resolved")
 	}
 	sel := in.SelectStmt.GetSelectStmt()
+	if sel != nil && len(sel.ValuesLists) == 0 && in.WithClause == nil {
+		return p.insertSelect(sql, stmt, in, target, a, prunes)
+	}
 	if sel == nil || len(sel.ValuesLists) == 0 || in.WithClause != nil {
-		return nil, unsupported("INSERT ... SELECT into a distributed table is not supported yet")
+		return nil, unsupported("this form of INSERT into a distributed table is not supported yet")
 	}
 	if target.table.Method != catalog.MethodHash {
 		return nil, unsupported("INSERT into an organization table is not supported yet")
@@ -227,4 +230,73 @@ func (p *Planner) modifyReference(sql string, stmt *pg.Node, a *analysis) (*Plan
 		pl.Tasks = append(pl.Tasks, t)
 	}
 	return pl, nil
+}
+
+// insertSelect plans INSERT INTO t SELECT ... when the SELECT runs shard
+// group by shard group and hands t's distribution column the
+// distribution column of a co-located table: each shard group inserts its
+// own rows (Citus's co-located INSERT ... SELECT). Other forms need rows
+// routed through the coordinator, which the executor does not do yet.
+func (p *Planner) insertSelect(sql string, stmt *pg.Node, in *pg.InsertStmt, target *rel, a *analysis, prunes map[*rel]Prune) (*Plan, error) {
+	refuse := func(why string) (*Plan, error) {
+		return nil, unsupported("INSERT ... SELECT into %s needs rows routed through the coordinator (not supported yet): %s", target.name, why)
+	}
+	if target.table.Method != catalog.MethodHash {
+		return refuse("the target is not hash-distributed")
+	}
+	inner := *a
+	inner.rels = nil
+	for _, r := range a.rels {
+		if r != target {
+			inner.rels = append(inner.rels, r)
+		}
+	}
+	q, err := p.pushable(sql, in.SelectStmt, &inner, prunes)
+	if err != nil {
+		return refuse(reason(err))
+	}
+	s := q.s
+	switch {
+	case s.LimitCount != nil || s.LimitOffset != nil:
+		return refuse("LIMIT")
+	case hasAggregates(p.schema, s) && !groupedByDist(q):
+		return refuse("aggregates not grouped by the distribution column")
+	case hasWindows(s) && !windowsOnDist(q):
+		return refuse("a window not partitioned by the distribution column")
+	}
+	k := -1
+	if len(in.Cols) == 0 {
+		if target.def != nil {
+			k = target.def.column(target.table.Column)
+		}
+	} else {
+		for i, c := range in.Cols {
+			if rt := c.GetResTarget(); rt != nil && rt.Name == target.table.Column {
+				k = i
+			}
+		}
+	}
+	if k < 0 || k >= len(q.outs) || !q.outs[k].ok || !q.outs[k].col.distColumn() ||
+		q.outs[k].col.rel.level != q.top || q.outs[k].col.rel.nullable ||
+		q.outs[k].col.rel.table.ColocationID != target.table.ColocationID {
+		return refuse("the distribution column does not receive a co-located distribution column")
+	}
+	f, err := p.fragmentOf(sql, stmt, append([]*rel{target}, q.sharded...))
+	if err != nil {
+		return nil, err
+	}
+	f.ShardCount = target.table.ShardCount
+	f.Prune = q.prune
+	pl := &Plan{Kind: KindMultiShard, SQL: sql, cat: p.cat, Fragment: f, Modify: true,
+		Merge: Merge{Kind: MergeConcat}, Note: "co-located INSERT ... SELECT"}
+	pos, deferred, err := positionsOf(f)
+	if err != nil {
+		return nil, err
+	}
+	if deferred {
+		pl.Deferred = true
+		return pl, nil
+	}
+	pl.Tasks, err = p.tasks(f, pos)
+	return pl, err
 }
