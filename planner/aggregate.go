@@ -252,6 +252,9 @@ func (p *Planner) splitAggregate(q *query) (*Plan, error) {
 	ordered := map[int]bool{} // group keys the ORDER BY sorts by
 	for _, item := range s.SortClause {
 		by := item.GetSortBy()
+		if by == nil {
+			return nil, notPushable("odd ORDER BY")
+		}
 		e, err := sp.rewrite(by.Node, true)
 		if err != nil {
 			return nil, err

@@ -39,7 +39,9 @@ func (p *Planner) Pushed(sql string) (*Rel, error) {
 	case stratSplit:
 		return splitAt(t), nil
 	}
-	return pushFilters(t), nil
+	// A pull plan: each Collect stays above its scan (the filters a pull
+	// takes down are in the subplans' SQL).
+	return t, nil
 }
 
 // strip removes the Collects of a tree (it all runs on the shards).
@@ -112,8 +114,3 @@ func splitAt(t *Rel) *Rel {
 	}
 	return &c
 }
-
-// pushFilters shows a pull plan: each Collect stays above its scan; the
-// tree is otherwise unchanged (the filters a pull takes down are in the
-// subplans' SQL).
-func pushFilters(t *Rel) *Rel { return t }
