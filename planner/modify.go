@@ -66,7 +66,7 @@ func (p *Planner) modifyAll(sql string, stmt *pg.Node, a *analysis, prunes map[*
 	if err != nil {
 		return nil, err
 	}
-	f.ShardCount = target.table.ShardCount
+	f.ShardCount = p.positionCount(target.table)
 	f.Prune = prunes[target]
 	pl := &Plan{Kind: KindMultiShard, SQL: sql, cat: p.cat, Fragment: f, Merge: Merge{Kind: MergeConcat},
 		Note: "one statement per shard", Modify: true}
@@ -169,7 +169,7 @@ func (p *Planner) insert(sql string, stmt *pg.Node, in *pg.InsertStmt, a *analys
 			return nil, err
 		}
 		f.Params = mapping
-		f.ShardCount = target.table.ShardCount
+		f.ShardCount = p.positionCount(target.table)
 		tasks, err := p.tasks(f, []int{pos})
 		if err != nil {
 			return nil, err
@@ -285,7 +285,7 @@ func (p *Planner) insertSelect(sql string, stmt *pg.Node, in *pg.InsertStmt, tar
 	if err != nil {
 		return nil, err
 	}
-	f.ShardCount = target.table.ShardCount
+	f.ShardCount = p.positionCount(target.table)
 	f.Prune = q.prune
 	pl := &Plan{Kind: KindMultiShard, SQL: sql, cat: p.cat, Fragment: f, Modify: true,
 		Merge: Merge{Kind: MergeConcat}, Note: "co-located INSERT ... SELECT"}

@@ -144,8 +144,10 @@ type Fragment struct {
 	Slots []Slot
 	// Prune selects the shard positions that get a task.
 	Prune Prune
-	// ShardCount is the shard count of the fragment's co-location group
-	// (0 when it reads reference tables only).
+	// ShardCount is the number of shard positions of the fragment's
+	// co-location group: the shard count of a hash table, shards per
+	// organization times organizations for an organization table, 0 when
+	// it reads reference tables only.
 	ShardCount int
 	// Params is the parameter mapping of every task (see Task.Params).
 	Params []int

@@ -180,7 +180,7 @@ func (p *Planner) emptyPlan(sql string, a *analysis, prunes map[*rel]Prune) (*Pl
 		if !ok || pr.hasParams() {
 			return nil, false, nil
 		}
-		pos, all, err := pr.Eval(r.table.ShardCount, nil)
+		pos, all, err := pr.Eval(p.positionCount(r.table), nil)
 		if err != nil || all || len(pos) > 0 {
 			return nil, false, err
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +20,8 @@ import (
 //	                     hash <name>(<col> <type>, ...) by <col> [shards <n>] [colocate <table>|none]
 //	                     reference <name>(<col> <type>, ...)
 //	                     local <name>(<col> <type>, ...)
+//	                     org <name>(<col> <type>, ...) by <orgcol> hash <col> [shards <n>]
+//	                   (nodes may end with "org <name>")
 //	plan               the physical plan of the input statement
 //	bind params=a,b    the plan bound to parameter values (text; NULL for null)
 //	build              the relational algebra of the input statement
@@ -118,6 +121,7 @@ func testPlanner(input string) (*Planner, error) {
 	var nextGroup int32 = 1
 	nextShard := catalog.FirstShardID
 	refGroup := int32(0)
+	var orgs []string
 	for _, line := range strings.Split(input, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -130,6 +134,13 @@ func testPlanner(input string) (*Planner, error) {
 			host, port, _ := strings.Cut(f[1], ":")
 			pn, _ := strconv.Atoi(port)
 			n := catalog.Node{ID: int32(id), Host: host, Port: pn, Active: true}
+			if len(f) == 4 && f[2] == "org" {
+				n.Organization = f[3]
+				if !slices.Contains(orgs, f[3]) {
+					orgs = append(orgs, f[3])
+					b.AddOrganization(catalog.Organization{Name: f[3]})
+				}
+			}
 			nodes = append(nodes, n)
 			b.AddNode(n)
 			continue
@@ -206,6 +217,47 @@ func testPlanner(input string) (*Planner, error) {
 					b.AddPlacement(catalog.Placement{ShardID: nextShard, NodeID: nid})
 				}
 				nextShard++
+			}
+		case "org":
+			col, hcol := opt("by"), opt("hash")
+			n := 1
+			if s := opt("shards"); s != "" {
+				n, _ = strconv.Atoi(s)
+			}
+			var htyp catalog.Type
+			for _, c := range def.Columns {
+				if c.Name == hcol {
+					htyp = c.Type
+				}
+			}
+			g, ok := groups[opt("colocate")]
+			if !ok {
+				g = nextGroup
+				nextGroup++
+				b.AddColocationGroup(catalog.ColocationGroup{ID: g, Method: catalog.MethodOrganization, ShardCount: n, ColumnType: htyp})
+			}
+			groups[name] = g
+			b.AddTable(catalog.Table{Relation: def.Relation, Method: catalog.MethodOrganization, Column: col,
+				HashColumn: hcol, HashColumnType: htyp, ColocationID: g, ShardCount: n})
+			ranges, _ := catalog.ShardRanges(n)
+			sorted := slices.Clone(orgs)
+			slices.Sort(sorted)
+			for _, o := range sorted {
+				var onodes []catalog.Node
+				for _, nd := range nodes {
+					if nd.Organization == o {
+						onodes = append(onodes, nd)
+					}
+				}
+				rr, err := catalog.RoundRobin(onodes, n, 1)
+				if err != nil {
+					return nil, err
+				}
+				for i, r := range ranges {
+					b.AddShard(catalog.Shard{ID: nextShard, Table: def.Relation, Index: i, Organization: o, Range: r})
+					b.AddPlacement(catalog.Placement{ShardID: nextShard, NodeID: rr[i][0]})
+					nextShard++
+				}
 			}
 		default:
 			return nil, fmt.Errorf("unknown kind %q", kind)

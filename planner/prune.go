@@ -276,6 +276,15 @@ func (pl *Planner) leafConstraint(l *level, r *rel, n *pg.Node) (Prune, bool, er
 		return Prune{}, false, nil
 	}
 	col, val := e.Lexpr, e.Rexpr
+	if pl.isOrgHashCol(l, r, col) || pl.isOrgHashCol(l, r, val) {
+		if !pl.isOrgHashCol(l, r, col) {
+			col, val = val, col
+		}
+		if e.Kind != pg.A_Expr_Kind_AEXPR_OP {
+			return Prune{}, false, nil
+		}
+		return pl.orgHashPrune(r, val)
+	}
 	if !pl.isDistCol(l, r, col) {
 		col, val = val, col
 		if !pl.isDistCol(l, r, col) {
@@ -324,6 +333,40 @@ func (pl *Planner) isDistCol(l *level, r *rel, n *pg.Node) bool {
 	return ok && c.rel == r && c.distColumn()
 }
 
+// isOrgHashCol reports whether n is a reference to the hash column of
+// r, an organization table.
+func (pl *Planner) isOrgHashCol(l *level, r *rel, n *pg.Node) bool {
+	cr := n.GetColumnRef()
+	if cr == nil || r.table.Method != catalog.MethodOrganization || r.table.HashColumn == "" {
+		return false
+	}
+	c, ok := resolveColumn(l, cr)
+	return ok && c.rel == r && c.col == r.table.HashColumn
+}
+
+// orgHashPrune returns the shards of an organization table whose index
+// (within each organization) holds the hash of a literal of its hash
+// column: one shard per organization.
+func (pl *Planner) orgHashPrune(r *rel, v *pg.Node) (Prune, bool, error) {
+	t := r.table
+	s := literalFor(v, t.HashColumnType)
+	if s == nil || t.HashColumnType == catalog.TypeTimestamptz {
+		return Prune{}, false, nil
+	}
+	h, err := catalog.HashText(t.HashColumnType, *s)
+	if err != nil {
+		return Prune{}, false, nil
+	}
+	idx := catalog.ShardIndex(h, t.ShardCount)
+	var pos []int
+	for i, sh := range pl.shards[t.Relation] {
+		if sh.Index == idx {
+			pos = append(pos, i)
+		}
+	}
+	return Prune{Op: PruneShards, Shards: nonNil(pos)}, true, nil
+}
+
 // valuePrune returns the shards a comparison with a value keeps.
 func (pl *Planner) valuePrune(r *rel, v *pg.Node) (Prune, bool, error) {
 	t := r.table
@@ -333,7 +376,7 @@ func (pl *Planner) valuePrune(r *rel, v *pg.Node) (Prune, bool, error) {
 			return Prune{}, false, nil
 		}
 		var pos []int
-		for i, sh := range pl.cat.ShardsOf(t.Relation) {
+		for i, sh := range pl.shards[t.Relation] {
 			if sh.Organization == *s {
 				pos = append(pos, i)
 			}

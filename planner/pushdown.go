@@ -103,7 +103,7 @@ func (p *Planner) pushable(sql string, stmt *pg.Node, a *analysis, prunes map[*r
 	if err := joinable(q); err != nil {
 		return nil, err
 	}
-	q.count = q.dist[0].table.ShardCount
+	q.count = p.positionCount(q.dist[0].table)
 	q.prune = Prune{Op: PruneAll}
 	for _, r := range q.dist {
 		q.prune = and(q.prune, prunes[r])

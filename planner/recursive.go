@@ -113,7 +113,7 @@ func (p *Planner) pull(sql string, stmt *pg.Node, r *rel, prunes map[*rel]Prune)
 	f.Params = mapping
 	sub := &Plan{Kind: KindMultiShard, SQL: sql, cat: p.cat, Fragment: f, Merge: Merge{Kind: MergeConcat}}
 	if r.distributed() {
-		f.ShardCount = r.table.ShardCount
+		f.ShardCount = p.positionCount(r.table)
 		f.Prune = Prune{Op: PruneAll}
 		if pr, ok := prunes[r]; ok {
 			f.Prune = pr

@@ -30,7 +30,7 @@ func (p *Planner) router(sql string, stmt *pg.Node, a *analysis, prunes map[*rel
 				return nil, false, nil
 			}
 			if count == 0 {
-				group, count = r.table.ColocationID, r.table.ShardCount
+				group, count = r.table.ColocationID, p.positionCount(r.table)
 			} else if r.table.ColocationID != group {
 				return nil, false, nil
 			}
@@ -198,4 +198,13 @@ func positionsOf(f *Fragment) (pos []int, deferred bool, err error) {
 		s = []int{0}
 	}
 	return s, false, nil
+}
+
+// positionCount returns the number of shard positions of a table (see
+// Fragment.ShardCount).
+func (p *Planner) positionCount(t catalog.Table) int {
+	if t.Method == catalog.MethodOrganization {
+		return len(p.shards[t.Relation])
+	}
+	return t.ShardCount
 }
