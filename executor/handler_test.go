@@ -7,16 +7,16 @@ import (
 )
 
 func TestNewHandlerRejectsBadConfig(t *testing.T) {
-	if _, err := NewHandler(Config{}); err == nil {
-		t.Error("NewHandler accepted an empty Metadata")
+	if _, err := newHandler(Config{}); err == nil {
+		t.Error("newHandler accepted an empty Metadata")
 	}
-	if _, err := NewHandler(Config{Metadata: "host=localhost port=notaport"}); err == nil {
-		t.Error("NewHandler accepted a bad connection string")
+	if _, err := newHandler(Config{Metadata: "host=localhost port=notaport"}); err == nil {
+		t.Error("newHandler accepted a bad connection string")
 	}
 }
 
 func TestSessionConfigTakesTheClientsStartup(t *testing.T) {
-	h, err := NewHandler(Config{Metadata: "host=10.0.0.9 port=5433 user=admin password=secret dbname=meta application_name=pgfed search_path=x"})
+	h, err := newHandler(Config{Metadata: "host=10.0.0.9 port=5433 user=admin password=secret dbname=meta application_name=pgfed search_path=x"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,23 +2,50 @@ package executor
 
 import (
 	"context"
+	"sync"
 
 	"github.com/hashicorp/go-hclog"
+	pg "github.com/pganalyze/pg_query_go/v5"
 
+	"github.com/pgfed/pgfed/executor/dtx"
+	"github.com/pgfed/pgfed/planner"
 	"github.com/pgfed/pgfed/wire"
 )
 
 // Session is the coordinator's side of one client connection; it implements
-// wire.Session. It owns a connection to the metadata database, where every
-// statement runs for now (see metadataConn). The wire server calls its
-// methods from one goroutine, one at a time, except Cancel.
+// wire.Session. It owns a connection to the metadata database (see
+// metadataConn), where statements naming no distributed table run
+// unchanged, and, while a transaction touches workers, a dtx.Txn holding
+// one connection per worker. The wire server calls its methods from one
+// goroutine, one at a time, except Cancel.
 //
-// Statement handles say where a statement runs: a *metaStatement runs on
-// the metadata database under the client's name. The planner's statements
-// will get handles of their own, and the methods below dispatch on them.
+// Statement handles say where a statement runs: a *metaStatement on the
+// metadata database under the client's name, a *ctlStatement is
+// transaction control or a SET run on both sides, a *distStatement is
+// planned (once, at Parse) and executed on the workers.
 type Session struct {
-	log  hclog.Logger
-	meta *metadataConn
+	log     hclog.Logger
+	h       *Handler
+	meta    *metadataConn
+	workers *dtx.Session
+
+	// txn is the distributed transaction of the current transaction
+	// block, or of the implicit transaction of the statement or batch
+	// running; nil when none.
+	txn *dtx.Txn
+	// block is set inside a transaction block (BEGIN ... COMMIT).
+	block bool
+	// implicit is set when txn is the implicit transaction of an
+	// extended-protocol batch, which Sync ends.
+	implicit bool
+	// blockOpts are the characteristics of the current block (BEGIN
+	// ISOLATION LEVEL ...); sessionOpts the session's defaults.
+	blockOpts, sessionOpts dtx.TxnOptions
+
+	set settings
+
+	cancelMu sync.Mutex
+	cancelFn context.CancelFunc
 }
 
 var _ wire.Session = (*Session)(nil)
@@ -30,24 +57,175 @@ func (s *Session) ParameterStatus() map[string]string {
 	return s.meta.parameterStatus()
 }
 
-// SimpleQuery runs the Query on the metadata database and relays the answer
-// to r: results before an error are relayed, and the first error is
-// returned with every field of the backend's ErrorResponse. COPY FROM STDIN
-// reads the client's data from r.
-func (s *Session) SimpleQuery(ctx context.Context, sql string, r wire.Results) error {
-	return s.meta.simpleQuery(ctx, sql, r)
+// startStatement derives the statement's context, which Cancel cancels
+// (reaching the workers' statements through their connections' context
+// watchers).
+func (s *Session) startStatement(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	s.cancelMu.Lock()
+	s.cancelFn = cancel
+	s.cancelMu.Unlock()
+	return ctx, func() {
+		s.cancelMu.Lock()
+		s.cancelFn = nil
+		s.cancelMu.Unlock()
+		cancel()
+	}
 }
 
-// Prepare parses and describes sql on the metadata database under the
-// client's statement name, so the statement has PostgreSQL's lifetime
-// rules (the unnamed statement is replaced by the next one). The handle is
-// a *metaStatement.
+// SimpleQuery runs a Query message. Statements naming no distributed table
+// are sent to the metadata database unchanged and its answer relayed;
+// transaction control runs on both sides; the others are planned and run
+// on the workers.
+func (s *Session) SimpleQuery(ctx context.Context, sql string, r wire.Results) error {
+	ctx, done := s.startStatement(ctx)
+	defer done()
+	out := &output{r: r, describe: true}
+	err := s.simpleStatement(ctx, sql, out)
+	if err != nil {
+		err = clientError(err)
+	}
+	if berr := s.meta.endBatch(ctx); berr != nil && err == nil {
+		err = berr
+	}
+	s.syncBlock()
+	return err
+}
+
+// simpleStatement routes one Query.
+func (s *Session) simpleStatement(ctx context.Context, sql string, out *output) error {
+	cmd := classify(sql)
+	runMeta := func() error { return s.meta.simpleQuery(ctx, sql, out.r) }
+	switch cmd {
+	case cmdBegin, cmdCommit, cmdRollback, cmdSavepoint, cmdRelease, cmdRollbackTo, cmdPrepareTxn:
+		return s.transactionControl(ctx, cmd, sql, runMeta)
+	case cmdSet:
+		return s.setCommand(ctx, sql, runMeta)
+	}
+	st, err := s.h.current(ctx)
+	if err != nil {
+		if berr := s.meta.check(); berr != nil {
+			return berr // the metadata server is gone: FATAL, as PostgreSQL
+		}
+		return err
+	}
+	if stmt := s.citusStatement(st, sql, cmd); stmt != nil {
+		return s.distributedResult(ctx, s.runCitus(ctx, sql, stmt, out.r))
+	}
+	switch cmd {
+	case cmdCopy:
+		if handled, err := s.copyCommand(ctx, st, sql, out); handled {
+			return s.distributedResult(ctx, err)
+		}
+	case cmdExplain:
+		if handled, err := s.explainCommand(ctx, st, sql, nil, out); handled {
+			return s.distributedResult(ctx, err)
+		}
+	}
+	pl, err := st.planner.Plan(sql)
+	if err != nil {
+		return s.distributedResult(ctx, err)
+	}
+	if pl.Kind == planner.KindLocal {
+		err := runMeta()
+		if cmd == cmdDDL {
+			s.h.invalidate()
+		}
+		return err
+	}
+	return s.distributedResult(ctx, s.runDistributed(ctx, st, pl, nil, out, true))
+}
+
+// distributedResult finishes a statement of the distributed path: after
+// an error the metadata connection's transaction is aborted too, so that a
+// transaction block is failed on both sides (25P02 until ROLLBACK).
+func (s *Session) distributedResult(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if aerr := s.meta.abort(ctx); aerr != nil {
+		s.log.Warn("cannot abort the metadata transaction", "error", aerr)
+	}
+	return err
+}
+
+// syncBlock re-reads the transaction block state from the metadata
+// connection after it said ReadyForQuery: a block may begin or end inside
+// a string of several local statements. A distributed transaction whose
+// block ended that way is rolled back (its COMMIT was not seen).
+func (s *Session) syncBlock() {
+	if s.meta.inBatch {
+		return
+	}
+	s.block = s.meta.txStatus != 'I'
+	if !s.block && s.txn != nil && !s.implicit {
+		s.log.Warn("transaction block ended by a statement the session did not see; rolling back the workers")
+		s.endTxn(context.Background(), false)
+	}
+}
+
+// Prepare handles Parse. Every statement is prepared on the metadata
+// database under the client's name, which describes it (distributed
+// tables have shell tables there with the same columns) and keeps
+// PostgreSQL's rules for statement names. A statement naming distributed
+// tables is also planned, once, with its parameters symbolic.
 func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uint32) (any, wire.StatementDescription, error) {
+	cmd := classify(sql)
+	if cs, err := s.h.current(ctx); err == nil {
+		if stmt := s.citusStatement(cs, sql, cmd); stmt != nil {
+			if cmd != cmdDDL {
+				return nil, wire.StatementDescription{}, s.distributedResult(ctx, errCitusExtended)
+			}
+			return &citusStatement{sql: sql, stmt: stmt}, wire.StatementDescription{ParamOIDs: []uint32{}}, nil
+		}
+	}
 	st, desc, err := s.meta.prepare(ctx, name, sql, paramOIDs)
 	if err != nil {
 		return nil, desc, err
 	}
-	return st, desc, nil
+	switch cmd {
+	case cmdBegin, cmdCommit, cmdRollback, cmdSavepoint, cmdRelease, cmdRollbackTo, cmdPrepareTxn, cmdSet:
+		return &ctlStatement{meta: st, cmd: cmd, sql: sql}, desc, nil
+	}
+	cs, err := s.h.current(ctx)
+	if err != nil {
+		if berr := s.meta.check(); berr != nil {
+			return nil, desc, berr
+		}
+		s.closeFailed(ctx, st)
+		return nil, desc, clientError(err)
+	}
+	if cmd == cmdCopy || cmd == cmdExplain {
+		if s.namesDistributed(cs, sql) {
+			return &distStatement{meta: st, sql: sql, cmd: cmd, desc: desc, state: cs}, desc, nil
+		}
+		return st, desc, nil
+	}
+	pl, err := cs.planner.Plan(sql)
+	if err != nil {
+		s.closeFailed(ctx, st)
+		return nil, desc, clientError(err)
+	}
+	if pl.Kind == planner.KindLocal {
+		return st, desc, nil
+	}
+	return &distStatement{meta: st, sql: sql, cmd: cmd, plan: pl, desc: desc, state: cs}, desc, nil
+}
+
+// citusStatement is the handle of DDL for the Citus API prepared with the
+// extended protocol: it is run by citus.Run at Execute.
+type citusStatement struct {
+	sql  string
+	stmt *pg.RawStmt
+}
+
+// closeFailed forgets a statement prepared on the metadata database whose
+// planning failed, and aborts the batch there as the client's is.
+func (s *Session) closeFailed(ctx context.Context, st *metaStatement) {
+	s.meta.closeStatement(st)
+	if err := s.meta.abort(ctx); err != nil {
+		s.log.Warn("cannot abort the metadata transaction", "error", err)
+	}
 }
 
 // Execute binds the portal on its first use and runs it where its statement
@@ -56,16 +234,52 @@ func (s *Session) Execute(ctx context.Context, p *wire.Portal, opts wire.Execute
 	switch h := p.Statement.Handle.(type) {
 	case *metaStatement:
 		return s.meta.execute(ctx, h, p, opts, r)
+	case *ctlStatement:
+		ctx, done := s.startStatement(ctx)
+		defer done()
+		run := func() error {
+			_, err := s.meta.execute(ctx, h.meta, p, opts, r)
+			return err
+		}
+		if h.cmd == cmdSet {
+			return false, s.setCommand(ctx, h.sql, run)
+		}
+		err := s.transactionControl(ctx, h.cmd, h.sql, run)
+		if opts.SyncFollows {
+			s.syncBlock()
+		}
+		return false, clientError(err)
+	case *distStatement:
+		ctx, done := s.startStatement(ctx)
+		defer done()
+		return s.executeDistributed(ctx, h, p, opts, r)
+	case *citusStatement:
+		ctx, done := s.startStatement(ctx)
+		defer done()
+		return false, clientError(s.distributedResult(ctx, s.runCitus(ctx, h.sql, h.stmt, ddlResults{r})))
 	default:
 		return false, internalError("portal %q has a statement handle of unknown type %T", p.Name, h)
 	}
 }
 
-// CloseStatement closes the statement where it was prepared. On the
-// metadata database the Close goes out with the next request.
+// CloseStatement closes the statement on the metadata database, where
+// every statement is prepared. The Close goes out with the next request.
 func (s *Session) CloseStatement(ctx context.Context, st *wire.Statement) error {
-	if h, ok := st.Handle.(*metaStatement); ok {
+	if h := metaOf(st.Handle); h != nil {
 		s.meta.closeStatement(h)
+	}
+	return nil
+}
+
+// metaOf returns the metadata statement behind a handle.
+func metaOf(handle any) *metaStatement {
+	switch h := handle.(type) {
+	case *metaStatement:
+		return h
+	case *ctlStatement:
+		return h.meta
+	case *distStatement:
+		return h.meta
 	}
 	return nil
 }
@@ -74,7 +288,7 @@ func (s *Session) CloseStatement(ctx context.Context, st *wire.Statement) error 
 // metadata database the Close goes out with the next request.
 func (s *Session) ClosePortal(ctx context.Context, p *wire.Portal) error {
 	if p.Statement != nil {
-		if _, ok := p.Statement.Handle.(*metaStatement); !ok {
+		if _, ok := p.Statement.Handle.(*distStatement); ok {
 			return nil
 		}
 	}
@@ -83,36 +297,58 @@ func (s *Session) ClosePortal(ctx context.Context, p *wire.Portal) error {
 }
 
 // Abort aborts the metadata database's transaction after the wire server
-// rejected a message of the batch itself (see wire.Session.Abort). A
-// failure is logged: it breaks the connection, which the next request
-// reports.
+// rejected a message of the batch itself (see wire.Session.Abort); the
+// distributed transaction follows at Sync. A failure is logged: it breaks
+// the connection, which the next request reports.
 func (s *Session) Abort(ctx context.Context, err error) {
 	if aerr := s.meta.abort(ctx); aerr != nil {
 		s.log.Warn("cannot abort the metadata transaction", "cause", err, "error", aerr)
 	}
 }
 
-// Sync ends the extended-protocol batch on the metadata database: its
-// implicit transaction commits, or rolls back after an error.
+// Sync ends the extended-protocol batch: the implicit distributed
+// transaction of the batch commits (or rolls back after an error), then
+// the metadata database's.
 func (s *Session) Sync(ctx context.Context) error {
-	return s.meta.sync(ctx)
+	var err error
+	if s.implicit && s.txn != nil {
+		err = s.endTxn(ctx, !s.meta.aborted)
+		if err != nil {
+			s.distributedResult(ctx, err)
+		}
+	}
+	if serr := s.meta.sync(ctx); serr != nil && err == nil {
+		err = serr
+	}
+	s.syncBlock()
+	return clientError(err)
 }
 
-// TxStatus is the metadata database's transaction status from its last
-// ReadyForQuery: 'I', 'T' or 'E'.
+// TxStatus is the transaction status for ReadyForQuery: the metadata
+// database's, which the session keeps in step with the distributed
+// transaction (a failed distributed statement fails the block there too).
 func (s *Session) TxStatus() byte {
 	return s.meta.txStatus
 }
 
-// Cancel sends a CancelRequest for the statement running on the metadata
-// database, if one is. Safe from any goroutine.
+// Cancel cancels the running statement: on the metadata database (a
+// CancelRequest) and on the workers (the statement's context, whose
+// cancellation sends them CancelRequests). Safe from any goroutine.
 func (s *Session) Cancel() {
 	s.meta.cancelRunning()
+	s.cancelMu.Lock()
+	if s.cancelFn != nil {
+		s.cancelFn()
+	}
+	s.cancelMu.Unlock()
 }
 
-// Close ends the session: it stops its goroutines and closes the metadata
-// connection.
+// Close ends the session: it rolls back a distributed transaction still
+// open, stops its goroutines and closes the metadata connection.
 func (s *Session) Close() error {
+	if s.txn != nil {
+		s.endTxn(context.Background(), false)
+	}
 	err := s.meta.close()
 	s.log.Debug("session closed")
 	return err

@@ -31,13 +31,41 @@ func newEnv(t testing.TB) *env {
 	t.Helper()
 	pg := pgcluster.StartForTest(t, pgcluster.ServerSpec{Name: "metadata"})[0]
 	log := testLogger(t)
-	h, err := NewHandler(Config{
-		Metadata: fmt.Sprintf("host=%s port=%d user=postgres sslmode=disable", pg.Host, pg.Port),
+	h := startHandler(t, Config{
+		Metadata: fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres sslmode=disable", pg.Host, pg.Port),
 		Logger:   log,
 	})
+	host, port := serve(t, h, log)
+	return &env{pg: pg, handler: h, host: host, port: port}
+}
+
+// startHandler opens a Handler and runs its loops until the end of the
+// test.
+func startHandler(t testing.TB, cfg Config) *Handler {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := NewHandler(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	runCtx, stop := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- h.Run(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-ran; err != nil {
+			t.Errorf("handler loops: %v", err)
+		}
+		h.Close()
+	})
+	return h
+}
+
+// serve runs the wire server with h on a loopback port until the end of
+// the test and returns its address.
+func serve(t testing.TB, h *Handler, log hclog.Logger) (string, int) {
+	t.Helper()
 	srv, err := wire.NewServer(wire.Config{Handler: h, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +84,7 @@ func newEnv(t testing.TB) *env {
 		}
 	})
 	addr := ln.Addr().(*net.TCPAddr)
-	return &env{pg: pg, handler: h, host: "127.0.0.1", port: addr.Port}
+	return "127.0.0.1", addr.Port
 }
 
 // connString is a keyword/value connection string to the coordinator.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -24,12 +25,16 @@ type coordinatorOptions struct {
 	keyFile  string
 	auth     string // trust | scram
 	password string // the password of user postgres with scram
+	id       string        // coordinator id in 2PC gids
+	recovery time.Duration // interval of the recovery of prepared transactions
 }
 
 func (o *coordinatorOptions) register(fs *flag.FlagSet, defaultListen string) {
 	fs.StringVar(&o.listen, "listen", defaultListen, "address to serve PostgreSQL clients on")
 	fs.StringVar(&o.auth, "auth", "trust", "client authentication: trust or scram (SCRAM-SHA-256)")
 	fs.StringVar(&o.password, "password", "", "password of user postgres, with --auth scram")
+	fs.StringVar(&o.id, "coordinator-id", executor.DefaultCoordinatorID, "name of this coordinator in two-phase commit ids (letters, digits, hyphens)")
+	fs.DurationVar(&o.recovery, "recovery-interval", executor.DefaultRecoveryInterval, "how often prepared transactions left in doubt are settled")
 }
 
 // serverConfig turns the options into the wire server's configuration.
@@ -60,28 +65,49 @@ func (o *coordinatorOptions) serverConfig(h wire.Handler, log hclog.Logger) (wir
 	return cfg, nil
 }
 
-// startCoordinator listens on o.listen and serves clients until ctx ends.
-// It returns once the listener is open; the returned channel yields Serve's
-// result when the server has stopped.
+// startCoordinator opens the executor's Handler (catalog, worker pools,
+// transaction coordinator), listens on o.listen and serves clients until
+// ctx ends. It returns once the listener is open; the returned channel
+// yields Serve's result when the server and the handler's loops have
+// stopped and the handler is closed.
 func startCoordinator(ctx context.Context, o coordinatorOptions, log hclog.Logger) (net.Addr, <-chan error, error) {
-	h, err := executor.NewHandler(executor.Config{Metadata: o.metadata, Logger: log})
+	h, err := executor.NewHandler(ctx, executor.Config{
+		Metadata:         o.metadata,
+		CoordinatorID:    o.id,
+		RecoveryInterval: o.recovery,
+		Logger:           log,
+	})
 	if err != nil {
 		return nil, nil, err
 	}
 	cfg, err := o.serverConfig(h, log)
 	if err != nil {
+		h.Close()
 		return nil, nil, err
 	}
 	srv, err := wire.NewServer(cfg)
 	if err != nil {
+		h.Close()
 		return nil, nil, err
 	}
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
+		h.Close()
 		return nil, nil, fmt.Errorf("listen on %s: %w", o.listen, err)
 	}
+	runCtx, stopRun := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- h.Run(runCtx) }()
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
+	go func() {
+		err := srv.Serve(ctx, ln)
+		stopRun()
+		if rerr := <-ran; rerr != nil && err == nil {
+			err = rerr
+		}
+		h.Close()
+		done <- err
+	}()
 	return ln.Addr(), done, nil
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/pgfed/pgfed/catalog/store"
 	"github.com/pgfed/pgfed/executor/pgcluster"
 	"github.com/pgfed/pgfed/wire"
 )
@@ -99,12 +100,17 @@ func runDev(ctx context.Context, cfg devConfig, stdout io.Writer, log hclog.Logg
 		return fmt.Errorf("metadata database: %w", err)
 	}
 	info.Processes = append(info.Processes, serverProcess("metadata", meta))
+	var workers []*pgcluster.Server
 	for i := 1; i <= cfg.workers; i++ {
 		w, err := root.Server(ctx, pgcluster.ServerSpec{Name: "worker" + strconv.Itoa(i), Settings: pgcluster.WorkerSettings()})
 		if err != nil {
 			return fmt.Errorf("worker %d: %w", i, err)
 		}
 		info.Processes = append(info.Processes, serverProcess("worker", w))
+		workers = append(workers, w)
+	}
+	if err := registerWorkers(ctx, meta.ConnString("postgres"), workers, log); err != nil {
+		return err
 	}
 
 	o := cfg.coord
@@ -139,6 +145,28 @@ func runDev(ctx context.Context, cfg devConfig, stdout io.Writer, log hclog.Logg
 	case <-ctx.Done():
 		stopCoord()
 		<-done
+	}
+	return nil
+}
+
+// registerWorkers creates the catalog in the metadata database if needed
+// and adds the workers as nodes (idempotent: a restarted dev cluster finds
+// them there), so that create_distributed_table works at once.
+func registerWorkers(ctx context.Context, metadata string, workers []*pgcluster.Server, log hclog.Logger) error {
+	st, err := store.Open(ctx, metadata, log.Named("catalog"))
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	defer st.Close()
+	if err := st.Init(ctx); err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
+	for _, w := range workers {
+		id, err := st.AddNode(ctx, w.Host, w.Port, "")
+		if err != nil {
+			return fmt.Errorf("register worker %s: %w", w.Name, err)
+		}
+		log.Debug("worker registered", "worker", w.Name, "node", id)
 	}
 	return nil
 }

@@ -1,0 +1,179 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgerrcode"
+	"github.com/pgfed/pgfed/wire"
+	"strconv"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgfed/pgfed/catalog"
+	"github.com/pgfed/pgfed/planner"
+)
+
+// catalogState is what the sessions plan with: one catalog snapshot, the
+// shapes of its tables as the metadata database declares them, and the
+// planner over both (with its plan cache). It is immutable.
+type catalogState struct {
+	snap    *catalog.Snapshot
+	schema  *planner.Schema
+	planner *planner.Planner
+}
+
+// current returns the planner of the newest catalog. The store's snapshot
+// is cheap when its Watch runs (an atomic load); a new catalog version
+// reloads the table shapes from the metadata database, makes a new
+// planner and points the worker pools at the catalog's active nodes.
+func (h *Handler) current(ctx context.Context) (*catalogState, error) {
+	snap, err := h.store.Snapshot(ctx)
+	if err != nil {
+		return nil, catalogError(err)
+	}
+	if cur := h.cur.Load(); cur != nil && cur.snap == snap {
+		return cur, nil
+	}
+	h.reloadMu.Lock()
+	defer h.reloadMu.Unlock()
+	if cur := h.cur.Load(); cur != nil && cur.snap == snap {
+		return cur, nil
+	}
+	schema, err := h.loadSchema(ctx, snap)
+	if err != nil {
+		return nil, catalogError(err)
+	}
+	if err := h.pools.SetNodes(snap.NodesActive()); err != nil {
+		return nil, err
+	}
+	size := h.cfg.PlanCacheSize
+	if size < 0 {
+		size = 0
+	}
+	st := &catalogState{snap: snap, schema: schema, planner: planner.New(snap, schema, size)}
+	h.cur.Store(st)
+	h.log.Debug("catalog loaded", "version", snap.Version(), "tables", len(snap.Tables()), "nodes", len(snap.NodesActive()))
+	return st, nil
+}
+
+// invalidate drops the current planner, so that the next statement reloads
+// the table shapes (after DDL on the metadata database).
+func (h *Handler) invalidate() { h.cur.Store(nil) }
+
+// schemaQuery reads the columns of the distributed and reference tables
+// and the names of user-defined aggregates, in one round trip.
+const schemaQuery = `SELECT n.nspname, c.relname, a.attname, a.atttypid::int8,
+	COALESCE(CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, '')
+FROM pg_attribute a
+JOIN pg_class c ON c.oid = a.attrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+JOIN pg_type t ON t.oid = a.atttypid
+LEFT JOIN pg_collation co ON co.oid = a.attcollation
+WHERE a.attrelid IN (SELECT logicalrelid FROM pgfed.partition) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY c.oid, a.attnum;
+SELECT DISTINCT p.proname FROM pg_proc p WHERE p.prokind = 'a' AND p.pronamespace <> 'pg_catalog'::regnamespace`
+
+// loadSchema reads the table shapes the planner needs from the metadata
+// database.
+func (h *Handler) loadSchema(ctx context.Context, snap *catalog.Snapshot) (*planner.Schema, error) {
+	c, err := h.metaPool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Release()
+	res, err := c.PgConn().Exec(ctx, schemaQuery).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("read the distributed tables' columns: %w", err)
+	}
+	if len(res) != 2 {
+		return nil, fmt.Errorf("read the distributed tables' columns: %d results", len(res))
+	}
+	var defs []planner.TableDef
+	for _, row := range res[0].Rows {
+		rel := catalog.RelationName{Schema: string(row[0]), Name: string(row[1])}
+		if len(defs) == 0 || defs[len(defs)-1].Relation != rel {
+			defs = append(defs, planner.TableDef{Relation: rel})
+		}
+		oid, _ := strconv.ParseUint(string(row[3]), 10, 32)
+		d := &defs[len(defs)-1]
+		d.Columns = append(d.Columns, planner.Column{Name: string(row[2]), Type: catalog.Type(oid), Collation: string(row[4])})
+	}
+	var aggs []string
+	for _, row := range res[1].Rows {
+		aggs = append(aggs, string(row[0]))
+	}
+	return planner.NewSchema(nil, defs, aggs...), nil
+}
+
+// typeNames caches format_type(oid, typmod), the SQL names of the column
+// types of intermediate results.
+type typeNames struct {
+	mu    sync.Mutex
+	names map[[2]int64]string
+}
+
+// typeName returns the SQL name of a column type, asking the metadata
+// database the first time.
+func (h *Handler) typeName(ctx context.Context, oid uint32, typmod int32) (string, error) {
+	key := [2]int64{int64(oid), int64(typmod)}
+	h.types.mu.Lock()
+	name, ok := h.types.names[key]
+	h.types.mu.Unlock()
+	if ok {
+		return name, nil
+	}
+	c, err := h.metaPool.Acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer c.Release()
+	res := c.PgConn().ExecParams(ctx, "SELECT format_type($1, $2)",
+		[][]byte{[]byte(strconv.FormatUint(uint64(oid), 10)), []byte(strconv.FormatInt(int64(typmod), 10))},
+		[]uint32{26, 23}, nil, nil).Read()
+	if res.Err != nil {
+		return "", fmt.Errorf("name of type %d: %w", oid, res.Err)
+	}
+	if len(res.Rows) != 1 || res.Rows[0][0] == nil {
+		return "", fmt.Errorf("name of type %d: no answer", oid)
+	}
+	name = string(res.Rows[0][0])
+	h.types.mu.Lock()
+	if h.types.names == nil {
+		h.types.names = make(map[[2]int64]string)
+	}
+	h.types.names[key] = name
+	h.types.mu.Unlock()
+	return name, nil
+}
+
+// columnTypes returns the SQL type names of the fields of a result.
+func (h *Handler) columnTypes(ctx context.Context, fields []pgconn.FieldDescription) ([]string, error) {
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		n, err := h.typeName(ctx, f.DataTypeOID, f.TypeModifier)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
+// catalogError is the client's error when the catalog cannot be read: the
+// cause's SQLSTATE when it has one, else 08006 (the metadata database is
+// unreachable).
+func catalogError(err error) error {
+	w := &wire.Error{Code: pgerrcode.ConnectionFailure, Message: "cannot read the pgfed catalog: " + err.Error()}
+	var s interface{ SQLState() string }
+	if errors.As(err, &s) {
+		w.Code = s.SQLState()
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		w.Code = pe.Code
+	}
+	return w
+}

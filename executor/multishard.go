@@ -1,0 +1,194 @@
+package executor
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pgfed/pgfed/planner"
+)
+
+// batchRows is how many rows a node's goroutine hands over at a time.
+const batchRows = 256
+
+// taskBatch is a piece of one task's result, handed from the goroutine
+// running the task to the session's goroutine.
+type taskBatch struct {
+	task   int
+	fields []pgconn.FieldDescription // set in the first batch of each task
+	rows   [][][]byte
+	tag    string // set in the last batch of each task
+	last   bool
+}
+
+// fanOut runs the plan's tasks, one goroutine per node (a distributed
+// transaction has one connection per worker, so a node's tasks run one
+// after the other on it, and the nodes in parallel), and hands their
+// results to consume, on the calling goroutine, as they come. When consume
+// fails, the tasks still running are cancelled. A worker's failure is
+// reported to the distributed transaction once every task has stopped.
+func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, resultFormats []int16, out *output, consume func(taskBatch) error) error {
+	var order []int32
+	groups := map[int32][]int{}
+	for i := range pl.Tasks {
+		n := pl.Tasks[i].Node
+		if _, ok := groups[n]; !ok {
+			order = append(order, n)
+		}
+		groups[n] = append(groups[n], i)
+	}
+	if s.set.logRemote && out != nil {
+		for i := range pl.Tasks {
+			if n, ok := st.snap.Node(pl.Tasks[i].Node); ok {
+				if err := out.r.Send(remoteNotice(n, pl.Tasks[i].SQL)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan taskBatch, 8)
+	g, gctx := errgroup.WithContext(ctx)
+	for _, node := range order {
+		idxs := groups[node]
+		g.Go(func() error {
+			send := func(bt taskBatch) error {
+				select {
+				case ch <- bt:
+					return nil
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			for _, i := range idxs {
+				t := &pl.Tasks[i]
+				tag, err := s.runTask(gctx, st, t, node, pl.Modify, b, resultFormats, nil, func(rr rowSource) error {
+					bt := taskBatch{task: i, fields: slices.Clone(rr.FieldDescriptions())}
+					for rr.NextRow() {
+						bt.rows = append(bt.rows, copyRow(rr.Values()))
+						if len(bt.rows) == batchRows {
+							if err := send(bt); err != nil {
+								return err
+							}
+							bt = taskBatch{task: i}
+						}
+					}
+					return send(bt)
+				})
+				if err != nil {
+					return err
+				}
+				if err := send(taskBatch{task: i, tag: tag, last: true}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	var werr error
+	go func() {
+		werr = g.Wait()
+		close(ch)
+	}()
+	var cerr error
+	for bt := range ch {
+		if cerr == nil {
+			if cerr = consume(bt); cerr != nil {
+				cancel()
+			}
+		}
+	}
+	// ch is closed after werr is set.
+	if werr != nil {
+		if cerr != nil && ctx.Err() != nil {
+			// The tasks were cancelled because consume failed.
+			s.workerFailed(ctx, werr)
+			return cerr
+		}
+		return s.workerFailed(ctx, werr)
+	}
+	return cerr
+}
+
+// tagCounter sums the row counts of the tasks' command tags.
+type tagCounter struct {
+	verb  string // "INSERT 0", "UPDATE", "DELETE", "SELECT"
+	total int64
+}
+
+// add counts one task's tag.
+func (c *tagCounter) add(tag string) {
+	i := strings.LastIndexByte(tag, ' ')
+	if i < 0 {
+		if c.verb == "" {
+			c.verb = tag
+		}
+		return
+	}
+	n, err := strconv.ParseInt(tag[i+1:], 10, 64)
+	if err != nil {
+		return
+	}
+	if c.verb == "" {
+		c.verb = tag[:i]
+	}
+	c.total += n
+}
+
+// String returns the summed tag.
+func (c *tagCounter) String() string {
+	if c.verb == "" {
+		return "SELECT 0"
+	}
+	return c.verb + " " + strconv.FormatInt(c.total, 10)
+}
+
+// execConcat runs a multi-shard plan whose rows are the tasks' rows in any
+// order: they are streamed to the client as they come, after OFFSET and up
+// to LIMIT (the rest is read and dropped, so that no worker transaction is
+// aborted). Writes sum the tasks' counts into one tag.
+func (s *Session) execConcat(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, out *output) (string, error) {
+	limit, offset := boundValue(pl.Merge.Limit, b), boundValue(pl.Merge.Offset, b)
+	n := pl.Merge.Output
+	var tags tagCounter
+	var sent int64
+	err := s.fanOut(ctx, st, pl, b, s.taskFormats(pl, out.formats), out, func(bt taskBatch) error {
+		if bt.fields != nil {
+			if err := out.fieldsFromWorker(bt.fields, n); err != nil {
+				return err
+			}
+		}
+		for _, row := range bt.rows {
+			if offset > 0 {
+				offset--
+				continue
+			}
+			if limit >= 0 && sent >= limit {
+				continue
+			}
+			if n > 0 && n < len(row) {
+				row = row[:n]
+			}
+			sent++
+			if err := out.row(row); err != nil {
+				return err
+			}
+		}
+		if bt.last {
+			tags.add(bt.tag)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if pl.Modify {
+		return tags.String(), nil
+	}
+	return "SELECT " + strconv.FormatInt(sent, 10), nil
+}
