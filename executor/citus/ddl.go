@@ -79,6 +79,9 @@ func (r *runner) ddl(ctx context.Context, n *pg.Node) error {
 	if n.GetCommentStmt() != nil {
 		return r.passThrough(ctx, n) // comments stay on the shell, as in Citus
 	}
+	if err := r.nameUnnamed(ctx, main, n); err != nil {
+		return err
+	}
 	perNode, err := perShard(snap, main, dist[1:], n)
 	if err != nil {
 		return err

@@ -62,3 +62,15 @@ func funcName(fc *pg.FuncCall) (schema, name string) {
 	}
 	return "?", ""
 }
+
+// allNodes returns every Node of a tree, depth first.
+func allNodes(n *pg.Node) []*pg.Node {
+	var out []*pg.Node
+	walk(n, func(m protoreflect.Message) bool {
+		if x, ok := m.Interface().(*pg.Node); ok {
+			out = append(out, x)
+		}
+		return true
+	})
+	return out
+}
