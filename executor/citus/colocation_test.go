@@ -22,11 +22,11 @@ func TestColocationGroups(t *testing.T) {
 		CREATE TABLE region (code text PRIMARY KEY);
 		INSERT INTO country VALUES ('fr', 'France'), ('de', 'Germany')`)
 	c.must("SELECT create_distributed_table('a', 'id', shard_count => 4)")
-	c.must("SELECT create_distributed_table('b', 'a_id', shard_count => 4)")            // default: a's group
-	c.must("SELECT create_distributed_table('c', 'id', shard_count := 4)")              // int: new group
+	c.must("SELECT create_distributed_table('b', 'a_id', shard_count => 4)")                        // default: a's group
+	c.must("SELECT create_distributed_table('c', 'id', shard_count := 4)")                          // int: new group
 	c.must("SELECT create_distributed_table('d', 'id', colocate_with => 'none', shard_count => 4)") // new group
-	c.must("SELECT create_distributed_table('e', 'id', colocate_with => 'd')")            // d's group, 4 shards
-	c.must("SELECT create_distributed_table('f', 'id', 'hash', 'default', 8)")            // 8 shards: new group
+	c.must("SELECT create_distributed_table('e', 'id', colocate_with => 'd')")                      // d's group, 4 shards
+	c.must("SELECT create_distributed_table('f', 'id', 'hash', 'default', 8)")                      // 8 shards: new group
 	c.must("SET citus.shard_count TO 8")
 	c.must("SELECT create_distributed_table('g', 'id')") // default, 8 from the setting: f's group
 	c.must("SELECT create_reference_table('country')")
