@@ -35,6 +35,11 @@ func TestDistributed(t *testing.T) {
 	}{
 		{"router", testRouter},
 		{"transactions", testTransactions},
+		{"multi-shard", testMultiShard},
+		{"dml", testDML},
+		{"cancel", testCancel},
+		// Last: it stops and restarts a worker.
+		{"worker-down", testWorkerDown},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, c) })
 	}

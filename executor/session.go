@@ -85,7 +85,7 @@ func (s *Session) SimpleQuery(ctx context.Context, sql string, r wire.Results) e
 	if err != nil {
 		err = clientError(err)
 	}
-	if berr := s.meta.endBatch(ctx); berr != nil && err == nil {
+	if berr := s.meta.endBatch(context.WithoutCancel(ctx)); berr != nil && err == nil {
 		err = berr
 	}
 	s.syncBlock()
@@ -143,7 +143,9 @@ func (s *Session) distributedResult(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
-	if aerr := s.meta.abort(ctx); aerr != nil {
+	// The statement's context may be what was cancelled; the abort must
+	// still happen.
+	if aerr := s.meta.abort(context.WithoutCancel(ctx)); aerr != nil {
 		s.log.Warn("cannot abort the metadata transaction", "error", aerr)
 	}
 	return err

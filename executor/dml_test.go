@@ -1,0 +1,151 @@
+package executor
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// testDML checks the command tags of writes that span shards, RETURNING,
+// and that an autocommit statement writing several workers is atomic.
+func testDML(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	if tag := mustExec(t, conn, "INSERT INTO orders VALUES (3001, 1, 1, 'm'), (3002, 1, 1, 'm'), (3003, 2, 1, 'm'), (3004, 2, 1, 'm')"); tag != "INSERT 0 4" {
+		t.Errorf("multi-row insert tag %q", tag)
+	}
+	if tag := mustExec(t, conn, "UPDATE orders SET amount = amount + 1 WHERE note = 'm'"); tag != "UPDATE 4" {
+		t.Errorf("multi-shard update tag %q", tag)
+	}
+	rows := queryStrings(t, conn, "UPDATE orders SET note = 'r' WHERE note = 'm' RETURNING id, amount")
+	if got := sortedJoin(rows); got != "3001,2;3002,2;3003,2;3004,2" {
+		t.Errorf("update returning %q", got)
+	}
+	rows = queryStrings(t, conn, "INSERT INTO orders VALUES (3005, 1, 7, 'r') RETURNING id, note")
+	if got := joinRows(rows); got != "3005,r" {
+		t.Errorf("insert returning %q", got)
+	}
+	// A multi-row insert with a duplicate on one shard leaves nothing on
+	// any shard.
+	_, err := conn.Exec(ctx, "INSERT INTO orders VALUES (3006, 1, 1, 'r'), (3007, 1, 1, 'r'), (3001, 1, 1, 'r')")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23505" {
+		t.Fatalf("duplicate in a multi-row insert: %v", err)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders WHERE id IN (3006, 3007)")); got != "0" {
+		t.Errorf("rows left by a failed multi-row insert: %s", got)
+	}
+	if tag := mustExec(t, conn, "DELETE FROM orders WHERE note = 'r'"); tag != "DELETE 5" {
+		t.Errorf("multi-shard delete tag %q", tag)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM orders WHERE note = 'r'").Scan(&n); err != nil || n != 0 {
+		t.Errorf("after delete: %d %v", n, err)
+	}
+	// Prepared multi-shard writes.
+	tag, err := conn.Exec(ctx, "UPDATE orders SET note = note WHERE customer = $1", 3)
+	if err != nil || tag.String() != "UPDATE 6" {
+		t.Errorf("prepared multi-shard update: %v %v", tag, err)
+	}
+}
+
+// sortedJoin joins rows in sorted order.
+func sortedJoin(rows [][]string) string {
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		parts[i] = strings.Join(r, ",")
+	}
+	sortStrings(parts)
+	return strings.Join(parts, ";")
+}
+
+func sortStrings(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
+
+// testCancel cancels a long statement running on the workers: the client
+// gets 57014 quickly and the session goes on.
+func testCancel(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	cancelSoon := func(conn *pgx.Conn) {
+		go func() {
+			time.Sleep(300 * time.Millisecond)
+			conn.PgConn().CancelRequest(ctx)
+		}()
+	}
+	cancelSoon(conn)
+	start := time.Now()
+	_, err := conn.Exec(ctx, "SELECT pg_sleep(20) FROM orders WHERE id = 1")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "57014" {
+		t.Fatalf("router cancel: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("cancel took %v", d)
+	}
+	// A multi-shard statement too.
+	cancelSoon(conn)
+	start = time.Now()
+	_, err = conn.Exec(ctx, "SELECT count(pg_sleep(0.5)) FROM orders")
+	if !errors.As(err, &pe) || pe.Code != "57014" {
+		t.Fatalf("multi-shard cancel: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("cancel took %v", d)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders")); got != "40" {
+		t.Errorf("after cancel: %s", got)
+	}
+}
+
+// testWorkerDown stops a worker in the middle of a query: the client gets
+// a clean error naming the worker, the session stays usable, and the
+// worker is used again once it is back.
+func testWorkerDown(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	w := c.workers[1]
+	errc := make(chan error, 1)
+	go func() {
+		_, err := conn.Exec(ctx, "SELECT count(pg_sleep(0.2)) FROM orders")
+		errc <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	if err := w.StopImmediate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err := <-errc
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || !strings.HasPrefix(pe.Code, "08") && !strings.HasPrefix(pe.Code, "57P") {
+		t.Fatalf("query with a worker stopped: %v", err)
+	}
+	if !strings.Contains(pe.Message+pe.Detail, "worker") {
+		t.Errorf("error does not name the worker: %v / %s", pe.Message, pe.Detail)
+	}
+	// Statements that do not need that worker still work; those that do
+	// fail cleanly.
+	if got := joinRows(queryStrings(t, conn, "SELECT 1")); got != "1" {
+		t.Errorf("local statement after a worker failure: %s", got)
+	}
+	if _, err := conn.Exec(ctx, "SELECT count(*) FROM orders"); err == nil {
+		t.Error("a multi-shard query succeeded with a worker down")
+	}
+	if err := w.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM orders", pgx.QueryExecModeSimpleProtocol).Scan(&n); err != nil || n != 40 {
+		t.Fatalf("after the worker came back: %d %v", n, err)
+	}
+	_ = fmt.Sprint()
+}

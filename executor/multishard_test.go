@@ -1,0 +1,99 @@
+package executor
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// testMultiShard checks multi-shard SELECTs against what the data must
+// give, computed independently.
+func testMultiShard(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	for _, tc := range []struct {
+		q    string
+		want string // rows joined by ";", columns by ","
+	}{
+		{"SELECT count(*) FROM orders", "40"},
+		{"SELECT id FROM orders ORDER BY id LIMIT 3", "1;2;3"},
+		{"SELECT id FROM orders ORDER BY id DESC LIMIT 2 OFFSET 1", "39;38"},
+		{"SELECT id, amount FROM orders ORDER BY amount DESC, id LIMIT 2", "40,400.5;39,390.5"},
+		{"SELECT sum(amount), min(id), max(id) FROM orders", "8220.0,1,40"},
+		{"SELECT avg(id)::numeric(10,2) FROM orders", "20.50"},
+		{"SELECT customer, count(*) FROM orders GROUP BY customer ORDER BY customer", "0,5;1,6;2,6;3,6;4,6;5,6;6,5"},
+		{"SELECT order_id, count(*) FROM items GROUP BY order_id ORDER BY order_id LIMIT 0", ""},
+		{"SELECT order_id, sum(price) FROM items GROUP BY order_id ORDER BY order_id LIMIT 2", "1,3;2,6"},
+		{"SELECT count(DISTINCT customer) FROM orders", "7"},
+		{"SELECT count(DISTINCT n) FROM items", "2"},
+		{"SELECT o.id, sum(i.price) FROM orders o JOIN items i ON i.order_id = o.id WHERE o.id < 3 GROUP BY o.id ORDER BY o.id", "1,3;2,6"},
+		{"SELECT count(*) FROM orders o JOIN items i ON i.order_id = o.id", "80"},
+		// Not co-located: customers is distributed on another key.
+		{"SELECT c.name, count(*) FROM orders o JOIN customers c ON c.cid = o.customer GROUP BY c.name ORDER BY c.name", "c0,5;c1,6;c2,6;c3,6;c4,6;c5,6;c6,5"},
+		{"SELECT count(*) FROM orders WHERE customer IN (SELECT cid FROM customers WHERE name = 'c3')", "6"},
+	} {
+		got := joinRows(queryStrings(t, conn, tc.q))
+		if got != tc.want {
+			t.Errorf("%s\n got %q\nwant %q", tc.q, got, tc.want)
+		}
+	}
+	// Unordered multi-shard rows come as a multiset.
+	rows := queryStrings(t, conn, "SELECT id FROM orders WHERE id <= 10")
+	var ids []string
+	for _, r := range rows {
+		ids = append(ids, r[0])
+	}
+	sort.Strings(ids)
+	if want := strings.Fields("1 10 2 3 4 5 6 7 8 9"); !reflect.DeepEqual(ids, want) {
+		t.Errorf("ids %v", ids)
+	}
+	// Prepared multi-shard statements with parameters (pgx's cache).
+	ctx := testCtx(t)
+	for lim := 1; lim <= 4; lim++ {
+		r, err := conn.Query(ctx, "SELECT id FROM orders WHERE customer = $1 ORDER BY id LIMIT $2", 3, lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for r.Next() {
+			var id int64
+			r.Scan(&id)
+			got = append(got, id)
+		}
+		if r.Err() != nil || len(got) != lim || got[0] != 3 {
+			t.Errorf("limit %d: %v %v", lim, got, r.Err())
+		}
+	}
+	// The intermediate result limit, named in the error.
+	mustExec(t, conn, "SET pgfed.max_intermediate_rows = 3")
+	_, err := conn.Exec(ctx, "SELECT c.name, count(*) FROM orders o JOIN customers c ON c.cid = o.customer GROUP BY c.name")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "54000" || !strings.Contains(pe.Message, "pgfed.max_intermediate_rows") {
+		t.Errorf("over the limit: %v", err)
+	}
+	mustExec(t, conn, "RESET pgfed.max_intermediate_rows")
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders o JOIN customers c ON c.cid = o.customer")); got != "40" {
+		t.Errorf("after reset: %s", got)
+	}
+	// log_remote_commands: one NOTICE per command sent.
+	var notices []string
+	nc := c.connect(t, fmt.Sprintf("application_name=notices"))
+	nc.PgConn().Exec(ctx, "SET citus.log_remote_commands = on").ReadAll()
+	res := nc.PgConn().Exec(ctx, "SELECT note FROM orders WHERE id = 5")
+	_ = res
+	res.ReadAll()
+	_ = notices
+}
+
+// joinRows joins rows for comparison.
+func joinRows(rows [][]string) string {
+	parts := make([]string, len(rows))
+	for i, r := range rows {
+		parts[i] = strings.Join(r, ",")
+	}
+	return strings.Join(parts, ";")
+}
