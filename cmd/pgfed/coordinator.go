@@ -23,8 +23,8 @@ type coordinatorOptions struct {
 	metadata string // connection string of the metadata database
 	certFile string // TLS certificate (PEM); "" = no TLS
 	keyFile  string
-	auth     string // trust | scram
-	password string // the password of user postgres with scram
+	auth     string        // trust | scram
+	password string        // the password of user postgres with scram
 	id       string        // coordinator id in 2PC gids
 	recovery time.Duration // interval of the recovery of prepared transactions
 }
