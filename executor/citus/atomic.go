@@ -3,6 +3,9 @@ package citus
 import (
 	"context"
 	"errors"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgfed/pgfed/catalog"
 	"github.com/pgfed/pgfed/catalog/store"
@@ -67,23 +70,44 @@ func (r *runner) atomically(ctx context.Context, fn func(ctx context.Context, c 
 	return err
 }
 
-// onShards runs sql on every placement of the given shards' workers in
-// the change's distributed transaction, grouping each worker's
-// statements in one round trip, and marks the workers written.
+// onWorkers runs each worker's statements in the change's distributed
+// transaction (see runOnWorkers).
 func (c *change) onWorkers(ctx context.Context, perNode map[int32][]string) error {
 	return runOnWorkers(ctx, c.txn, perNode)
 }
 
-// runOnWorkers sends each worker its statements (one round trip per
-// worker, in node id order) in txn and marks it written.
+// runOnWorkers sends each worker its statements as one batch in txn, the
+// workers at once, and marks them written. The first failure (in node id
+// order) is returned through StatementError, which rolls the others
+// back.
 func runOnWorkers(ctx context.Context, txn *dtx.Txn, perNode map[int32][]string) error {
+	var ids []int32
 	for _, id := range sortedNodes(perNode) {
-		stmts := perNode[id]
-		if len(stmts) == 0 {
-			continue
+		if len(perNode[id]) > 0 {
+			ids = append(ids, id)
 		}
-		if _, err := txn.Exec(ctx, id, joinStatements(stmts)); err != nil {
+	}
+	conns := make([]*pgconn.PgConn, len(ids))
+	for i, id := range ids {
+		pg, err := txn.Conn(ctx, id)
+		if err != nil {
 			return err
+		}
+		conns[i] = pg
+	}
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = conns[i].Exec(ctx, joinStatements(perNode[id])).ReadAll()
+		}()
+	}
+	wg.Wait()
+	for i, id := range ids {
+		if errs[i] != nil {
+			return txn.StatementError(ctx, id, &WorkerError{Node: id, Addr: addrOf(conns[i]), Err: errs[i]})
 		}
 		txn.MarkWrite(id)
 	}

@@ -217,8 +217,8 @@ func (r *runner) distribute(ctx context.Context, c *change, spec distSpec) error
 	}
 	r.notice("Copying data from local table...", "")
 	var local []string
-	for _, ref := range sh.referencedBy {
-		if !isDistributed(c.snap, ref) {
+	for i, ref := range sh.referencedBy {
+		if _, ok := c.snap.TableByOID(sh.referencedByOID[i]); !ok {
 			local = append(local, ref)
 		}
 	}
@@ -231,29 +231,6 @@ func (r *runner) distribute(ctx context.Context, c *change, spec distSpec) error
 	// shells (or local rows already copied): CASCADE reaches only them.
 	_, err = c.tx.Exec(ctx, "TRUNCATE ONLY "+sh.rel.String()+" CASCADE")
 	return err
-}
-
-// isDistributed reports whether a quoted qualified name (as format('%I.%I')
-// spells it) is a distributed or reference table.
-func isDistributed(snap *catalog.Snapshot, quoted string) bool {
-	for _, t := range snap.Tables() {
-		if quoteIdentIfNeeded(t.Relation.Schema)+"."+quoteIdentIfNeeded(t.Relation.Name) == quoted {
-			return true
-		}
-	}
-	return false
-}
-
-// quoteIdentIfNeeded quotes an identifier as PostgreSQL's %I does for
-// simple names: only when it is not lower-case letters, digits and
-// underscores (keywords aside).
-func quoteIdentIfNeeded(s string) string {
-	for i, c := range s {
-		if !(c >= 'a' && c <= 'z' || c == '_' || i > 0 && c >= '0' && c <= '9') {
-			return quoteIdent(s)
-		}
-	}
-	return s
 }
 
 // checkRelation refuses what cannot be distributed.

@@ -86,3 +86,55 @@ func isPgError(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe)
 }
+
+// WorkerError is a worker's failure, naming the worker; it keeps the
+// worker's SQLSTATE, detail and hint.
+type WorkerError struct {
+	// Node is the worker's node id, Addr its host:port.
+	Node int32
+	Addr string
+	// Err is the worker's error.
+	Err error
+}
+
+// Error names the worker.
+func (e *WorkerError) Error() string {
+	return fmt.Sprintf("worker %d (%s): %v", e.Node, e.Addr, e.Err)
+}
+
+// Unwrap returns the worker's error.
+func (e *WorkerError) Unwrap() error { return e.Err }
+
+// SQLState returns the worker's SQLSTATE (08006 for a lost connection).
+func (e *WorkerError) SQLState() string {
+	if s := sqlState(e.Err); s != "" {
+		return s
+	}
+	return pgerrcode.ConnectionFailure
+}
+
+// Detail returns the worker's DETAIL.
+func (e *WorkerError) Detail() string {
+	var pe *pgconn.PgError
+	if errors.As(e.Err, &pe) {
+		return pe.Detail
+	}
+	return ""
+}
+
+// Hint returns the worker's HINT.
+func (e *WorkerError) Hint() string {
+	var pe *pgconn.PgError
+	if errors.As(e.Err, &pe) {
+		return pe.Hint
+	}
+	return ""
+}
+
+// addrOf returns a connection's host:port.
+func addrOf(c *pgconn.PgConn) string {
+	if c == nil || c.Conn() == nil {
+		return ""
+	}
+	return c.Conn().RemoteAddr().String()
+}

@@ -29,8 +29,10 @@ type shell struct {
 	// uniques are the unique indexes (with their constraints), by name,
 	// with their key columns (attnums; 0 for an expression).
 	uniques map[string][]int16
-	// referenced is true when another table's foreign key points here.
-	referencedBy []string
+	// referencedBy names the other tables whose foreign keys point here
+	// (quoted, qualified), with their OIDs in referencedByOID.
+	referencedBy    []string
+	referencedByOID []uint32
 }
 
 // shellColumn is a column of a shell table.
@@ -179,17 +181,23 @@ func readShellQualified(ctx context.Context, tx *store.Tx, oid uint32) (*shell, 
 	if rows.Err() != nil {
 		return nil, rows.Err()
 	}
-	rows, err = tx.Query(ctx, `SELECT format('%I.%I', n.nspname, r.relname) FROM pg_constraint c
+	rows, err = tx.Query(ctx, `SELECT DISTINCT r.oid, format('%I.%I', n.nspname, r.relname) FROM pg_constraint c
 		JOIN pg_class r ON r.oid = c.conrelid JOIN pg_namespace n ON n.oid = r.relnamespace
-		WHERE c.confrelid = $1 AND c.conrelid <> $1 AND c.contype = 'f' ORDER BY 1`, oid)
+		WHERE c.confrelid = $1 AND c.conrelid <> $1 AND c.contype = 'f' ORDER BY 2`, oid)
 	if err != nil {
 		return nil, err
 	}
-	sh.referencedBy, err = pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		return nil, err
+	for rows.Next() {
+		var o uint32
+		var name string
+		if err := rows.Scan(&o, &name); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		sh.referencedByOID = append(sh.referencedByOID, o)
+		sh.referencedBy = append(sh.referencedBy, name)
 	}
-	return sh, nil
+	return sh, rows.Err()
 }
 
 // column returns a column by name.
