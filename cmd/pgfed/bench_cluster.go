@@ -11,7 +11,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/pgfed/pgfed/catalog/store"
 	"github.com/pgfed/pgfed/executor/pgcluster"
 )
 
@@ -92,7 +91,9 @@ func startBenchCluster(ctx context.Context, dir string, fast bool, log hclog.Log
 		return c, err
 	}
 	c.plain, c.meta, c.workers = servers[0], servers[1], servers[2:]
-	c.registerErr = benchRegisterWorkers(ctx, c.meta, c.workers, log)
+	// Before the coordinator starts: its Handler makes worker pools for
+	// the nodes in the catalog when it opens.
+	c.registerErr = registerWorkers(ctx, c.meta.ConnString("postgres"), c.workers, log)
 
 	coordCtx, stopCoord := context.WithCancel(ctx)
 	o := coordinatorOptions{listen: "127.0.0.1:0", metadata: c.meta.ConnString("postgres"), auth: "trust"}
@@ -103,25 +104,6 @@ func startBenchCluster(ctx context.Context, dir string, fast bool, log hclog.Log
 	}
 	c.coordAddr, c.stopCoord, c.coordDone = addr.(*net.TCPAddr), stopCoord, done
 	return c, nil
-}
-
-// benchRegisterWorkers creates the catalog in the metadata database and adds
-// the workers to it, as citus_add_node would.
-func benchRegisterWorkers(ctx context.Context, meta *pgcluster.Server, workers []*pgcluster.Server, log hclog.Logger) error {
-	st, err := store.Open(ctx, meta.ConnString("postgres"), log.Named("catalog"))
-	if err != nil {
-		return fmt.Errorf("register workers: %w", err)
-	}
-	defer st.Close()
-	if err := st.Init(ctx); err != nil {
-		return fmt.Errorf("register workers: %w", err)
-	}
-	for _, w := range workers {
-		if _, err := st.AddNode(ctx, w.Host, w.Port, ""); err != nil {
-			return fmt.Errorf("register worker %s (port %d): %w", w.Name, w.Port, err)
-		}
-	}
-	return nil
 }
 
 // systems returns the two systems compared: plain first, then pgfed.

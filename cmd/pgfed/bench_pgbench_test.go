@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"strings"
 	"testing"
 	"time"
@@ -119,30 +118,5 @@ func TestBenchPgbenchArgs(t *testing.T) {
 	want = "-h 127.0.0.1 -p 6432 -U postgres -n -T 2 -c 8 -j 2 -f /t/transfer.sql -s 3 postgres"
 	if got != want {
 		t.Errorf("args = %q, want %q", got, want)
-	}
-}
-
-func TestBenchRowReader(t *testing.T) {
-	r := &benchRowReader{n: 3, row: func(i int64) string { return strings.Repeat("x", int(i)) + "\n" }}
-	b, err := io.ReadAll(io.LimitReader(r, 1<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := string(b), "x\nxx\nxxx\n"; got != want {
-		t.Errorf("rowReader gave %q, want %q", got, want)
-	}
-	// Reads smaller than a row still deliver every byte in order.
-	r = &benchRowReader{n: 2, row: func(i int64) string { return "abcdef\n" }}
-	var out []byte
-	buf := make([]byte, 3)
-	for {
-		n, err := r.Read(buf)
-		out = append(out, buf[:n]...)
-		if err == io.EOF {
-			break
-		}
-	}
-	if got, want := string(out), "abcdef\nabcdef\n"; got != want {
-		t.Errorf("rowReader with small reads gave %q, want %q", got, want)
 	}
 }
