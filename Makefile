@@ -10,7 +10,7 @@ FUZZTIME ?= 30s
 # How long each fuzz target runs at the end of `make test`.
 TEST_FUZZTIME ?= 5s
 
-.PHONY: all build run test vet deps fuzz scp-sweep clean bench bench-long
+.PHONY: all build run test vet deps fuzz scp-sweep clean compat compat-deps bench bench-long
 
 all: build
 
@@ -79,6 +79,39 @@ bench: deps build
 # bench-long is bench with longer runs, more rounds and a larger data set.
 bench-long: deps build
 	./$(BIN) bench --duration 30s --rounds 5 --scale 50 $(BENCH_FLAGS)
+
+# compat-deps installs the runtimes and drivers of the client compatibility
+# suite that the machine lacks: Debian's JDBC driver and Python drivers
+# (for /usr/bin/python3), a JDK and Node.js when missing, and node-postgres
+# from testdata/compat/node/package-lock.json. A runtime that cannot be
+# installed is reported; make compat then skips that client loudly.
+COMPAT_DEBS := libpostgresql-jdbc-java python3-psycopg2 python3-psycopg python3-asyncpg
+compat-deps: deps
+	@missing=""; \
+	for p in $(COMPAT_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v javac >/dev/null 2>&1 || missing="$$missing openjdk-17-jdk-headless"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "compat-deps: installing$$missing with apt-get"; \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing \
+				|| echo "compat-deps: COULD NOT INSTALL$$missing; make compat will skip the clients that need them" >&2; \
+		else \
+			echo "compat-deps: please install$$missing; make compat will skip the clients that need them" >&2; \
+		fi; \
+	fi
+	@if command -v npm >/dev/null 2>&1; then \
+		cd testdata/compat/node && npm ci --no-audit --no-fund --loglevel=error \
+			|| echo "compat-deps: npm ci FAILED; make compat will skip node" >&2; \
+	else \
+		echo "compat-deps: npm not found; make compat will skip node" >&2; \
+	fi
+
+# compat runs the same scenario with every popular client (pgx, lib/pq,
+# psql, pgbench, JDBC, psycopg2, psycopg 3, asyncpg, node-postgres) against
+# one dev cluster and prints a table of steps x clients (testdata/compat).
+compat: compat-deps build
+	PGFED=$(BIN) testdata/compat/run.sh
 
 clean:
 	rm -rf bin
