@@ -171,6 +171,11 @@ func (r *runner) distribute(ctx context.Context, c *change, spec distSpec) error
 	if err := checkRelation(sh); err != nil {
 		return err
 	}
+	// No writes to the shell until the change commits: rows written
+	// after the copy would be lost with the truncation.
+	if _, err := c.tx.Exec(ctx, "LOCK TABLE "+sh.rel.String()+" IN EXCLUSIVE MODE"); err != nil {
+		return err
+	}
 	tb := catalog.Table{Relation: sh.rel, Method: spec.method, ShardCount: spec.shardCount}
 	if spec.method != catalog.MethodReference {
 		if tb.Column, tb.ColumnType, err = distColumn(sh, spec.column); err != nil {

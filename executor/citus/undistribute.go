@@ -64,7 +64,7 @@ func undistribute(ctx context.Context, r *runner, a []arg) ([][]*string, error) 
 		perNode := map[int32][]string{}
 		for _, s := range c.snap.ShardsOf(t.Relation) {
 			ps := c.snap.PlacementsOf(s.ID)
-			if err := pipeShard(ctx, c, ps[0].NodeID, "COPY "+s.QualifiedName()+" "+cols+" TO STDOUT",
+			if err := pipeShard(ctx, c, ps[0].NodeID, s.QualifiedName(), "COPY "+s.QualifiedName()+" "+cols+" TO STDOUT",
 				"COPY "+sh.rel.String()+" "+cols+" FROM STDIN"); err != nil {
 				return err
 			}
@@ -103,10 +103,14 @@ func refusesUndistribute(ctx context.Context, c *change, t, other catalog.Table)
 // pipeShard streams a shard's rows (COPY TO on its worker, in the
 // change's distributed transaction) into the shell (COPY FROM in the
 // catalog transaction).
-func pipeShard(ctx context.Context, c *change, node int32, out, in string) error {
+func pipeShard(ctx context.Context, c *change, node int32, shard, out, in string) error {
 	conn, err := c.txn.Conn(ctx, node)
 	if err != nil {
 		return err
+	}
+	// No writes to the shard until it is dropped: they would be lost.
+	if _, err := conn.Exec(ctx, "LOCK TABLE "+shard+" IN EXCLUSIVE MODE").ReadAll(); err != nil {
+		return c.txn.StatementError(ctx, node, err)
 	}
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
