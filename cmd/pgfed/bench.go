@@ -304,15 +304,17 @@ func benchSetupDatasets(ctx context.Context, cfg benchConfig, systems [2]*benchS
 				continue
 			}
 			began := time.Now()
+			dsCtx, cancel := context.WithTimeout(ctx, benchLoadLimit)
 			var err error
 			switch ds {
 			case benchDataPgbench:
-				err = benchSetupPgbench(ctx, sys, cfg.pgbench, cfg.scale)
+				err = benchSetupPgbench(dsCtx, sys, cfg.pgbench, cfg.scale)
 			case benchDataCopy:
-				err = benchSetupFacts(ctx, sys, cfg.psql, "bench_copy", "", 0)
+				err = benchSetupFacts(dsCtx, sys, cfg.psql, "bench_copy", "", 0)
 			case benchDataAnalytic:
-				err = benchSetupFacts(ctx, sys, cfg.psql, benchFactsTable, cfg.analyticCSVPath, cfg.analyticRows)
+				err = benchSetupFacts(dsCtx, sys, cfg.psql, benchFactsTable, cfg.analyticCSVPath, cfg.analyticRows)
 			}
+			cancel()
 			if err != nil {
 				sys.setupErr[ds] = err
 				fmt.Fprintf(stdout, "pgfed bench: set up %s on %s: FAILED: %s\n", ds, sys.Name, benchIndent(err.Error(), "    "))

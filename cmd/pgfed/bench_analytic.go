@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// benchQueryLimit bounds one analytic query.
+const benchQueryLimit = 10 * time.Minute
+
 // benchFactsTable is the analytic workloads' table.
 const benchFactsTable = "bench_facts"
 
@@ -53,10 +56,15 @@ func (q benchQuery) run(ctx context.Context, sys *benchSystem) (benchMeasurement
 		return benchMeasurement{}, err
 	}
 	defer conn.Close(context.Background())
+	qctx, cancel := context.WithTimeout(ctx, benchQueryLimit)
+	defer cancel()
 	began := time.Now()
-	rows, err := benchExec(ctx, conn, q.sql)
+	rows, err := benchExec(qctx, conn, q.sql)
 	elapsed := time.Since(began)
 	if err != nil {
+		if ctx.Err() == nil && qctx.Err() != nil {
+			return benchMeasurement{}, fmt.Errorf("%s: no answer within %s", q.sql, benchQueryLimit)
+		}
 		return benchMeasurement{}, err
 	}
 	return benchMeasurement{figure: elapsed.Seconds(), answer: q.answer(rows)}, nil

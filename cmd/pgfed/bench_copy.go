@@ -56,7 +56,7 @@ func benchWriteFactsCSV(path string, rows, accounts int64) error {
 // with COPY FROM STDIN.
 func benchCopyCSV(ctx context.Context, sys *benchSystem, psql, table, path string) error {
 	cmd := fmt.Sprintf(`\copy %s FROM '%s' WITH (FORMAT csv)`, table, strings.ReplaceAll(path, "'", "''"))
-	_, err := benchRunTool(ctx, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1",
+	_, err := benchRunTool(ctx, benchLoadLimit, psql, "-X", "-q", "-v", "ON_ERROR_STOP=1",
 		"-h", sys.Host, "-p", strconv.Itoa(sys.Port), "-U", "postgres", "-d", "postgres", "-c", cmd)
 	if err != nil {
 		return fmt.Errorf("COPY into %s: %w", table, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -14,6 +15,11 @@ const (
 	benchDataAnalytic = "analytic" // bench_facts, --analytic-rows rows
 	benchDataCopy     = "copy"     // bench_copy, emptied before each COPY
 )
+
+// benchLoadLimit bounds each step of loading data (pgbench -i, a COPY, a
+// distribution), so that a hung system fails its workloads instead of
+// hanging the benchmark.
+const benchLoadLimit = 30 * time.Minute
 
 // benchAccountsPerScale is pgbench's number of accounts per scale unit.
 const benchAccountsPerScale = 100000
@@ -69,7 +75,7 @@ func benchAbbreviate(sql string) string {
 // independent of COPY into distributed tables, which the copy workload
 // measures on its own.
 func benchSetupPgbench(ctx context.Context, sys *benchSystem, pgbench string, scale int) error {
-	if _, err := benchRunTool(ctx, pgbench, "-i", "-q", "-s", strconv.Itoa(scale),
+	if _, err := benchRunTool(ctx, benchLoadLimit, pgbench, "-i", "-q", "-s", strconv.Itoa(scale),
 		"-h", sys.Host, "-p", strconv.Itoa(sys.Port), "-U", "postgres", "postgres"); err != nil {
 		return fmt.Errorf("pgbench -i: %w", err)
 	}

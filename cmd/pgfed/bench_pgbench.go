@@ -132,22 +132,28 @@ func (p benchPgbenchSpec) args(sys *benchSystem, d time.Duration, scale int) []s
 	return append(a, "postgres")
 }
 
-// benchRunTool runs one of PostgreSQL's client programs to completion. On an
-// interrupt it is sent SIGINT (pgbench then stops its clients) and killed
-// if it lingers. The error names the program and carries the reason from
-// its standard error.
-func benchRunTool(ctx context.Context, path string, args ...string) (stdout string, err error) {
-	cmd := exec.CommandContext(ctx, path, args...)
+// benchRunTool runs one of PostgreSQL's client programs to completion,
+// for at most limit. On an interrupt, or past the limit, it is sent SIGINT
+// and killed if it lingers. The error names the program and carries the
+// reason from its standard error.
+func benchRunTool(ctx context.Context, limit time.Duration, path string, args ...string) (stdout string, err error) {
+	runCtx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	cmd := exec.CommandContext(runCtx, path, args...)
 	cmd.Env = append(os.Environ(), "PGSSLMODE=disable", "PGCONNECT_TIMEOUT=30", "PGOPTIONS=")
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	cmd.WaitDelay = 10 * time.Second
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			return out.String(), fmt.Errorf("%s: interrupted: %w", benchToolName(path), ctx.Err())
+		name := benchToolName(path)
+		switch {
+		case ctx.Err() != nil:
+			return out.String(), fmt.Errorf("%s: interrupted: %w", name, ctx.Err())
+		case runCtx.Err() != nil:
+			return out.String(), fmt.Errorf("%s: still running after %s (hung?), stopped: %s", name, limit, benchToolFailure(errb.String()))
 		}
-		return out.String(), fmt.Errorf("%s: %w: %s", benchToolName(path), err, benchToolFailure(errb.String()))
+		return out.String(), fmt.Errorf("%s: %w: %s", name, err, benchToolFailure(errb.String()))
 	}
 	return out.String(), nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +120,30 @@ func TestBenchPgbenchArgs(t *testing.T) {
 	want = "-h 127.0.0.1 -p 6432 -U postgres -n -T 2 -c 8 -j 2 -f /t/transfer.sql -s 3 postgres"
 	if got != want {
 		t.Errorf("args = %q, want %q", got, want)
+	}
+}
+
+func TestBenchRunToolLimits(t *testing.T) {
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Fatalf("no sleep program: %v", err)
+	}
+	began := time.Now()
+	_, err = benchRunTool(context.Background(), 100*time.Millisecond, sleep, "30")
+	if err == nil || !strings.Contains(err.Error(), "sleep: still running after 100ms (hung?), stopped") {
+		t.Errorf("past its limit: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err = benchRunTool(ctx, time.Minute, sleep, "30")
+	if err == nil || !strings.Contains(err.Error(), "sleep: interrupted") {
+		t.Errorf("interrupted: %v", err)
+	}
+	if d := time.Since(began); d > 20*time.Second {
+		t.Errorf("stopping sleep took %s", d)
+	}
+	out, err := benchRunTool(context.Background(), time.Minute, sleep, "--no-such-flag")
+	if err == nil || !strings.Contains(err.Error(), "sleep: exit status") {
+		t.Errorf("failing program: %v (output %q)", err, out)
 	}
 }

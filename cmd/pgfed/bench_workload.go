@@ -90,10 +90,15 @@ func benchThreadsFlag(p benchPgbenchSpec) string {
 	return ""
 }
 
+// benchPgbenchGrace is how long a pgbench run may last past its -T.
+const benchPgbenchGrace = 2 * time.Minute
+
 // benchPgbenchRunner runs pgbench with spec for cfg.duration.
 func benchPgbenchRunner(cfg benchConfig, spec benchPgbenchSpec) func(context.Context, *benchSystem) (benchMeasurement, error) {
 	return func(ctx context.Context, sys *benchSystem) (benchMeasurement, error) {
-		out, err := benchRunTool(ctx, cfg.pgbench, spec.args(sys, cfg.duration, cfg.scale)...)
+		// pgbench waits for the transactions in flight at the end of -T:
+		// a system that hangs them fails the run after the grace period.
+		out, err := benchRunTool(ctx, cfg.duration+benchPgbenchGrace, cfg.pgbench, spec.args(sys, cfg.duration, cfg.scale)...)
 		if err != nil {
 			return benchMeasurement{}, err
 		}
