@@ -1,17 +1,409 @@
 package executor
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+	pg "github.com/pganalyze/pg_query_go/v5"
+
+	"github.com/pgfed/pgfed/catalog"
+	"github.com/pgfed/pgfed/planner"
+	"github.com/pgfed/pgfed/wire"
 )
 
-// copyCommand runs COPY on a distributed table; handled is false when the
-// statement names none (it then runs on the metadata database as it is).
-func (s *Session) copyCommand(ctx context.Context, st *catalogState, sql string, out *output) (handled bool, err error) {
-	return false, nil
+// shardFlushSize is how much COPY data is buffered for one shard before it
+// is sent to the shard's worker.
+const shardFlushSize = 4 << 20
+
+// parsedCopy is a COPY statement on a distributed or reference table.
+type parsedCopy struct {
+	stmt  *pg.CopyStmt
+	table catalog.Table
+	opts  copyOptions
+	cols  []string // the columns the data has, in order
+}
+
+// copyCommand runs COPY on a distributed or reference table: FROM STDIN
+// routes the rows to the shards, TO STDOUT (and COPY (query) TO STDOUT
+// over distributed tables) reads them from the shards. handled is false
+// when the statement names no such table; it then runs on the metadata
+// database unchanged.
+func (s *Session) copyCommand(ctx context.Context, st *catalogState, sql string, out *output) (bool, error) {
+	tree, err := pg.Parse(sql)
+	if err != nil || len(tree.Stmts) != 1 {
+		return false, nil
+	}
+	cs := tree.Stmts[0].Stmt.GetCopyStmt()
+	if cs == nil {
+		return false, nil
+	}
+	if cs.Relation == nil {
+		return s.copyQueryOut(ctx, st, cs, out)
+	}
+	tb, ok := s.lookupTable(st, cs.Relation)
+	if !ok {
+		return false, nil
+	}
+	pc, err := s.parseCopy(st, cs, tb)
+	if err != nil {
+		return true, err
+	}
+	if cs.Filename != "" || cs.IsProgram {
+		return true, &wire.Error{Code: pgerrcode.FeatureNotSupported,
+			Message: fmt.Sprintf("COPY of distributed table %s with a server file or program is not supported", tb.Relation),
+			Hint:    "Use COPY ... FROM STDIN or TO STDOUT (psql's \\copy)."}
+	}
+	if !cs.IsFrom {
+		return true, s.copyTableOut(ctx, st, pc, out)
+	}
+	if s.block && (s.meta.txStatus == 'E' || s.meta.aborted) {
+		return true, errInFailedTransaction
+	}
+	return true, s.copyIn(ctx, st, pc, out)
 }
 
 // namesDistributed reports whether a COPY or EXPLAIN statement names a
-// distributed or reference table.
+// distributed or reference table (for the extended protocol's Parse).
 func (s *Session) namesDistributed(st *catalogState, sql string) bool {
+	tree, err := pg.Parse(sql)
+	if err != nil || len(tree.Stmts) != 1 {
+		return false
+	}
+	n := tree.Stmts[0].Stmt
+	if cs := n.GetCopyStmt(); cs != nil {
+		if cs.Relation != nil {
+			_, ok := s.lookupTable(st, cs.Relation)
+			return ok
+		}
+		q, err := deparseNode(cs.Query)
+		return err == nil && s.planIsDistributed(st, q)
+	}
+	if ex := n.GetExplainStmt(); ex != nil {
+		q, err := deparseNode(ex.Query)
+		return err == nil && s.planIsDistributed(st, q)
+	}
 	return false
+}
+
+// planIsDistributed reports whether a query plans to anything but local.
+func (s *Session) planIsDistributed(st *catalogState, sql string) bool {
+	pl, err := st.planner.Plan(sql)
+	return err != nil || pl.Kind.String() != "local"
+}
+
+// lookupTable finds the distributed table a RangeVar names, through the
+// search path when it is unqualified.
+func (s *Session) lookupTable(st *catalogState, rv *pg.RangeVar) (catalog.Table, bool) {
+	if rv.Schemaname != "" {
+		return st.snap.Table(rv.Schemaname, rv.Relname)
+	}
+	for _, sch := range st.schema.SearchPath() {
+		if t, ok := st.snap.Table(sch, rv.Relname); ok {
+			return t, true
+		}
+	}
+	return catalog.Table{}, false
+}
+
+// parseCopy reads the options and column list of a COPY.
+func (s *Session) parseCopy(st *catalogState, cs *pg.CopyStmt, tb catalog.Table) (*parsedCopy, error) {
+	pc := &parsedCopy{stmt: cs, table: tb}
+	var delimSet, nullSet, quoteSet, escapeSet bool
+	for _, o := range cs.Options {
+		d := o.GetDefElem()
+		if d == nil {
+			continue
+		}
+		v := defText(d.Arg)
+		switch d.Defname {
+		case "format":
+			switch strings.ToLower(v) {
+			case "csv":
+				pc.opts.format = copyCSV
+			case "binary":
+				pc.opts.format = copyBinary
+			case "text":
+			default:
+				return nil, &wire.Error{Code: pgerrcode.InvalidParameterValue, Message: fmt.Sprintf("COPY format %q not recognized", v)}
+			}
+		case "delimiter":
+			if len(v) != 1 {
+				return nil, &wire.Error{Code: pgerrcode.FeatureNotSupported, Message: "COPY delimiter must be a single one-byte character"}
+			}
+			pc.opts.delimiter, delimSet = v[0], true
+		case "null":
+			pc.opts.null, nullSet = v, true
+		case "quote":
+			if len(v) == 1 {
+				pc.opts.quote, quoteSet = v[0], true
+			}
+		case "escape":
+			if len(v) == 1 {
+				pc.opts.escape, escapeSet = v[0], true
+			}
+		case "header":
+			pc.opts.header = d.Arg == nil || parseBool(v) || strings.EqualFold(v, "match")
+		}
+	}
+	pc.opts.defaults(delimSet, nullSet, quoteSet, escapeSet)
+	for _, a := range cs.Attlist {
+		if sv := a.GetString_(); sv != nil {
+			pc.cols = append(pc.cols, sv.Sval)
+		}
+	}
+	if len(pc.cols) == 0 && tb.Relation.Name != "" {
+		def, ok := st.schema.Table(tb.Relation)
+		if !ok {
+			return nil, internalError("no column list for table %s", tb.Relation)
+		}
+		for _, c := range def.Columns {
+			pc.cols = append(pc.cols, c.Name)
+		}
+	}
+	return pc, nil
+}
+
+// defText returns the text of a COPY option's argument.
+func defText(n *pg.Node) string {
+	if n == nil {
+		return ""
+	}
+	if sv := n.GetString_(); sv != nil {
+		return sv.Sval
+	}
+	if iv := n.GetInteger(); iv != nil {
+		return strconv.Itoa(int(iv.Ival))
+	}
+	if b := n.GetBoolean(); b != nil {
+		return strconv.FormatBool(b.Boolval)
+	}
+	return constText(n)
+}
+
+// shardCopy is the COPY data buffered for one shard.
+type shardCopy struct {
+	shard catalog.Shard
+	sql   string // COPY <shard> (cols) FROM STDIN WITH (...)
+	data  bytes.Buffer
+	lines []int // the client's line of each buffered record
+	rows  int64
+}
+
+// copyIn runs COPY FROM STDIN into a distributed or reference table: the
+// client's rows are split on the coordinator, each routed by the hash of
+// its distribution column value to its shard, and sent with a COPY per
+// shard in the session's distributed transaction (every placement of a
+// reference table's shard). An autocommit COPY commits with 2PC when it
+// wrote to several workers, so it is all or nothing; errors name the
+// client's line.
+func (s *Session) copyIn(ctx context.Context, st *catalogState, pc *parsedCopy, out *output) error {
+	if pc.opts.format == copyBinary {
+		return &wire.Error{Code: pgerrcode.FeatureNotSupported, Message: "COPY FROM STDIN in binary format into a distributed table is not supported yet"}
+	}
+	k := -1
+	if pc.table.Method != catalog.MethodReference {
+		for i, c := range pc.cols {
+			if c == pc.table.Column {
+				k = i
+			}
+		}
+		if k < 0 {
+			return &wire.Error{Code: pgerrcode.NotNullViolation,
+				Message: fmt.Sprintf("the distribution column %s of table %s must be in COPY's column list", pc.table.Column, pc.table.Relation)}
+		}
+	}
+	if !s.block && s.txn == nil {
+		s.implicit = true
+	}
+	s.ensureTxn()
+	formats := make([]uint16, len(pc.cols))
+	if err := out.r.Send(&pgproto3.CopyInResponse{OverallFormat: 0, ColumnFormatCodes: formats}); err != nil {
+		return err
+	}
+	err := s.copyInRows(ctx, st, pc, k, out)
+	if err != nil {
+		if s.implicit {
+			s.endTxn(ctx, false)
+		}
+		return err
+	}
+	return nil
+}
+
+// copyInRows reads the client's data, routes and sends it, and completes
+// the statement.
+func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCopy, k int, out *output) error {
+	sp := &copySplitter{opts: pc.opts}
+	shards := map[int64]*shardCopy{}
+	var order []*shardCopy
+	var total int64
+	header := pc.opts.header
+	route := func(recs []record) error {
+		for _, rec := range recs {
+			if header {
+				header = false
+				continue
+			}
+			var sh catalog.Shard
+			if k < 0 {
+				all := st.snap.ShardsOf(pc.table.Relation)
+				if len(all) == 0 {
+					return internalError("reference table %s has no shard", pc.table.Relation)
+				}
+				sh = all[0]
+			} else {
+				v, null, ok := sp.field(rec.raw, k)
+				where := fmt.Sprintf("COPY %s, line %d", pc.table.Relation.Name, rec.line)
+				switch {
+				case !ok:
+					return &wire.Error{Code: pgerrcode.BadCopyFileFormat, Message: "missing data for column \"" + pc.table.Column + "\"", Where: where}
+				case null:
+					return &wire.Error{Code: pgerrcode.NotNullViolation,
+						Message: fmt.Sprintf("the distribution column %s of table %s cannot be NULL", pc.table.Column, pc.table.Relation), Where: where}
+				}
+				h, err := catalog.HashText(pc.table.ColumnType, v)
+				if err != nil {
+					return &wire.Error{Code: codeOr(err, pgerrcode.InvalidTextRepresentation), Message: err.Error(),
+						Where: fmt.Sprintf("%s, column %s: %q", where, pc.table.Column, v)}
+				}
+				var found bool
+				if sh, found = st.snap.ShardForHash(pc.table.Relation, h); !found {
+					return internalError("no shard of %s for hash %d", pc.table.Relation, h)
+				}
+			}
+			sc := shards[sh.ID]
+			if sc == nil {
+				sql, err := shardCopySQL(pc, sh)
+				if err != nil {
+					return err
+				}
+				sc = &shardCopy{shard: sh, sql: sql}
+				shards[sh.ID] = sc
+				order = append(order, sc)
+			}
+			sc.data.Write(rec.raw)
+			if rec.raw[len(rec.raw)-1] != '\n' {
+				sc.data.WriteByte('\n')
+			}
+			sc.lines = append(sc.lines, rec.line)
+			sc.rows++
+			total++
+			if sc.data.Len() >= shardFlushSize {
+				if err := s.flushShard(ctx, st, pc, sc); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for {
+		msg, err := out.r.ReceiveCopy()
+		if err != nil {
+			return err
+		}
+		switch m := msg.(type) {
+		case *pgproto3.CopyData:
+			if err := route(sp.feed(m.Data)); err != nil {
+				return err
+			}
+			continue
+		case *pgproto3.CopyFail:
+			return &wire.Error{Code: pgerrcode.QueryCanceled, Message: "COPY from stdin failed: " + m.Message}
+		case *pgproto3.CopyDone:
+		}
+		break
+	}
+	if err := route(sp.finish()); err != nil {
+		return err
+	}
+	for _, sc := range order {
+		if err := s.flushShard(ctx, st, pc, sc); err != nil {
+			return err
+		}
+	}
+	if s.implicit {
+		if err := s.endTxn(ctx, true); err != nil {
+			return err
+		}
+	}
+	return out.complete("COPY " + strconv.FormatInt(total, 10))
+}
+
+// shardCopySQL is the COPY statement sent for one shard: the client's
+// statement with the shard's name and without HEADER (stripped here).
+func shardCopySQL(pc *parsedCopy, sh catalog.Shard) (string, error) {
+	cs := &pg.CopyStmt{IsFrom: true, Relation: &pg.RangeVar{Schemaname: sh.Table.Schema, Relname: sh.Name(), Inh: true, Relpersistence: "p"}}
+	for _, c := range pc.cols {
+		cs.Attlist = append(cs.Attlist, pg.MakeStrNode(c))
+	}
+	for _, o := range pc.stmt.Options {
+		if d := o.GetDefElem(); d != nil && d.Defname == "header" {
+			continue
+		}
+		cs.Options = append(cs.Options, o)
+	}
+	return deparseNode(&pg.Node{Node: &pg.Node_CopyStmt{CopyStmt: cs}})
+}
+
+// lineRe finds the line number in a worker's COPY error context.
+var lineRe = regexp.MustCompile(`^COPY [^,]+, line (\d+)`)
+
+// flushShard sends a shard's buffered rows to every placement.
+func (s *Session) flushShard(ctx context.Context, st *catalogState, pc *parsedCopy, sc *shardCopy) error {
+	if sc.data.Len() == 0 {
+		return nil
+	}
+	for _, p := range st.snap.PlacementsOf(sc.shard.ID) {
+		conn, err := s.txn.Conn(ctx, p.NodeID)
+		if err != nil {
+			return s.taskError(st, p.NodeID, nil, err)
+		}
+		s.txn.MarkWrite(p.NodeID)
+		if _, err := conn.CopyFrom(ctx, bytes.NewReader(sc.data.Bytes()), sc.sql); err != nil {
+			err = s.copyError(st, pc, sc, p.NodeID, err)
+			return s.txn.StatementError(ctx, p.NodeID, err)
+		}
+	}
+	sc.data.Reset()
+	sc.lines = sc.lines[:0]
+	return nil
+}
+
+// copyError is a worker's COPY error with the client's line number and
+// table name in its context, as PostgreSQL reports it.
+func (s *Session) copyError(st *catalogState, pc *parsedCopy, sc *shardCopy, node int32, err error) error {
+	te := s.taskError(st, node, &planner.Task{ShardIDs: []int64{sc.shard.ID}}, err).(*TaskError)
+	pe, ok := te.Err.(*pgconn.PgError)
+	if !ok {
+		return te
+	}
+	if m := lineRe.FindStringSubmatch(pe.Where); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		if n >= 1 && n <= len(sc.lines) {
+			cp := *pe
+			cp.Where = fmt.Sprintf("COPY %s, line %d", pc.table.Relation.Name, sc.lines[n-1]) + pe.Where[len(m[0]):]
+			te.Err = &cp
+		}
+	}
+	return te
+}
+
+// codeOr returns err's SQLSTATE, or def.
+func codeOr(err error, def string) string {
+	if e, ok := err.(interface{ SQLState() string }); ok {
+		return e.SQLState()
+	}
+	return def
+}
+
+// deparseNode deparses one statement node.
+func deparseNode(n *pg.Node) (string, error) {
+	return pg.Deparse(&pg.ParseResult{Stmts: []*pg.RawStmt{{Stmt: n}}})
 }

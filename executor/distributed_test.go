@@ -37,6 +37,7 @@ func TestDistributed(t *testing.T) {
 		{"transactions", testTransactions},
 		{"multi-shard", testMultiShard},
 		{"dml", testDML},
+		{"copy", testCopy},
 		{"cancel", testCancel},
 		// Last: it stops and restarts a worker.
 		{"worker-down", testWorkerDown},

@@ -42,6 +42,7 @@ type output struct {
 	formats  []int16
 	buffer   *distPortal // collect rows instead of sending them
 	limit    *limiter    // bounds the rows collected, when set
+	copy     *copyOut    // send rows as COPY TO STDOUT data
 
 	described bool
 	rows      int64
@@ -51,6 +52,9 @@ type output struct {
 // fieldsFromWorker sends the RowDescription of a worker's result (its
 // first n fields; n <= 0 means all), once.
 func (o *output) fieldsFromWorker(fields []pgconn.FieldDescription, n int) error {
+	if o.copy != nil {
+		return o.copy.startWorker(o, fields, n)
+	}
 	if o.buffer != nil && o.buffer.types == nil && fields != nil {
 		if n <= 0 || n > len(fields) {
 			n = len(fields)
@@ -79,6 +83,9 @@ func (o *output) fieldsFromWorker(fields []pgconn.FieldDescription, n int) error
 
 // fieldsFromMeta sends a RowDescription of the metadata database, once.
 func (o *output) fieldsFromMeta(fields []pgproto3.FieldDescription) error {
+	if o.copy != nil && fields != nil {
+		return o.copy.startMeta(o, fields)
+	}
 	if o.buffer != nil && o.buffer.types == nil && fields != nil {
 		o.buffer.types = make([]colType, len(fields))
 		for i, f := range fields {
@@ -95,6 +102,9 @@ func (o *output) fieldsFromMeta(fields []pgproto3.FieldDescription) error {
 // row sends (or buffers) one row.
 func (o *output) row(vals [][]byte) error {
 	o.rows++
+	if o.copy != nil {
+		return o.copy.row(o, vals)
+	}
 	if o.limit != nil {
 		if err := o.limit.add(vals); err != nil {
 			return err

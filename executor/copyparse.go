@@ -1,0 +1,318 @@
+package executor
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// copyFormat is the format of COPY data.
+type copyFormat uint8
+
+const (
+	copyText copyFormat = iota
+	copyCSV
+	copyBinary
+)
+
+// copyOptions are the options of a COPY statement the coordinator needs to
+// split and route rows.
+type copyOptions struct {
+	format    copyFormat
+	delimiter byte
+	null      string
+	quote     byte
+	escape    byte
+	header    bool
+}
+
+// defaults fills in PostgreSQL's defaults for the format.
+func (o *copyOptions) defaults(delimSet, nullSet, quoteSet, escapeSet bool) {
+	if !delimSet {
+		o.delimiter = '\t'
+		if o.format == copyCSV {
+			o.delimiter = ','
+		}
+	}
+	if !nullSet {
+		o.null = `\N`
+		if o.format == copyCSV {
+			o.null = ""
+		}
+	}
+	if !quoteSet {
+		o.quote = '"'
+	}
+	if !escapeSet {
+		o.escape = o.quote
+	}
+}
+
+// copySplitter cuts COPY text or CSV data into records, keeping each
+// record's raw bytes (sent on unchanged to the shard) and its line
+// number, and extracts one field's value.
+type copySplitter struct {
+	opts copyOptions
+	buf  []byte
+	line int // lines consumed so far
+	done bool
+}
+
+// record is one row of COPY data.
+type record struct {
+	raw  []byte // the record's bytes, line end included
+	line int    // the line it starts on (1-based)
+}
+
+// feed adds data and returns the complete records it holds, which are
+// valid until the next feed.
+func (s *copySplitter) feed(data []byte) []record {
+	s.buf = append(s.buf, data...)
+	return s.records(false)
+}
+
+// finish returns the last record (data without a final newline).
+func (s *copySplitter) finish() []record {
+	return s.records(true)
+}
+
+// records cuts the complete records from buf.
+func (s *copySplitter) records(final bool) []record {
+	var out []record
+	start := 0
+	for start < len(s.buf) && !s.done {
+		end, lines := s.recordEnd(s.buf[start:])
+		if end < 0 {
+			if !final {
+				break
+			}
+			end, lines = len(s.buf)-start, 1
+		}
+		raw := s.buf[start : start+end]
+		s.line++
+		line := s.line
+		s.line += lines - 1
+		start += end
+		if s.opts.format == copyText && (bytes.Equal(raw, []byte("\\.\n")) || bytes.Equal(raw, []byte("\\.\r\n")) || bytes.Equal(raw, []byte("\\."))) {
+			s.done = true // end-of-data marker
+			break
+		}
+		out = append(out, record{raw: raw, line: line})
+	}
+	// Keep the incomplete tail at the front of the buffer.
+	rest := copy(s.buf, s.buf[start:])
+	s.buf = s.buf[:rest]
+	if len(out) > 0 {
+		// The records point into buf, which the next feed overwrites:
+		// copy them out.
+		for i := range out {
+			out[i].raw = bytes.Clone(out[i].raw)
+		}
+	}
+	return out
+}
+
+// recordEnd returns the length of the first complete record of b (its
+// line end included) and how many lines it spans, or -1.
+func (s *copySplitter) recordEnd(b []byte) (int, int) {
+	lines := 1
+	if s.opts.format == copyCSV {
+		inQuote := false
+		for i := 0; i < len(b); i++ {
+			c := b[i]
+			switch {
+			case inQuote && c == s.opts.escape && s.opts.escape != s.opts.quote && i+1 < len(b) && (b[i+1] == s.opts.quote || b[i+1] == s.opts.escape):
+				i++
+			case c == s.opts.quote:
+				inQuote = !inQuote
+			case c == '\n':
+				if !inQuote {
+					return i + 1, lines
+				}
+				lines++
+			}
+		}
+		return -1, 0
+	}
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			if i+1 < len(b) && b[i+1] == '\n' {
+				lines++ // an escaped newline is data
+			}
+			i++
+		case '\n':
+			return i + 1, lines
+		}
+	}
+	return -1, 0
+}
+
+// field returns the value of field k (0-based) of a record; null is set
+// for a NULL; ok is false when the record has fewer fields.
+func (s *copySplitter) field(raw []byte, k int) (val string, null, ok bool) {
+	raw = bytes.TrimSuffix(raw, []byte("\n"))
+	raw = bytes.TrimSuffix(raw, []byte("\r"))
+	if s.opts.format == copyCSV {
+		return s.csvField(raw, k)
+	}
+	n := 0
+	start := 0
+	for i := 0; i <= len(raw); i++ {
+		if i < len(raw) && raw[i] == '\\' {
+			i++
+			continue
+		}
+		if i == len(raw) || raw[i] == s.opts.delimiter {
+			if n == k {
+				f := raw[start:i]
+				if string(f) == s.opts.null {
+					return "", true, true
+				}
+				return unescapeText(f), false, true
+			}
+			n++
+			start = i + 1
+		}
+	}
+	return "", false, false
+}
+
+// csvField extracts field k of a CSV record.
+func (s *copySplitter) csvField(raw []byte, k int) (string, bool, bool) {
+	n := 0
+	i := 0
+	for {
+		var val []byte
+		quoted := false
+		startField := i
+		for i < len(raw) && raw[i] != s.opts.delimiter {
+			if raw[i] == s.opts.quote {
+				quoted = true
+				i++
+				for i < len(raw) {
+					c := raw[i]
+					if c == s.opts.escape && i+1 < len(raw) && raw[i+1] == s.opts.quote && (s.opts.escape != s.opts.quote || true) {
+						if s.opts.escape == s.opts.quote || raw[i+1] == s.opts.quote || raw[i+1] == s.opts.escape {
+							val = append(val, raw[i+1])
+							i += 2
+							continue
+						}
+					}
+					if c == s.opts.quote {
+						i++
+						break
+					}
+					val = append(val, c)
+					i++
+				}
+				continue
+			}
+			val = append(val, raw[i])
+			i++
+		}
+		if n == k {
+			if !quoted && string(raw[startField:i]) == s.opts.null {
+				return "", true, true
+			}
+			return string(val), false, true
+		}
+		if i >= len(raw) {
+			return "", false, false
+		}
+		i++ // the delimiter
+		n++
+	}
+}
+
+// unescapeText decodes the backslash escapes of COPY's text format.
+func unescapeText(f []byte) string {
+	if bytes.IndexByte(f, '\\') < 0 {
+		return string(f)
+	}
+	out := make([]byte, 0, len(f))
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		if c != '\\' || i+1 == len(f) {
+			out = append(out, c)
+			continue
+		}
+		i++
+		switch d := f[i]; d {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'v':
+			out = append(out, '\v')
+		case 'x':
+			j := i + 1
+			for j < len(f) && j < i+3 && isHex(f[j]) {
+				j++
+			}
+			if j > i+1 {
+				v, _ := strconv.ParseUint(string(f[i+1:j]), 16, 8)
+				out = append(out, byte(v))
+				i = j - 1
+			} else {
+				out = append(out, 'x')
+			}
+		default:
+			if d >= '0' && d <= '7' {
+				j := i
+				for j < len(f) && j < i+3 && f[j] >= '0' && f[j] <= '7' {
+					j++
+				}
+				v, _ := strconv.ParseUint(string(f[i:j]), 8, 8)
+				out = append(out, byte(v))
+				i = j - 1
+			} else {
+				out = append(out, d)
+			}
+		}
+	}
+	return string(out)
+}
+
+// isHex reports whether c is a hex digit.
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// appendCSV appends a row in CSV format, quoting values that need it.
+func appendCSV(dst []byte, row [][]byte, o copyOptions) []byte {
+	for i, v := range row {
+		if i > 0 {
+			dst = append(dst, o.delimiter)
+		}
+		if v == nil {
+			dst = append(dst, o.null...)
+			continue
+		}
+		need := len(v) == 0 && o.null == "" || string(v) == o.null
+		for _, c := range v {
+			if c == o.delimiter || c == o.quote || c == '\n' || c == '\r' || c == o.escape {
+				need = true
+				break
+			}
+		}
+		if !need {
+			dst = append(dst, v...)
+			continue
+		}
+		dst = append(dst, o.quote)
+		for _, c := range v {
+			if c == o.quote || c == o.escape {
+				dst = append(dst, o.escape)
+			}
+			dst = append(dst, c)
+		}
+		dst = append(dst, o.quote)
+	}
+	return append(dst, '\n')
+}
