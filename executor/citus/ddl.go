@@ -53,6 +53,9 @@ func (r *runner) ddl(ctx context.Context, n *pg.Node) error {
 	if tr := n.GetTruncateStmt(); tr != nil {
 		return r.truncate(ctx, snap, n, tr)
 	}
+	if v := n.GetVacuumStmt(); v != nil {
+		return r.vacuum(ctx, snap, n, v)
+	}
 	main := dist[0]
 	switch x := n.Node.(type) {
 	case *pg.Node_IndexStmt:

@@ -1,6 +1,7 @@
 package citus_test
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -89,7 +90,16 @@ func TestDDLReachesEveryShard(t *testing.T) {
 	c.env.Txn.Rollback(c.ctx)
 	c.env.Txn = nil
 
-	// TRUNCATE, DROP INDEX, DROP TABLE.
+	// ANALYZE reaches the shards (VACUUM too, outside a block).
+	c.must("ANALYZE orders (id)")
+	c.must("VACUUM (ANALYZE) orders")
+	for _, p := range placements.rows {
+		if n := c.one(c.serverAt(p[2]), "SELECT count(*) FROM pg_stats WHERE tablename = 'orders_"+p[0]+"' AND attname = 'id'"); n != "1" {
+			t.Errorf("orders_%s has no statistics after ANALYZE", p[0])
+		}
+	}
+
+	// TRUNCATE, DROP INDEX, RENAME, DROP TABLE.
 	c.must("TRUNCATE orders")
 	for _, p := range placements.rows {
 		if n := c.one(c.serverAt(p[2]), "SELECT count(*) FROM orders_"+p[0]); n != "0" {
@@ -103,7 +113,14 @@ func TestDDLReachesEveryShard(t *testing.T) {
 		}
 	}
 	c.mustFail("DROP TABLE country", "2BP01") // orders' shards reference it
-	res := c.must("DROP TABLE orders, country")
+	c.must("ALTER TABLE orders RENAME TO purchases")
+	if got := c.must("SELECT table_name FROM citus_tables ORDER BY table_name::text").rows; fmt.Sprint(got) != "[[country] [purchases]]" {
+		t.Errorf("citus_tables after the rename: %v", got)
+	}
+	if got := c.workerTables("purchases_"); len(got[0])+len(got[1]) != 4 {
+		t.Errorf("shards after the rename: %v", got)
+	}
+	res := c.must("DROP TABLE purchases, country")
 	if res.tag != "DROP TABLE" {
 		t.Errorf("tag %q", res.tag)
 	}

@@ -289,3 +289,44 @@ func (r *runner) truncate(ctx context.Context, snap *catalog.Snapshot, n *pg.Nod
 	}
 	return r.apply(ctx, n, perNode, nil)
 }
+
+// vacuum runs VACUUM or ANALYZE on the shells (on the metadata
+// connection), then on each worker, outside any transaction, for every
+// shard of the distributed tables placed there. Like Citus's, it is not
+// atomic: it changes no data.
+func (r *runner) vacuum(ctx context.Context, snap *catalog.Snapshot, n *pg.Node, v *pg.VacuumStmt) error {
+	sql, err := deparse(n)
+	if err != nil {
+		return err
+	}
+	rows, err := r.env.Meta.Query(ctx, sql)
+	if err != nil {
+		return err
+	}
+	perNode := map[int32][]*pg.Node{}
+	for _, rel := range v.Rels {
+		vr := rel.GetVacuumRelation()
+		t, ok := snap.Table(vr.GetRelation().GetSchemaname(), vr.GetRelation().GetRelname())
+		if !ok {
+			continue
+		}
+		for _, s := range snap.ShardsOf(t.Relation) {
+			for _, p := range snap.PlacementsOf(s.ID) {
+				perNode[p.NodeID] = append(perNode[p.NodeID], &pg.Node{Node: &pg.Node_VacuumRelation{VacuumRelation: &pg.VacuumRelation{
+					Relation: &pg.RangeVar{Schemaname: s.Table.Schema, Relname: s.Name(), Inh: true, Relpersistence: "p"},
+					VaCols:   vr.VaCols}}})
+			}
+		}
+	}
+	for _, id := range sortedNodes(perNode) {
+		w := &pg.VacuumStmt{Options: v.Options, Rels: perNode[id], IsVacuumcmd: v.IsVacuumcmd}
+		wsql, err := deparse(&pg.Node{Node: &pg.Node_VacuumStmt{VacuumStmt: w}})
+		if err != nil {
+			return err
+		}
+		if _, err := r.workerQuery(ctx, id, wsql); err != nil {
+			return &WorkerError{Node: id, Err: err}
+		}
+	}
+	return r.complete(rows.Tag)
+}

@@ -17,7 +17,7 @@ import (
 //     pg_dist_colocation, pgfed_organizations; unqualified or in
 //     pg_catalog);
 //   - a utility statement (DDL: CREATE INDEX, ALTER TABLE, DROP TABLE,
-//     TRUNCATE, RENAME, COMMENT, ...) that names a distributed or
+//     TRUNCATE, RENAME, COMMENT, VACUUM, ANALYZE, ...) that names a distributed or
 //     reference table, or DROP INDEX while any table is distributed (the
 //     index's table is found at run time). Run applies it to the shell
 //     and every shard, or refuses it (0A000) when it cannot.
@@ -67,8 +67,7 @@ func kind(n *pg.Node) stmtKind {
 		*pg.Node_FetchStmt, *pg.Node_ClosePortalStmt, *pg.Node_ViewStmt,
 		*pg.Node_CreateTableAsStmt, *pg.Node_ListenStmt, *pg.Node_NotifyStmt,
 		*pg.Node_UnlistenStmt, *pg.Node_DiscardStmt, *pg.Node_CallStmt,
-		*pg.Node_DoStmt, *pg.Node_CreateStmt, *pg.Node_RuleStmt, *pg.Node_LockStmt,
-		*pg.Node_VacuumStmt:
+		*pg.Node_DoStmt, *pg.Node_CreateStmt, *pg.Node_RuleStmt, *pg.Node_LockStmt:
 		// CREATE TABLE ... (LIKE dist) or REFERENCES dist, views, rules and
 		// LOCK over distributed tables are the session's and the planner's.
 		return kindOther

@@ -67,9 +67,9 @@ func TestRoutingOfOtherTypes(t *testing.T) {
 	for i, org := range []string{"bank-a", "bank-b"} {
 		w := c.worker(c.nodes[i])
 		got := c.one(w, "SELECT string_agg(DISTINCT bank, ',') FROM (SELECT bank FROM accounts_"+
-			c.must("SELECT min(shardid) FROM pg_dist_shard WHERE logicalrelid = 'accounts'::regclass AND organization = '"+org+"'").rows[0][0]+
+			c.must("SELECT min(shardid) FROM pg_dist_shard WHERE logicalrelid = 'accounts'::regclass AND organization = '" + org + "'").rows[0][0]+
 			" UNION ALL SELECT bank FROM accounts_"+
-			c.must("SELECT max(shardid) FROM pg_dist_shard WHERE logicalrelid = 'accounts'::regclass AND organization = '"+org+"'").rows[0][0]+") s")
+			c.must("SELECT max(shardid) FROM pg_dist_shard WHERE logicalrelid = 'accounts'::regclass AND organization = '" + org + "'").rows[0][0]+") s")
 		if got != org {
 			t.Errorf("the %s worker holds rows of %s", org, got)
 		}
