@@ -153,6 +153,9 @@ func benchFormatFigure(u benchUnit, v float64) string {
 	case benchRowsPerSec:
 		return fmt.Sprintf("%.0f rows/s", v)
 	default:
+		if v < 10 {
+			return fmt.Sprintf("%.2f tps", v)
+		}
 		return fmt.Sprintf("%.0f tps", v)
 	}
 }
@@ -165,6 +168,9 @@ func benchFormatRatio(u benchUnit, v float64) string {
 	}
 	if u == benchSeconds {
 		return fmt.Sprintf("%.2fx", v)
+	}
+	if v < 0.001 {
+		return "< 0.001"
 	}
 	return fmt.Sprintf("%.3f", v)
 }

@@ -111,6 +111,7 @@ func TestBenchTable(t *testing.T) {
 		benchTestResult("tpcb", benchTPS, 5700, 0),
 		benchTestResult("transfer", benchTPS, 8500, 0),
 		benchTestResult("copy", benchRowsPerSec, 1100000, 500000),
+		benchTestResult("select-simple-c1", benchTPS, 17000, 0.4),
 	}
 	results[2].Pgfed.Error = "set up the pgbench dataset: ERROR: function create_reference_table(unknown) does not exist (SQLSTATE 42883)"
 	results[3].Pgfed.Error = results[2].Pgfed.Error
@@ -127,6 +128,7 @@ agg-account-top10   2.00 s          800.0 ms       2.50x        >= 2.20x  met
 tpcb                5700 tps        -              -            >= 0.100  FAILED (see below)
 transfer            8500 tps        -              -            >= 0.150  FAILED (see below)
 copy                1100000 rows/s  500000 rows/s  0.455        >= 0.600  missed
+select-simple-c1    17000 tps       0.40 tps       < 0.001      -         no target
 
 FAILED tpcb, transfer:
     pgfed: set up the pgbench dataset: ERROR: function create_reference_table(unknown) does not exist (SQLSTATE 42883)
@@ -135,7 +137,7 @@ FAILED tpcb, transfer:
 		t.Errorf("writeTable =\n%s\nwant\n%s", got, want)
 	}
 	sum := benchSummary(results)
-	if sum[benchMet] != 2 || sum[benchMissed] != 1 || sum[benchFailed] != 2 {
+	if sum[benchMet] != 2 || sum[benchMissed] != 1 || sum[benchFailed] != 2 || sum[benchNoTarget] != 1 {
 		t.Errorf("benchSummary = %v", sum)
 	}
 }
