@@ -19,6 +19,34 @@
 //
 // # Functions
 //
+//	create_distributed_table(table_name regclass, distribution_column text,
+//	    distribution_type text DEFAULT 'hash', colocate_with text DEFAULT 'default',
+//	    shard_count int DEFAULT NULL)                      void
+//	create_reference_table(table_name regclass)            void
+//	undistribute_table(table_name regclass,
+//	    cascade_via_foreign_keys bool DEFAULT false)       void
+//	truncate_local_data_after_distributing_table(function_name regclass) void
+//	get_shard_id_for_distribution_column(table_name regclass,
+//	    distribution_value "any" DEFAULT NULL)             bigint
+//	worker_hash(value "any")                               integer
+//	citus_add_node(nodename text, nodeport int, groupid int DEFAULT -1,
+//	    noderole DEFAULT 'primary', nodecluster name DEFAULT 'default') integer
+//	citus_remove_node(nodename text, nodeport int)         void
+//	citus_get_active_worker_nodes()                        SETOF (node_name text, node_port bigint)
+//	run_command_on_workers(command text, parallel bool DEFAULT true)
+//	                                                       SETOF (nodename text, nodeport int, success bool, result text)
+//	pgfed_add_organization(name text)                      void
+//	pgfed_set_node_organization(nodename text, nodeport int, organization text) void
+//
+// shard_count defaults to the session's citus.shard_count (a custom
+// setting that SET and SHOW pass through to the metadata database; read
+// with current_setting('citus.shard_count', true)), else 32.
+// distribution_type 'org' (or 'organization') distributes by an
+// organization column: distribution_column is 'org_column' (one shard per
+// organization) or 'org_column, hash_column' (shard_count shards per
+// organization, rows hashed on hash_column); shards of an organization go
+// round robin over its workers.
+//
 // A SELECT that calls our functions (in its target list, or in FROM for
 // the set-returning ones) is run in two steps: each call is evaluated
 // (its arguments first, on the metadata connection, so casts, regclass
@@ -80,4 +108,36 @@
 // statement is deparsed from the same tree with the table names (and
 // index and constraint names) replaced by the shard's: <name>_<shardid>.
 // Statements we cannot propagate fail with 0A000 before anything runs.
+// Supported: CREATE [UNIQUE] INDEX [CONCURRENTLY] (CONCURRENTLY is
+// dropped with a NOTICE: the build runs in the one atomic transaction,
+// and writes wait for it), DROP INDEX, ALTER TABLE ADD/DROP COLUMN, SET/DROP
+// DEFAULT, SET/DROP NOT NULL, ALTER COLUMN TYPE, ADD/DROP/VALIDATE
+// CONSTRAINT (with Citus's rules), SET STATISTICS/STORAGE/COMPRESSION,
+// SET/RESET (options), REPLICA IDENTITY, row level security switches,
+// RENAME of the table, a column or a constraint, TRUNCATE, DROP TABLE,
+// GRANT, VACUUM and ANALYZE (not atomic, as in Citus), COMMENT (the shell
+// only, as in Citus). Unnamed indexes and constraints are named first,
+// as PostgreSQL would name them on the shell, so that every shard's name
+// is the shell's plus the shard suffix.
+//
+// # For the session
+//
+//   - In a transaction block, DDL runs on the shards in Env.Txn first and
+//     then on the shell through Meta; when Run fails the block is failed,
+//     as after any error: only ROLLBACK may follow (Env.Txn has been
+//     aborted by StatementError when a worker failed).
+//   - Catalog changes (create_distributed_table, create_reference_table,
+//     undistribute_table, DROP TABLE and table RENAME of distributed
+//     tables, the node functions) refuse to run in a block (25001): their
+//     catalog rows commit in store.Update's own transaction, which cannot
+//     join the client's. A store API that runs a catalog change on a given
+//     connection would lift this.
+//   - Run answers in the simple protocol's order (RowDescription, rows,
+//     CommandComplete). Arguments are evaluated on Meta as SQL text, so
+//     $n parameters are not supported.
+//   - A call whose arguments use the query's own rows, or a query that
+//     mixes our views with distributed tables, is evaluated once, on the
+//     metadata database.
+//   - citus_add_node does not copy existing reference tables to the new
+//     node (their group keeps its placements); tables created later use it.
 package citus
