@@ -38,6 +38,8 @@ func TestDistributed(t *testing.T) {
 		{"multi-shard", testMultiShard},
 		{"dml", testDML},
 		{"copy", testCopy},
+		{"explain", testExplain},
+		{"log-remote-commands", testRemoteCommands},
 		{"cancel", testCancel},
 		// Last: it stops and restarts a worker.
 		{"worker-down", testWorkerDown},

@@ -73,7 +73,7 @@ func (l *limiter) add(row [][]byte) error {
 func (s *Session) execCombine(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, out *output) (string, error) {
 	var temps []string
 	for _, sp := range pl.Subplans {
-		if err := s.loadIntermediate(ctx, st, sp.Plan, b, sp.Result, sp.Columns, sp.LimitSetting, sp.Why); err != nil {
+		if err := s.loadIntermediate(ctx, st, sp.Plan, b, sp.Result, sp.Columns, sp.LimitSetting, sp.Why, out.r); err != nil {
 			return "", err
 		}
 		temps = append(temps, sp.Result)
@@ -83,7 +83,7 @@ func (s *Session) execCombine(ctx context.Context, st *catalogState, pl *planner
 		tasks.Subplans = nil
 		tasks.Merge = planner.Merge{Kind: planner.MergeConcat}
 		tasks.Kind = planner.KindMultiShard
-		if err := s.loadIntermediate(ctx, st, &tasks, b, pl.Merge.Result, pl.Merge.Columns, planner.MaxIntermediateRowsSetting, "tasks"); err != nil {
+		if err := s.loadIntermediate(ctx, st, &tasks, b, pl.Merge.Result, pl.Merge.Columns, planner.MaxIntermediateRowsSetting, "tasks", out.r); err != nil {
 			return "", err
 		}
 		temps = append(temps, pl.Merge.Result)
@@ -111,8 +111,8 @@ func (s *Session) execCombine(ctx context.Context, st *catalogState, pl *planner
 // loadIntermediate runs a plan and loads its rows into a new temporary
 // table name(columns) on the metadata connection, typed from the result's
 // RowDescription, within the row and byte limits.
-func (s *Session) loadIntermediate(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, name string, columns []string, setting, why string) error {
-	buf := &output{buffer: &distPortal{}, limit: s.newLimiter(why+" into "+name, setting)}
+func (s *Session) loadIntermediate(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, name string, columns []string, setting, why string, notify wire.Results) error {
+	buf := &output{r: notify, buffer: &distPortal{}, limit: s.newLimiter(why+" into "+name, setting)}
 	if _, err := s.execPlan(ctx, st, pl, b, buf); err != nil {
 		return err
 	}

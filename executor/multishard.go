@@ -41,7 +41,7 @@ func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan
 		}
 		groups[n] = append(groups[n], i)
 	}
-	if s.set.logRemote && out != nil {
+	if s.set.logRemote && out != nil && out.r != nil {
 		for i := range pl.Tasks {
 			if n, ok := st.snap.Node(pl.Tasks[i].Node); ok {
 				if err := out.r.Send(remoteNotice(n, pl.Tasks[i].SQL)); err != nil {

@@ -96,7 +96,7 @@ func (s *Session) runTask(ctx context.Context, st *catalogState, t *planner.Task
 	if write {
 		s.txn.MarkWrite(node)
 	}
-	if notify != nil && s.set.logRemote {
+	if notify != nil && notify.r != nil && s.set.logRemote {
 		if n, ok := st.snap.Node(node); ok {
 			if err := notify.r.Send(remoteNotice(n, t.SQL)); err != nil {
 				return "", err
