@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/pgfed/pgfed/executor/dtx"
 )
 
 // TestBadInput: each mistake is a precise error with the right SQLSTATE,
@@ -43,12 +45,28 @@ func TestBadInput(t *testing.T) {
 		{"ALTER TABLE u SET SCHEMA public", "0A000", "not supported"},
 		{"ALTER TABLE u INHERIT v", "0A000", "alter table command is currently unsupported"},
 		{"CLUSTER u", "0A000", "not supported"},
+		{"ALTER TABLE u ADD COLUMN s bigserial", "0A000", "cannot add serial column"},
+		{"ALTER TABLE u ADD COLUMN s int GENERATED ALWAYS AS IDENTITY", "0A000", "cannot add identity column"},
 	} {
 		err := c.mustFail(tc.sql, tc.code)
 		if !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: %v, want a message with %q", tc.sql, err, tc.msg)
 		}
 	}
+	// Catalog changes refuse to run inside a transaction block.
+	c.must("BEGIN")
+	c.env.Txn = c.env.Coord.Begin(c.env.Session, dtx.TxnOptions{})
+	for _, sql := range []string{"SELECT create_distributed_table('v', 'id')", "SELECT create_reference_table('v')",
+		"SELECT undistribute_table('u')", "DROP TABLE u", "ALTER TABLE u RENAME TO u2", "SELECT citus_add_node('localhost', 1)"} {
+		err := c.mustFail(sql, "25001")
+		if !strings.Contains(err.Error(), "cannot run inside a transaction block") {
+			t.Errorf("%s: %v", sql, err)
+		}
+	}
+	c.env.Txn.Rollback(c.ctx)
+	c.env.Txn = nil
+	c.must("ROLLBACK")
+
 	// Nothing changed: t keeps its row, v and t have no shards anywhere.
 	if n := c.one(servers[0], "SELECT count(*) FROM t"); n != "1" {
 		t.Errorf("t has %s rows, want 1", n)

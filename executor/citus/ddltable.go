@@ -33,6 +33,19 @@ func checkAlterTable(snap *catalog.Snapshot, main catalog.Table, res []resolved,
 					withDetail("%s is the distribution column of %s.", cmd.Name, main.Relation)
 			}
 		case pg.AlterTableType_AT_AddColumn:
+			cd := cmd.GetDef().GetColumnDef()
+			if names := cd.GetTypeName().GetNames(); len(names) > 0 {
+				switch names[len(names)-1].GetString_().GetSval() {
+				case "serial", "bigserial", "smallserial", "serial2", "serial4", "serial8":
+					return notSupported("cannot add serial column %q to distributed table %s: each shard would count on its own", cd.Colname, main.Relation).
+						withHint("Add the column with a default that does not depend on the shard, or fill it from the coordinator.")
+				}
+			}
+			for _, cn := range cd.GetConstraints() {
+				if cn.GetConstraint().GetContype() == pg.ConstrType_CONSTR_IDENTITY {
+					return notSupported("cannot add identity column %q to distributed table %s: each shard would count on its own", cd.Colname, main.Relation)
+				}
+			}
 			for _, cn := range cmd.GetDef().GetColumnDef().GetConstraints() {
 				if err := checkConstraint(main, cn.GetConstraint(), []string{cmd.GetDef().GetColumnDef().GetColname()}, refOf); err != nil {
 					return err
