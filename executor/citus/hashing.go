@@ -69,7 +69,14 @@ func shardIDFor(ctx context.Context, r *runner, a []arg) ([][]*string, error) {
 	if a[1].null() {
 		return nil, errorf(pgerrcode.InvalidParameterValue, "distribution value cannot be NULL for tables other than reference tables.")
 	}
-	h, err := catalog.HashText(t.ColumnType, a[1].str())
+	// Read the value as the column's type in the client's session (its
+	// TimeZone and DateStyle), as an INSERT would; the text that comes
+	// back is unambiguous (timestamptz carries its offset).
+	rows, err := r.env.Meta.Query(ctx, "SELECT CAST("+quoteLiteral(a[1].str())+" AS pg_catalog."+t.ColumnType.String()+")::text")
+	if err != nil {
+		return nil, err
+	}
+	h, err := catalog.HashText(t.ColumnType, string(rows.Values[0][0]))
 	if err != nil {
 		return nil, err
 	}

@@ -56,6 +56,15 @@ func TestRoutingOfOtherTypes(t *testing.T) {
 		t.Errorf("the row with key \\N is not in shard %s", s)
 	}
 
+	// A zone-less timestamptz literal is read in the client's TimeZone,
+	// as an INSERT would read it.
+	c.must("SET TimeZone = 'America/New_York'")
+	s = c.must("SELECT get_shard_id_for_distribution_column('ts', '2024-03-10 01:17:00')").rows[0][0]
+	port = c.must("SELECT nodeport FROM citus_shards WHERE shardid = " + s).rows[0][0]
+	if got := c.one(c.serverAt(port), "SELECT count(*) FROM ts_"+s+" WHERE k = '2024-03-10 06:17:00+00'"); got != "1" {
+		t.Errorf("the row of 2024-03-10 01:17 New York time is not in shard %s", s)
+	}
+
 	// Organization tables: rows live on their organization's workers.
 	c.must("SELECT pgfed_add_organization('bank-a')")
 	c.must("SELECT pgfed_add_organization('bank-b')")
