@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgfed/pgfed/catalog"
+	"github.com/pgfed/pgfed/executor/pgcluster"
 )
 
 // TestDistributed runs the distributed statement tests against one
@@ -18,6 +19,7 @@ func TestDistributed(t *testing.T) {
 		t.Skip("starts PostgreSQL servers")
 	}
 	c := newCluster(t)
+	oracle := pgcluster.StartForTest(t, pgcluster.ServerSpec{Name: "oracle"})[0]
 	c.distribute(t, "CREATE TABLE orders (id bigint PRIMARY KEY, customer int, amount numeric, note text)", "orders", "id", catalog.TypeInt8, 8, "")
 	c.distribute(t, "CREATE TABLE items (order_id bigint, n int, price numeric)", "items", "order_id", catalog.TypeInt8, 8, "orders")
 	c.distribute(t, "CREATE TABLE customers (cid int PRIMARY KEY, name text)", "customers", "cid", catalog.TypeInt4, 4, "")
@@ -33,6 +35,7 @@ func TestDistributed(t *testing.T) {
 		name string
 		run  func(*testing.T, *cluster)
 	}{
+		{"differential", func(t *testing.T, c *cluster) { testDifferential(t, c, oracle) }},
 		{"router", testRouter},
 		{"transactions", testTransactions},
 		{"multi-shard", testMultiShard},
