@@ -176,3 +176,38 @@ func sqlStateOf(err error) string {
 	}
 	return ""
 }
+
+// TestFailureAtPrepare makes one worker fail at PREPARE TRANSACTION, after
+// the other has prepared: a deferred trigger that an event trigger puts
+// on every table created there fires at PREPARE and raises. Distributing
+// a table with rows then fails as a whole.
+func TestFailureAtPrepare(t *testing.T) {
+	c := newCluster(t)
+	c.exec(servers[0], `CREATE TABLE orders (id bigint, note text);
+		INSERT INTO orders SELECT i, 'n' FROM generate_series(1, 100) i`)
+	second := servers[2]
+	c.exec(second, `CREATE FUNCTION fail_row() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'injected failure at prepare'; END $$;
+		CREATE FUNCTION arm() RETURNS event_trigger LANGUAGE plpgsql AS $$
+			DECLARE r record;
+			BEGIN
+				FOR r IN SELECT * FROM pg_event_trigger_ddl_commands() WHERE command_tag = 'CREATE TABLE' LOOP
+					EXECUTE format('CREATE CONSTRAINT TRIGGER fail_at_prepare AFTER INSERT ON %s
+						DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION fail_row()', r.object_identity);
+				END LOOP;
+			END $$;
+		CREATE EVENT TRIGGER arm ON ddl_command_end EXECUTE FUNCTION arm()`)
+	err := c.mustFail("SELECT create_distributed_table('orders', 'id', shard_count => 4)", "P0001")
+	if !strings.Contains(err.Error(), "injected failure at prepare") {
+		t.Errorf("error %v", err)
+	}
+	c.checkUntouched("orders", 100)
+	if n := c.one(servers[0], "SELECT count(*) FROM pgfed.transaction"); n != "0" {
+		t.Errorf("%s decision rows left", n)
+	}
+	c.exec(second, "DROP EVENT TRIGGER arm")
+	c.must("SELECT create_distributed_table('orders', 'id', shard_count => 4)")
+	if n := c.must("SELECT count(*) FROM citus_shards").rows[0][0]; n != "4" {
+		t.Errorf("%s shards after the retry", n)
+	}
+}

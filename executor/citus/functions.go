@@ -74,6 +74,9 @@ func register(specs ...*funcSpec) {
 // lookupFunc returns the spec of a call to one of our functions
 // (unqualified, or qualified with pg_catalog or public).
 func lookupFunc(fc *pg.FuncCall) (*funcSpec, bool) {
+	if fc == nil {
+		return nil, false
+	}
 	schema, name := funcName(fc)
 	if schema != "" && schema != "pg_catalog" && schema != "public" {
 		return nil, false
@@ -272,7 +275,10 @@ func (r *runner) rewriteCalls(ctx context.Context, stmt *pg.Node) error {
 			}
 		case *pg.Node:
 			if rf := n.GetRangeFunction(); rf != nil && len(rf.Functions) == 1 && !rf.Ordinality && !rf.IsRowsfrom {
-				fc := rf.Functions[0].GetList().GetItems()[0].GetFuncCall()
+				var fc *pg.FuncCall
+				if items := rf.Functions[0].GetList().GetItems(); len(items) > 0 {
+					fc = items[0].GetFuncCall()
+				}
 				if s, ok := lookupFunc(fc); ok {
 					var sub *pg.RangeSubselect
 					sub, err = r.rewriteFrom(ctx, rf, s, fc)
