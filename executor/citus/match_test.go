@@ -71,3 +71,34 @@ func TestMatch(t *testing.T) {
 		t.Error("DROP INDEX matched with no distributed table")
 	}
 }
+
+// FuzzMatch: Match never panics on parseable SQL.
+func FuzzMatch(f *testing.F) {
+	for _, s := range []string{
+		"SELECT create_distributed_table('t', 'id')", "SELECT * FROM citus_shards", "DROP TABLE orders",
+		"ALTER TABLE orders ADD COLUMN x int", "SELECT * FROM ROWS FROM (generate_series(1, 2))",
+		"SELECT * FROM CURRENT_DATE", "DROP INDEX a.b.c", "TRUNCATE ONLY orders, t CASCADE",
+		"GRANT SELECT ON orders TO public", "VACUUM (ANALYZE) orders (id)",
+	} {
+		f.Add(s)
+	}
+	rel := catalog.RelationName{Schema: "public", Name: "orders"}
+	snap, err := catalog.NewBuilder(1).
+		AddNode(catalog.Node{ID: 1, Host: "w1", Port: 5432, Active: true}).
+		AddColocationGroup(catalog.ColocationGroup{ID: 1, Method: catalog.MethodReference, ShardCount: 1}).
+		AddTable(catalog.Table{Relation: rel, Method: catalog.MethodReference, ColocationID: 1, ShardCount: 1}).
+		AddShard(catalog.Shard{ID: catalog.FirstShardID, Table: rel, Range: catalog.FullRange}).
+		AddPlacement(catalog.Placement{ShardID: catalog.FirstShardID, NodeID: 1}).Build()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, sql string) {
+		tree, err := pg.Parse(sql)
+		if err != nil {
+			return
+		}
+		for _, st := range tree.Stmts {
+			citus.Match(snap, st)
+		}
+	})
+}
