@@ -24,6 +24,9 @@ type benchWorkload struct {
 	dataset  string // the dataset its systems must have set up
 	warmup   bool   // run once on each system, untimed, before the rounds
 	run      func(ctx context.Context, sys *benchSystem) (benchMeasurement, error)
+	// check, when set, runs after each run, untimed: a system that fails
+	// it fails the workload, however fast it was.
+	check func(ctx context.Context, sys *benchSystem) error
 }
 
 // benchConfig is what a run measures; benchMain fills it from the flags.
@@ -60,10 +63,10 @@ func benchWorkloads(cfg benchConfig) []benchWorkload {
 	}
 	tpcb := benchPgbenchSpec{clients: 8, threads: 2}
 	ws = append(ws, benchWorkload{id: "tpcb", name: "pgbench TPC-B (tpcb-like) -c 8 -j 2", unit: benchTPS,
-		dataset: benchDataPgbench, run: benchPgbenchRunner(cfg, tpcb)})
+		dataset: benchDataPgbench, run: benchPgbenchRunner(cfg, tpcb), check: benchCheckBalances})
 	transfer := benchPgbenchSpec{clients: 8, threads: 2, script: cfg.scriptPath}
 	ws = append(ws, benchWorkload{id: "transfer", name: "two-account transfer -c 8 -j 2", unit: benchTPS,
-		dataset: benchDataPgbench, run: benchPgbenchRunner(cfg, transfer)})
+		dataset: benchDataPgbench, run: benchPgbenchRunner(cfg, transfer), check: benchCheckBalances})
 	cw := &benchCopyWorkload{psql: cfg.psql, path: cfg.copyCSVPath, rows: cfg.copyRows, table: map[string]string{}}
 	ws = append(ws, benchWorkload{id: "copy", name: "COPY " + strconv.FormatInt(cfg.copyRows, 10) + " rows CSV", unit: benchRowsPerSec,
 		dataset: benchDataCopy, run: cw.run})
@@ -128,6 +131,9 @@ func benchRunWorkload(ctx context.Context, w benchWorkload, systems [2]*benchSys
 			return benchMeasurement{}, false
 		}
 		m, err := w.run(ctx, systems[i])
+		if err == nil && w.check != nil {
+			err = w.check(ctx, systems[i])
+		}
 		if err != nil {
 			verdict := "FAILED"
 			if ctx.Err() != nil {

@@ -107,3 +107,29 @@ func TestBenchRunWorkloadInterrupted(t *testing.T) {
 		t.Errorf("status %q, pgfed error %q; want FAILED, interrupted", r.Status, r.Pgfed.Error)
 	}
 }
+
+func TestBenchRunWorkloadChecks(t *testing.T) {
+	var checked []string
+	w := benchWorkload{id: "transfer", unit: benchTPS, dataset: benchDataPgbench,
+		run: func(context.Context, *benchSystem) (benchMeasurement, error) {
+			return benchMeasurement{figure: 100}, nil
+		},
+		check: func(_ context.Context, sys *benchSystem) error {
+			checked = append(checked, sys.Name)
+			if sys.Name == "pgfed" {
+				return benchBalancesAgree([]string{"5", "5", "7", "5"})
+			}
+			return nil
+		}}
+	r := benchRunWorkload(context.Background(), w, benchTestSystems(), 2, io.Discard)
+	if got := strings.Join(checked, " "); got != "plain pgfed plain" {
+		t.Errorf("checked %s, want plain pgfed plain", got)
+	}
+	want := "pgfed: money created or lost: the balances disagree after the run (accounts 5, tellers 5, branches 7, history 5): a transaction was applied in part, or lost"
+	if r.Status != benchFailed || r.Error != want || len(r.Pgfed.Samples) != 0 {
+		t.Errorf("status %q error %q samples %v; want FAILED %q and no sample", r.Status, r.Error, r.Pgfed.Samples, want)
+	}
+	if err := benchBalancesAgree([]string{"-12", "-12", "-12", "-12"}); err != nil {
+		t.Errorf("equal sums: %v", err)
+	}
+}
