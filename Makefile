@@ -76,9 +76,10 @@ BENCH_FLAGS ?=
 bench: deps build
 	./$(BIN) bench $(BENCH_FLAGS)
 
-# bench-long is bench with longer runs, more rounds and a larger data set.
+# bench-long is bench with longer runs, more rounds and a larger pgbench data
+# set (5M accounts): about 35 minutes.
 bench-long: deps build
-	./$(BIN) bench --duration 30s --rounds 5 --scale 50 $(BENCH_FLAGS)
+	./$(BIN) bench --duration 20s --rounds 5 --scale 50 $(BENCH_FLAGS)
 
 # compat-deps installs the runtimes and drivers of the client compatibility
 # suite that the machine lacks: Debian's JDBC driver and Python drivers
