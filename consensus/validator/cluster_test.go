@@ -243,3 +243,31 @@ func (c *cluster) checkLedgers(nodes []int, upTo uint64) {
 		}
 	}
 }
+
+// delivered reports whether OnDecision reached slot upTo on every node.
+func (c *cluster) delivered(nodes []int, upTo uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, i := range nodes {
+		for s := uint64(1); s <= upTo; s++ {
+			if c.decisions[i][s] == nil {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// decided returns a copy of the decisions delivered so far.
+func (c *cluster) decided() []map[uint64]consensus.Value {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]map[uint64]consensus.Value, len(c.decisions))
+	for i, m := range c.decisions {
+		out[i] = map[uint64]consensus.Value{}
+		for s, v := range m {
+			out[i][s] = v
+		}
+	}
+	return out
+}

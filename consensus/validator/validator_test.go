@@ -21,15 +21,22 @@ func TestFourValidatorsExternalize(t *testing.T) {
 	c := newCluster(t, 4, nil)
 	c.waitSlots(6, all(4), all(4), 15*time.Second)
 	c.checkLedgers(all(4), 6)
-	c.mu.Lock()
+	// OnDecision runs after the ledger append that Last reports: wait for it.
+	deadline := time.Now().Add(5 * time.Second)
+	for !c.delivered(all(4), 6) {
+		if time.Now().After(deadline) {
+			t.Fatal("decisions not delivered")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	decided := c.decided()
 	for i := 1; i < 4; i++ {
 		for s := uint64(1); s <= 6; s++ {
-			if !c.decisions[i][s].Equal(c.decisions[0][s]) {
+			if !decided[i][s].Equal(decided[0][s]) {
 				t.Fatalf("slot %d: decisions differ between node 0 and %d", s, i)
 			}
 		}
 	}
-	c.mu.Unlock()
 	// Every record's proof convinces another node (stopped, so its loop
 	// state can be read here), and a tampered one does not.
 	v1 := c.vals[1]
