@@ -12,6 +12,8 @@ import (
 	"regexp"
 	"runtime"
 	"time"
+
+	"github.com/pgfed/pgfed/executor/pgcluster"
 )
 
 // benchSettings are the flags of a run, as recorded in the JSON report.
@@ -249,17 +251,21 @@ func runBench(ctx context.Context, cfg benchConfig, o benchRunOptions, stdout, s
 }
 
 // benchFindTools finds pgbench and psql: next to the servers' programs
-// (Debian keeps them off $PATH there too), else on $PATH.
+// (the folder pgcluster runs initdb from, where Debian keeps them too), else
+// on $PATH.
 func benchFindTools() (pgbench, psql string, err error) {
+	binDir, _ := pgcluster.FindBinDir()
 	find := func(name string) (string, error) {
+		if binDir != "" {
+			p := filepath.Join(binDir, name)
+			if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
+				return p, nil
+			}
+		}
 		if p, err := exec.LookPath(name); err == nil {
 			return p, nil
 		}
-		matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + name)
-		if len(matches) > 0 {
-			return matches[len(matches)-1], nil
-		}
-		return "", fmt.Errorf("%s not found on $PATH or in /usr/lib/postgresql/*/bin (install postgresql-client: make deps)", name)
+		return "", fmt.Errorf("%s not found in %q nor on $PATH (install postgresql-client: make deps)", name, binDir)
 	}
 	if pgbench, err = find("pgbench"); err != nil {
 		return "", "", err
