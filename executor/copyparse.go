@@ -98,16 +98,14 @@ func (s *copySplitter) records(final bool) []record {
 		}
 		out = append(out, record{raw: raw, line: line})
 	}
+	// The records point into buf, which the tail is moved over: copy
+	// them out first.
+	for i := range out {
+		out[i].raw = bytes.Clone(out[i].raw)
+	}
 	// Keep the incomplete tail at the front of the buffer.
 	rest := copy(s.buf, s.buf[start:])
 	s.buf = s.buf[:rest]
-	if len(out) > 0 {
-		// The records point into buf, which the next feed overwrites:
-		// copy them out.
-		for i := range out {
-			out[i].raw = bytes.Clone(out[i].raw)
-		}
-	}
 	return out
 }
 

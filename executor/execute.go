@@ -154,10 +154,17 @@ func (s *Session) runDistributed(ctx context.Context, st *catalogState, pl *plan
 	if s.block && (s.meta.txStatus == 'E' || s.meta.aborted) {
 		return errInFailedTransaction
 	}
+	if s.directRouter(pl, endsImplicit) {
+		tag, err := s.execRouterDirect(ctx, st, pl, b, out)
+		if err != nil {
+			return err
+		}
+		return out.complete(tag)
+	}
 	if !s.block && s.txn == nil {
 		s.implicit = true
 	}
-	txn := s.ensureTxn()
+	s.ensureTxn()
 	tag, err := s.execPlan(ctx, st, pl, b, out)
 	if err != nil {
 		if s.implicit {
@@ -170,7 +177,6 @@ func (s *Session) runDistributed(ctx context.Context, st *catalogState, pl *plan
 			return err
 		}
 	}
-	_ = txn
 	return out.complete(tag)
 }
 

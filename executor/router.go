@@ -131,3 +131,66 @@ func (s *Session) taskError(st *catalogState, node int32, t *planner.Task, err e
 	}
 	return &TaskError{Node: n, Shards: shards, Err: s.txn.CheckErr(err)}
 }
+
+// directRouter reports whether a plan can run as the worker's own
+// autocommit statement, outside any distributed transaction: a router
+// plan on one node, no transaction block or implicit batch transaction
+// open, and the statement ends its implicit transaction. Then the worker's
+// commit is the statement's (1PC), with no BEGIN and COMMIT round trips.
+func (s *Session) directRouter(pl *planner.Plan, endsImplicit bool) bool {
+	if s.block || s.txn != nil || !endsImplicit || pl.Kind != planner.KindRouter || len(pl.Subplans) > 0 || len(pl.Tasks) != 1 {
+		return false
+	}
+	return !pl.Modify || len(pl.Tasks[0].Nodes) <= 1
+}
+
+// execRouterDirect runs a router plan's task on a connection checked out
+// of the session's pools for this statement only (see directRouter). A
+// reused connection found dead before the statement reached the worker is
+// replaced once.
+func (s *Session) execRouterDirect(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, out *output) (string, error) {
+	t := &pl.Tasks[0]
+	if s.set.logRemote && out.r != nil {
+		if n, ok := st.snap.Node(t.Node); ok {
+			if err := out.r.Send(remoteNotice(n, t.SQL)); err != nil {
+				return "", err
+			}
+		}
+	}
+	vals, formats, oids := b.taskArgs(t.Params)
+	for attempt := 0; ; attempt++ {
+		c, err := s.workers.Acquire(ctx, t.Node)
+		if err != nil {
+			return "", s.directError(st, t, err)
+		}
+		rr, err := execOn(ctx, c.PgConn(), t.SQL, vals, formats, oids, out.formats)
+		var tag pgconn.CommandTag
+		var rerr error
+		if err == nil {
+			rerr = out.fieldsFromWorker(rr.FieldDescriptions(), 0)
+			for rerr == nil && rr.NextRow() {
+				rerr = out.row(rr.Values())
+			}
+			tag, err = rr.Close()
+		}
+		c.Release()
+		switch {
+		case err == nil && rerr == nil:
+			return tag.String(), nil
+		case err == nil:
+			return "", rerr
+		case attempt == 0 && pgconn.SafeToRetry(err) && ctx.Err() == nil && !out.described && out.rows == 0:
+			continue
+		}
+		return "", s.directError(st, t, err)
+	}
+}
+
+// directError names the worker and shard of a failed direct task.
+func (s *Session) directError(st *catalogState, t *planner.Task, err error) error {
+	n, ok := st.snap.Node(t.Node)
+	if !ok {
+		n = catalog.Node{ID: t.Node}
+	}
+	return &TaskError{Node: n, Shards: t.ShardIDs, Err: err}
+}
