@@ -57,6 +57,25 @@ func (r *runner) ddl(ctx context.Context, n *pg.Node) error {
 		return r.vacuum(ctx, snap, n, v)
 	}
 	main := dist[0]
+	// The table the statement is about comes first in the statement's
+	// tree; make sure of it where the statement says which.
+	var target *pg.RangeVar
+	switch x := n.Node.(type) {
+	case *pg.Node_IndexStmt:
+		target = x.IndexStmt.Relation
+	case *pg.Node_AlterTableStmt:
+		target = x.AlterTableStmt.Relation
+	case *pg.Node_RenameStmt:
+		target = x.RenameStmt.Relation
+	}
+	if target != nil {
+		t, ok := snap.Table(target.Schemaname, target.Relname)
+		if !ok {
+			return notSupported("%s of local table %s naming distributed table %s is not supported by pgfed",
+				statementName(n), target.Relname, main.Relation)
+		}
+		main = t
+	}
 	switch x := n.Node.(type) {
 	case *pg.Node_IndexStmt:
 		err = checkIndex(main, x.IndexStmt)
@@ -85,7 +104,7 @@ func (r *runner) ddl(ctx context.Context, n *pg.Node) error {
 	if err := r.nameUnnamed(ctx, main, n); err != nil {
 		return err
 	}
-	perNode, err := perShard(snap, main, dist[1:], n)
+	perNode, err := perShard(snap, main, dist, n)
 	if err != nil {
 		return err
 	}

@@ -217,6 +217,8 @@ func (r *runner) distribute(ctx context.Context, c *change, spec distSpec) error
 	if err != nil {
 		return err
 	}
+	r.log.Info("distributing table", "table", sh.rel.String(), "method", tb.Method.String(), "shards", len(shards),
+		"colocation", tb.ColocationID, "rows", n)
 	if n == 0 {
 		return nil
 	}

@@ -75,6 +75,7 @@ func undistribute(ctx context.Context, r *runner, a []arg) ([][]*string, error) 
 		if err := c.onWorkers(ctx, perNode); err != nil {
 			return err
 		}
+		r.log.Info("undistributing table", "table", t.Relation.String())
 		return c.tx.RemoveTable(ctx, t.Relation)
 	})
 	if err != nil {

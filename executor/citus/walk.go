@@ -20,18 +20,24 @@ func walkReflect(m protoreflect.Message, fn func(protoreflect.Message) bool) {
 	if !m.IsValid() || !fn(m) {
 		return
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		switch {
-		case fd.IsList() && fd.Message() != nil:
+	// Fields in declaration order (Range's order is unspecified), so that
+	// walks are deterministic and follow the statement's text closely.
+	fields := m.Descriptor().Fields()
+	for i := 0; i < fields.Len(); i++ {
+		fd := fields.Get(i)
+		if fd.Message() == nil || fd.IsMap() || !m.Has(fd) {
+			continue
+		}
+		v := m.Get(fd)
+		if fd.IsList() {
 			l := v.List()
 			for i := 0; i < l.Len(); i++ {
 				walkReflect(l.Get(i).Message(), fn)
 			}
-		case fd.Message() != nil && !fd.IsMap():
-			walkReflect(v.Message(), fn)
+			continue
 		}
-		return true
-	})
+		walkReflect(v.Message(), fn)
+	}
 }
 
 // rangeVars returns every RangeVar of a tree (tables named in FROM, DDL
