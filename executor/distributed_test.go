@@ -41,6 +41,8 @@ func TestDistributed(t *testing.T) {
 		{"multi-shard", testMultiShard},
 		{"dml", testDML},
 		{"copy", testCopy},
+		{"extended-session", testExtendedSession},
+		{"citus-api", testCitusAPI},
 		{"explain", testExplain},
 		{"log-remote-commands", testRemoteCommands},
 		{"cancel", testCancel},

@@ -1,0 +1,96 @@
+package executor
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/pgfed/pgfed/wire"
+)
+
+// testExtendedSession drives a Session directly with the extended
+// protocol: a distributed portal executed with a row limit is suspended
+// and resumed, and the Executes of one batch form one implicit
+// transaction that Sync commits, or rolls back after Abort.
+func testExtendedSession(t *testing.T, c *cluster) {
+	s := newSession(t, &c.env, nil)
+	ctx := testCtx(t)
+	h, desc, err := s.Prepare(ctx, "ids", "SELECT id FROM orders WHERE id <= $1 ORDER BY id", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.(*distStatement); !ok || len(desc.Fields) != 1 || len(desc.ParamOIDs) != 1 {
+		t.Fatalf("handle %T, description %+v", h, desc)
+	}
+	st := &wire.Statement{Name: "ids", Handle: h, Desc: desc}
+	p := &wire.Portal{Statement: st, Params: [][]byte{[]byte("5")}}
+	var got []string
+	for i := 0; ; i++ {
+		r := &recorder{}
+		more, err := s.Execute(ctx, p, wire.ExecuteOptions{MaxRows: 2}, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, r.String())
+		if !more {
+			break
+		}
+		if i > 5 {
+			t.Fatal("portal never ends")
+		}
+	}
+	if strings.Join(got, " | ") != "row 1; row 2 | row 3; row 4 | row 5; complete SELECT 5" {
+		t.Errorf("suspended portal: %q", got)
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Two inserts on different shards in one batch: committed at Sync.
+	ins, idesc, err := s.Prepare(ctx, "", "INSERT INTO orders VALUES ($1, 0, 0, 'batch')", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ist := &wire.Statement{Handle: ins, Desc: idesc}
+	run := func(id string) {
+		t.Helper()
+		r := &recorder{}
+		if _, err := s.Execute(ctx, &wire.Portal{Statement: ist, Params: [][]byte{[]byte(id)}}, wire.ExecuteOptions{}, r); err != nil {
+			t.Fatal(err)
+		}
+		if r.String() != "complete INSERT 0 1" {
+			t.Fatalf("insert %s: %s", id, r)
+		}
+	}
+	run("7001")
+	run("7002")
+	if s.txn == nil || len(s.txn.Nodes()) == 0 {
+		t.Fatal("no implicit distributed transaction during the batch")
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	count := func() string {
+		r := &recorder{}
+		if err := s.SimpleQuery(ctx, "SELECT count(*) FROM orders WHERE note = 'batch'", r); err != nil {
+			t.Fatal(err)
+		}
+		return r.String()
+	}
+	if got := count(); got != "describe 1; row 2; complete SELECT 1" {
+		t.Errorf("after the batch: %s", got)
+	}
+	// The same, aborted by the server before Sync: nothing is left.
+	run("7003")
+	s.Abort(ctx, errors.New("unknown portal"))
+	s.Sync(ctx)
+	if got := count(); got != "describe 1; row 2; complete SELECT 1" {
+		t.Errorf("after an aborted batch: %s", got)
+	}
+	if s.TxStatus() != 'I' || s.txn != nil {
+		t.Errorf("status %c, txn %v after the batch", s.TxStatus(), s.txn)
+	}
+	r := &recorder{}
+	if err := s.SimpleQuery(ctx, "DELETE FROM orders WHERE note = 'batch'", r); err != nil || r.String() != "complete DELETE 2" {
+		t.Errorf("cleanup: %s %v", r, err)
+	}
+}
