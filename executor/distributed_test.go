@@ -42,6 +42,7 @@ func TestDistributed(t *testing.T) {
 		{"dml", testDML},
 		{"copy", testCopy},
 		{"extended-session", testExtendedSession},
+		{"script", testScript},
 		{"citus-api", testCitusAPI},
 		{"explain", testExplain},
 		{"log-remote-commands", testRemoteCommands},

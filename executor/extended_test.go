@@ -94,3 +94,34 @@ func testExtendedSession(t *testing.T, c *cluster) {
 		t.Errorf("cleanup: %s %v", r, err)
 	}
 }
+
+// testScript sends several statements in one Query: their results come in
+// turn, and they form one implicit transaction across the workers and the
+// metadata database.
+func testScript(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	res, err := conn.PgConn().Exec(ctx, "INSERT INTO orders VALUES (8001, 0, 0, 'script'); INSERT INTO orders VALUES (8002, 0, 0, 'script'); SELECT count(*) FROM orders WHERE note = 'script'").ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tags []string
+	for _, r := range res {
+		tags = append(tags, r.CommandTag.String())
+	}
+	if strings.Join(tags, ";") != "INSERT 0 1;INSERT 0 1;SELECT 1" || string(res[2].Rows[0][0]) != "2" {
+		t.Fatalf("script results: %v %q", tags, res[2].Rows)
+	}
+	// A failure rolls back the whole string, the local statement too.
+	_, err = conn.PgConn().Exec(ctx, "CREATE TABLE script_local (x int); INSERT INTO orders VALUES (8003, 0, 0, 'script'); INSERT INTO orders VALUES (8001, 0, 0, 'dup')").ReadAll()
+	if err == nil || !strings.Contains(err.Error(), "23505") {
+		t.Fatalf("failing script: %v", err)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders WHERE note = 'script'")); got != "2" {
+		t.Errorf("rows after a failed script: %s", got)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM pg_class WHERE relname = 'script_local'")); got != "0" {
+		t.Errorf("local table of a failed script: %s", got)
+	}
+	mustExec(t, conn, "DELETE FROM orders WHERE note = 'script'")
+}

@@ -124,6 +124,9 @@ func (s *Session) simpleStatement(ctx context.Context, sql string, out *output) 
 	}
 	pl, err := st.planner.Plan(sql)
 	if err != nil {
+		if stmts := splitScript(sql); stmts != nil {
+			return s.script(ctx, stmts, out)
+		}
 		return s.distributedResult(ctx, err)
 	}
 	if pl.Kind == planner.KindLocal {
