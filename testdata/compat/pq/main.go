@@ -125,11 +125,12 @@ func main() {
 		return nil
 	})
 	step("create_distributed_table", func() error {
-		_, err := db.ExecContext(ctx, "SELECT create_distributed_table($1, 'id')", dist)
+		// Without arguments lib/pq sends a simple Query.
+		_, err := db.ExecContext(ctx, "SELECT create_distributed_table('"+dist+"', 'id')")
 		return err
 	})
 	step("create_reference_table", func() error {
-		_, err := db.ExecContext(ctx, "SELECT create_reference_table($1)", ref)
+		_, err := db.ExecContext(ctx, "SELECT create_reference_table('"+ref+"')")
 		return err
 	})
 	step("insert_select_single", func() error {
@@ -261,12 +262,19 @@ func main() {
 		return skipError("lib/pq does not implement COPY TO STDOUT")
 	})
 	step("fetch_cursor", func() error {
+		var vals []string
+		for i := 5001; i <= 7000; i++ {
+			vals = append(vals, fmt.Sprintf("(%d, 'f%d')", i, i))
+		}
+		if _, err := db.ExecContext(ctx, "INSERT INTO "+dist+" (id, v) VALUES "+strings.Join(vals, ", ")); err != nil {
+			return fmt.Errorf("loading rows 5001..7000: %w", err)
+		}
 		tx, err := db.BeginTx(ctx, nil)
 		if err != nil {
 			return err
 		}
 		defer tx.Rollback()
-		if _, err := tx.ExecContext(ctx, "DECLARE compat_cur NO SCROLL CURSOR FOR SELECT id, v FROM "+dist+" WHERE id BETWEEN 1001 AND 3000"); err != nil {
+		if _, err := tx.ExecContext(ctx, "DECLARE compat_cur NO SCROLL CURSOR FOR SELECT id, v FROM "+dist+" WHERE id BETWEEN 5001 AND 7000"); err != nil {
 			return err
 		}
 		total, sum := 0, 0
@@ -297,7 +305,7 @@ func main() {
 		if err := expect("rows", total, 2000); err != nil {
 			return err
 		}
-		if err := expect("sum of ids", sum, (1001+3000)*2000/2); err != nil {
+		if err := expect("sum of ids", sum, (5001+7000)*2000/2); err != nil {
 			return err
 		}
 		return tx.Commit()

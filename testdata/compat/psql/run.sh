@@ -145,13 +145,17 @@ EOF
 
 step_copy_out() {
 	q -c "\\copy $DIST (id, v) TO '$TMP/out.tsv'" || return 1
-	awk -F'\t' '$1 >= 1001 && $1 <= 3000 { n++; if ($2 != "c" $1) bad++ } END { if (n != 2000 || bad) print "CHECKFAIL lines with id 1001..3000: " n+0 ", bad " bad+0 }' "$TMP/out.tsv"
+	local count
+	count=$(q -c "SELECT count(*) FROM $DIST") || return 1
+	awk -F'\t' -v count="$count" '{ n++ } $1 >= 1001 && $1 <= 3000 && $2 != "c" $1 { bad++ }
+		END { if (n != count || n < 11 || bad) print "CHECKFAIL " n+0 " lines, count(*) " count ", " bad+0 " bad lines" }' "$TMP/out.tsv"
 }
 
 step_fetch_cursor() {
 	# FETCH_COUNT makes psql read through DECLARE CURSOR / FETCH FORWARD 100.
-	q -v FETCH_COUNT=100 -c "SELECT id FROM $DIST WHERE id BETWEEN 1001 AND 3000" >"$TMP/fetch.txt" || return 1
-	awk '{ n++; s += $1 } END { if (n != 2000 || s != 4001000) print "CHECKFAIL rows " n+0 ", sum " s+0 }' "$TMP/fetch.txt"
+	q -c "INSERT INTO $DIST (id, v) VALUES $(seq 5001 7000 | awk -v q="'" '{ printf "%s(%d, %sf%d%s)", (NR > 1 ? ", " : ""), $1, q, $1, q }')" || return 1
+	q -v FETCH_COUNT=100 -c "SELECT id FROM $DIST WHERE id BETWEEN 5001 AND 7000" >"$TMP/fetch.txt" || return 1
+	awk '{ n++; s += $1 } END { if (n != 2000 || s != 12001000) print "CHECKFAIL rows " n+0 ", sum " s+0 }' "$TMP/fetch.txt"
 }
 
 step_types_roundtrip() {
@@ -199,11 +203,15 @@ step_listen_notify() {
 	local pid
 	{
 		echo "LISTEN $CH;"
-		sleep 2
+		sleep 3
 		echo "SELECT 'listener-done';"
 	} | q >"$TMP/listen.out" 2>&1 &
 	pid=$!
-	sleep 0.7
+	# Notify once the listener's LISTEN reached the metadata database.
+	for _ in $(seq 50); do
+		[ "$(q -c "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN $CH%'")" = 0 ] || break
+		sleep 0.1
+	done
 	q -c "NOTIFY $CH, 'hello'" || return 1
 	wait "$pid" || return 1
 	cat "$TMP/listen.out"
