@@ -1,45 +1,83 @@
 // Package executor runs the statements of pgfed's clients.
 //
 // The wire server hands every authenticated connection to a Handler, which
-// opens a Session: the coordinator-side half of one client connection. A
-// Session owns one connection to the metadata database (a metadataConn),
+// opens a Session: the coordinator-side half of one client connection. The
+// Handler owns what sessions share: the catalog store (catalog/store, in the
+// metadata database's pgfed schema), the planner of the current catalog
+// (with its plan cache, rebuilt when the catalog's version changes or
+// after DDL), the worker connection pools and the distributed transaction
+// coordinator (executor/dtx). Handler.Run runs its loops: the catalog's
+// invalidation listener, the recovery of prepared transactions and the
+// distributed deadlock detector; Close releases everything.
+//
+// # A statement's path
+//
+// A Session owns one connection to the metadata database (a metadataConn),
 // opened as the client's user on the client's database with the client's
-// startup parameters, so the client sees that server's parameters, settings,
-// temporary tables, prepared statements and transactions as its own.
+// startup parameters, so the client sees that server's parameters,
+// settings, temporary tables, prepared statements and transactions as its
+// own. For each statement:
 //
-// Today every statement is passed through: a Query message becomes a Query
-// on the metadata connection, Parse/Bind/Execute/Close become the same
-// messages under the client's names, and the backend's answer is relayed
-// message by message (rows are never decoded), COPY included. Errors keep
-// every field of the backend's ErrorResponse. A statement's life is
+//  1. classify looks at the first words (no parse): transaction control
+//     and SET run on the metadata database and are mirrored on the
+//     distributed transaction (txn.go, settings.go).
+//  2. A statement for the Citus API (function calls, catalog views, DDL on
+//     distributed tables; found by a text scan, then citus.Match on the
+//     parse tree) goes to executor/citus (citus.go).
+//  3. COPY and EXPLAIN naming distributed tables are run by the session
+//     (copyin.go, copyout.go, explain.go).
+//  4. Everything else is planned: the planner's cached plan, whose cheap
+//     first test (a lexer scan for the names of distributed tables) makes
+//     statements that name none a local plan: they go to the metadata
+//     connection unchanged and its answer is relayed message by message
+//     (relay.go), as before there was a planner.
+//  5. Router plans run their one task on the worker holding the shard
+//     (router.go); multi-shard plans fan out, one goroutine per worker,
+//     and merge: streamed concatenation, a k-way merge sort in Go, or a
+//     combine query on the metadata connection over intermediate results
+//     (multishard.go, merge.go, intermediate.go). Subplans (recursive
+//     planning) are loaded into intermediate results first.
 //
-//	wire server -> Session.SimpleQuery / Prepare / Execute / Sync
-//	            -> metadataConn: stop the idle listener, send, relay to
-//	               ReadyForQuery (or to the Execute's end), restart the
-//	               listener when the backend is idle again.
+// Prepared statements (Parse) are prepared on the metadata database under
+// the client's name, which describes them (distributed tables have shell
+// tables there) and keeps PostgreSQL's naming rules; those naming
+// distributed tables are also planned once with $n symbolic. Execute binds
+// the plan (pruning shards by the parameters) and runs the tasks as
+// statements prepared once per worker connection.
 //
-// The passthrough is one strategy among those the planner will choose from:
-// a prepared statement's handle says where it runs (metaStatement for the
-// metadata database) and Session.Execute dispatches on it, so statements on
-// distributed tables can later get handles of their own without touching
-// the metadata path.
+// # Transactions
 //
-// While the client is idle, a goroutine owned by the session reads the
-// backend and forwards asynchronous NotificationResponse, NoticeResponse and
-// ParameterStatus messages with wire.Client.Notify, which is how LISTEN works
-// through pgfed. A timer left armed across requests starts it within a
-// millisecond of the end of a request (so a busy client pays for it about
-// once a millisecond, not once a statement), and a request stops it (by an
-// expired read deadline) before it uses the connection.
+// The metadata connection's transaction status is the session's: a
+// distributed statement that fails in a transaction block aborts the
+// metadata transaction too, so both sides report 25P02 until ROLLBACK. The
+// workers' side is a dtx.Txn, begun at BEGIN (or by the first distributed
+// statement), with the block's isolation level, savepoints replayed on
+// every worker connection, and read-your-writes (one connection per worker
+// for the whole transaction). COMMIT commits the workers first (1PC, or
+// 2PC when more than one was written) and the metadata database only if
+// they committed. Outside a block a distributed statement has an implicit
+// transaction, committed when the statement ends (or at the batch's Sync
+// under the extended protocol); an autocommit router statement skips dtx
+// and runs as the worker's own statement on a pooled connection.
 //
-// The metadata connection runs the client's statements only: a Query sent
-// on it on the session's own behalf would destroy the client's unnamed
-// statement, and an error would end the client's transaction. Work of the
-// coordinator's own (catalog reads, say) belongs on other connections.
+// # The metadata connection
 //
-// Cancellation: Session.Cancel (a client's CancelRequest) and the
-// cancellation of a request's context both send a CancelRequest to the
-// backend. If the backend dies, the session answers with a FATAL error
-// (SQLSTATE 08006, or the backend's own FATAL code such as 57P01) so that
-// the wire server closes the client's connection.
+// It runs the client's statements; the session's own work there
+// (intermediate results, combine queries, the Citus API's queries) uses
+// named internal statements and portals with Flush, never a Query, so the
+// client's unnamed statement survives and the work joins the client's
+// transaction (metainternal.go). While the client is idle, a goroutine
+// owned by the session reads the backend and forwards asynchronous
+// NotificationResponse, NoticeResponse and ParameterStatus messages with
+// wire.Client.Notify, which is how LISTEN works through pgfed (listen.go).
+//
+// # Errors and cancellation
+//
+// Worker errors keep the worker's SQLSTATE, detail and hint, and name the
+// worker and shards in the detail and the context (TaskError). Cancel (a
+// client's CancelRequest) cancels the statement's context, which sends
+// CancelRequests to the workers running its tasks, and sends one to the
+// metadata database. If the metadata backend dies, the session answers
+// with a FATAL error (08006, or the backend's own FATAL code such as
+// 57P01) so that the wire server closes the client's connection.
 package executor
