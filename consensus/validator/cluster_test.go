@@ -7,6 +7,8 @@ import (
 	"math/rand"
 	"net"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -30,10 +32,12 @@ type cluster struct {
 	vals  []*Validator
 	qset  quorum.QSet
 	// cut[i] makes every dial to or from node i fail (a partition).
-	cut   []atomic.Bool
-	byID  map[quorum.NodeID]int
-	mod   func(i int, c *Config)
-	noLog bool
+	cut  []atomic.Bool
+	byID map[quorum.NodeID]int
+	mod  func(i int, c *Config)
+	// logDir holds one debug log per node; logFiles are closed at the end.
+	logDir   string
+	logFiles []*os.File
 
 	mu        sync.Mutex
 	decisions []map[uint64]consensus.Value
@@ -49,7 +53,7 @@ func testKey(tb testing.TB, seed int64) ed25519.PrivateKey {
 }
 
 func newCluster(tb testing.TB, n int, mod func(i int, c *Config)) *cluster {
-	c := &cluster{tb: tb, cut: make([]atomic.Bool, n), byID: map[quorum.NodeID]int{}, mod: mod, notify: make(chan struct{}, 1)}
+	c := &cluster{tb: tb, cut: make([]atomic.Bool, n), byID: map[quorum.NodeID]int{}, mod: mod, notify: make(chan struct{}, 1), logDir: tb.TempDir()}
 	c.qset.Threshold = uint32(n - (n-1)/3)
 	for i := 0; i < n; i++ {
 		k := testKey(tb, int64(i+1))
@@ -83,9 +87,18 @@ func (c *cluster) config(i int, ln net.Listener) Config {
 			peers = append(peers, transport.Peer{ID: transport.NodeID(k), Addr: c.addrs[j]})
 		}
 	}
-	logger := hclog.NewNullLogger()
-	if os.Getenv("VALIDATOR_TEST_LOG") != "" {
-		logger = hclog.New(&hclog.LoggerOptions{Name: fmt.Sprintf("n%d", i), Level: hclog.LevelFromString(os.Getenv("VALIDATOR_TEST_LOG"))})
+	// Each node logs at debug level to a file, printed (its tail) when a
+	// wait fails; VALIDATOR_TEST_LOG=level logs to stderr instead.
+	var logger hclog.Logger
+	if lvl := os.Getenv("VALIDATOR_TEST_LOG"); lvl != "" {
+		logger = hclog.New(&hclog.LoggerOptions{Name: fmt.Sprintf("n%d", i), Level: hclog.LevelFromString(lvl)})
+	} else {
+		f, err := os.OpenFile(filepath.Join(c.logDir, fmt.Sprintf("n%d.log", i)), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			c.tb.Fatal(err)
+		}
+		c.logFiles = append(c.logFiles, f)
+		logger = hclog.New(&hclog.LoggerOptions{Name: fmt.Sprintf("n%d", i), Level: hclog.Debug, Output: f})
 	}
 	cfg := Config{
 		Key: c.keys[i], Network: testNetwork, QSet: c.qset, Peers: peers, Listener: ln, DataDir: c.dirs[i],
@@ -150,6 +163,26 @@ func (c *cluster) close() {
 	for i := range c.vals {
 		c.stop(i)
 	}
+	for _, f := range c.logFiles {
+		f.Close()
+	}
+	c.logFiles = nil
+}
+
+// dump prints each node's stats, broken invariant and the tail of its log.
+func (c *cluster) dump() {
+	for i, v := range c.vals {
+		if v != nil {
+			c.tb.Logf("node %d (%s): invariant %v; stats %+v", i, v.ID(), v.Invariant(), v.Stats())
+		}
+		data, err := os.ReadFile(filepath.Join(c.logDir, fmt.Sprintf("n%d.log", i)))
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		lines = lines[max(0, len(lines)-60):]
+		c.tb.Logf("node %d log tail:\n%s", i, strings.Join(lines, "\n"))
+	}
 }
 
 // partition cuts node i off (or heals it) and drops its connections.
@@ -205,6 +238,7 @@ func (c *cluster) waitSlots(target uint64, nodes, want []int, timeout time.Durat
 					lasts = append(lasts, 0)
 				}
 			}
+			c.dump()
 			c.tb.Fatalf("slot %d not reached by %v within %v: ledgers at %v", target, want, timeout, lasts)
 		}
 		if k%4 == 0 {
@@ -238,6 +272,9 @@ func (c *cluster) checkLedgers(nodes []int, upTo uint64) {
 		}
 	}
 	for _, v := range c.vals {
+		if v != nil && v.Invariant() != nil {
+			c.tb.Fatalf("node %s: %v", v.ID(), v.Invariant())
+		}
 		if v != nil && v.Stats().Forks != 0 {
 			c.tb.Fatalf("node %s saw a fork", v.ID())
 		}

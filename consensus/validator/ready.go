@@ -39,7 +39,8 @@ func (v *Validator) drain() error {
 		}
 		v.deliver()
 		v.node.Advance()
-		if err := v.node.Invariant(); err != nil {
+		if err := v.node.Invariant(); err != nil && v.invariant.Load() == nil {
+			v.invariant.Store(&err)
 			v.log.Error("consensus invariant broken", "err", err)
 		}
 	}

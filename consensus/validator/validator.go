@@ -46,11 +46,12 @@ type Validator struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	last     atomic.Uint64
-	poolSize atomic.Int64
-	stats    atomicStats
-	mu       sync.Mutex // guards evidence copies for Evidence()
-	evid     []Evidence
+	last      atomic.Uint64
+	poolSize  atomic.Int64
+	invariant atomic.Pointer[error]
+	stats     atomicStats
+	mu        sync.Mutex // guards evidence copies for Evidence()
+	evid      []Evidence
 
 	loop loopState // owned by the loop goroutine
 }
@@ -187,6 +188,16 @@ func (v *Validator) Close() error {
 		v.log.Info("validator stopped", "slot", v.last.Load())
 	})
 	return v.closeErr
+}
+
+// Invariant returns the first broken invariant the consensus core reported
+// (nil if none): the core then stops emitting for the affected slot, so
+// monitoring should alert on it.
+func (v *Validator) Invariant() error {
+	if p := v.invariant.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Evidence returns the equivocations recorded so far (at most 64).
