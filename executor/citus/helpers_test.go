@@ -71,6 +71,13 @@ type cluster struct {
 // both workers.
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
+	return newClusterWith(t, 2)
+}
+
+// newClusterWith is newCluster registering only the first n workers
+// (both have a database).
+func newClusterWith(t *testing.T, n int) *cluster {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts PostgreSQL servers")
 	}
@@ -97,7 +104,7 @@ func newCluster(t *testing.T) *cluster {
 		t.Fatal(err)
 	}
 	c := &cluster{t: t, ctx: ctx, db: db, store: st}
-	for _, w := range servers[1:] {
+	for _, w := range servers[1 : 1+n] {
 		id, err := st.AddNode(ctx, w.Host, w.Port, "")
 		if err != nil {
 			t.Fatal(err)

@@ -71,6 +71,11 @@ func addNode(ctx context.Context, r *runner, a []arg) ([][]*string, error) {
 	if err := r.syncPools(ctx); err != nil {
 		return nil, err
 	}
+	// Idempotent: a node added earlier whose reference tables failed to
+	// copy gets them now.
+	if err := r.replicateReferenceTables(ctx, id); err != nil {
+		return nil, err
+	}
 	return one(strconv.Itoa(int(id))), nil
 }
 

@@ -235,7 +235,7 @@ func (sh *shell) copyColumns() []int {
 
 // ddl returns the statements that create the shell's shape (with
 // qualified names, on the shell itself): CREATE TABLE with columns and
-// defaults, then its constraints, then its other indexes. Defaults that
+// defaults, then its constraints, its other indexes, its foreign keys. Defaults that
 // call nextval and identity columns are left out: shards never generate
 // those values, the coordinator does.
 func (sh *shell) ddl() []string {
@@ -265,10 +265,21 @@ func (sh *shell) ddl() []string {
 	}
 	b.WriteString(")")
 	out := []string{b.String()}
+	out = append(out, sh.constraintDDL(false)...)
+	out = append(out, sh.indexes...)
+	return append(out, sh.constraintDDL(true)...)
+}
+
+// constraintDDL returns the statements adding the shell's foreign keys
+// (fkeys) or its other constraints.
+func (sh *shell) constraintDDL(fkeys bool) []string {
+	var out []string
 	for _, c := range sh.constraints {
-		out = append(out, fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", sh.rel, quoteIdent(c.name), c.def))
+		if (c.typ == 'f') == fkeys {
+			out = append(out, fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", sh.rel, quoteIdent(c.name), c.def))
+		}
 	}
-	return append(out, sh.indexes...)
+	return out
 }
 
 // shardStatements returns the shell's DDL for one shard: every statement
