@@ -3,10 +3,12 @@ package executor
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -74,6 +76,27 @@ func testCopy(t *testing.T, c *cluster) {
 		t.Errorf("copy query out: %q", got)
 	}
 	mustExec(t, conn, "DELETE FROM orders WHERE id BETWEEN 5001 AND 5006")
+
+	// pgx's CopyFrom speaks the binary format.
+	var src [][]any
+	for i := int64(5301); i <= 5320; i++ {
+		src = append(src, []any{i, int32(i % 3), "2.5", fmt.Sprintf("bin%d", i)})
+	}
+	n64, err := conn.CopyFrom(ctx, pgx.Identifier{"orders"}, []string{"id", "customer", "amount", "note"}, pgx.CopyFromRows(src))
+	if err != nil || n64 != 20 {
+		t.Fatalf("binary copy: %d %v", n64, err)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*), sum(amount), min(note) FROM orders WHERE id BETWEEN 5301 AND 5320")); got != "20,50.0,bin5301" {
+		t.Errorf("after binary copy: %q", got)
+	}
+	buf.Reset()
+	if _, err := pc.CopyTo(ctx, &buf, "COPY (SELECT id FROM orders WHERE id = 5301) TO STDOUT WITH (FORMAT binary)"); err != nil {
+		t.Fatal(err)
+	}
+	if b := buf.Bytes(); !bytes.HasPrefix(b, []byte("PGCOPY\n\xff\r\n\x00")) || !bytes.HasSuffix(b, []byte{0xff, 0xff}) || len(b) != 19+2+4+8+2 {
+		t.Errorf("binary copy out: %q", b)
+	}
+	mustExec(t, conn, "DELETE FROM orders WHERE id BETWEEN 5301 AND 5320")
 }
 
 // whereOf returns the CONTEXT of a server error.

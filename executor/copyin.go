@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -204,9 +205,6 @@ type shardCopy struct {
 // wrote to several workers, so it is all or nothing; errors name the
 // client's line.
 func (s *Session) copyIn(ctx context.Context, st *catalogState, pc *parsedCopy, out *output) error {
-	if pc.opts.format == copyBinary {
-		return &wire.Error{Code: pgerrcode.FeatureNotSupported, Message: "COPY FROM STDIN in binary format into a distributed table is not supported yet"}
-	}
 	k := -1
 	if pc.table.Method != catalog.MethodReference {
 		for i, c := range pc.cols {
@@ -224,7 +222,14 @@ func (s *Session) copyIn(ctx context.Context, st *catalogState, pc *parsedCopy, 
 	}
 	s.ensureTxn()
 	formats := make([]uint16, len(pc.cols))
-	if err := out.r.Send(&pgproto3.CopyInResponse{OverallFormat: 0, ColumnFormatCodes: formats}); err != nil {
+	overall := byte(0)
+	if pc.opts.format == copyBinary {
+		overall = 1
+		for i := range formats {
+			formats[i] = 1
+		}
+	}
+	if err := out.r.Send(&pgproto3.CopyInResponse{OverallFormat: overall, ColumnFormatCodes: formats}); err != nil {
 		return err
 	}
 	err := s.copyInRows(ctx, st, pc, k, out)
@@ -241,6 +246,8 @@ func (s *Session) copyIn(ctx context.Context, st *catalogState, pc *parsedCopy, 
 // the statement.
 func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCopy, k int, out *output) error {
 	sp := &copySplitter{opts: pc.opts}
+	bp := &binarySplitter{}
+	bin := pc.opts.format == copyBinary
 	shards := map[int64]*shardCopy{}
 	var order []*shardCopy
 	var total int64
@@ -259,7 +266,14 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 				}
 				sh = all[0]
 			} else {
-				v, null, ok := sp.field(rec.raw, k)
+				var v string
+				var raw []byte
+				var null, ok bool
+				if bin {
+					raw, null, ok = bp.field(rec.raw, k)
+				} else {
+					v, null, ok = sp.field(rec.raw, k)
+				}
 				where := fmt.Sprintf("COPY %s, line %d", pc.table.Relation.Name, rec.line)
 				switch {
 				case !ok:
@@ -268,7 +282,13 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 					return &wire.Error{Code: pgerrcode.NotNullViolation,
 						Message: fmt.Sprintf("the distribution column %s of table %s cannot be NULL", pc.table.Column, pc.table.Relation), Where: where}
 				}
-				h, err := catalog.HashText(pc.table.ColumnType, v)
+				var h int32
+				var err error
+				if bin {
+					h, err = catalog.HashBinary(pc.table.ColumnType, raw)
+				} else {
+					h, err = catalog.HashText(pc.table.ColumnType, v)
+				}
 				if err != nil {
 					return &wire.Error{Code: codeOr(err, pgerrcode.InvalidTextRepresentation), Message: err.Error(),
 						Where: fmt.Sprintf("%s, column %s: %q", where, pc.table.Column, v)}
@@ -289,7 +309,7 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 				order = append(order, sc)
 			}
 			sc.data.Write(rec.raw)
-			if rec.raw[len(rec.raw)-1] != '\n' {
+			if !bin && rec.raw[len(rec.raw)-1] != '\n' {
 				sc.data.WriteByte('\n')
 			}
 			sc.lines = append(sc.lines, rec.line)
@@ -310,7 +330,15 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 		}
 		switch m := msg.(type) {
 		case *pgproto3.CopyData:
-			if err := route(sp.feed(m.Data)); err != nil {
+			recs := sp.feed
+			if bin {
+				rs, err := bp.feed(m.Data)
+				if err != nil {
+					return err
+				}
+				recs = func([]byte) []record { return rs }
+			}
+			if err := route(recs(m.Data)); err != nil {
 				return err
 			}
 			continue
@@ -320,7 +348,11 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 		}
 		break
 	}
-	if err := route(sp.finish()); err != nil {
+	if bin {
+		if err := bp.finish(); err != nil {
+			return err
+		}
+	} else if err := route(sp.finish()); err != nil {
 		return err
 	}
 	for _, sc := range order {
@@ -366,7 +398,11 @@ func (s *Session) flushShard(ctx context.Context, st *catalogState, pc *parsedCo
 			return s.taskError(st, p.NodeID, nil, err)
 		}
 		s.txn.MarkWrite(p.NodeID)
-		if _, err := conn.CopyFrom(ctx, bytes.NewReader(sc.data.Bytes()), sc.sql); err != nil {
+		var r io.Reader = bytes.NewReader(sc.data.Bytes())
+		if pc.opts.format == copyBinary {
+			r = io.MultiReader(bytes.NewReader(binaryHeader), r, bytes.NewReader([]byte{0xff, 0xff}))
+		}
+		if _, err := conn.CopyFrom(ctx, r, sc.sql); err != nil {
 			err = s.copyError(st, pc, sc, p.NodeID, err)
 			return s.txn.StatementError(ctx, p.NodeID, err)
 		}

@@ -2,7 +2,12 @@ package executor
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
+
+	"github.com/jackc/pgerrcode"
+
+	"github.com/pgfed/pgfed/wire"
 )
 
 // copyFormat is the format of COPY data.
@@ -313,4 +318,112 @@ func appendCSV(dst []byte, row [][]byte, o copyOptions) []byte {
 		dst = append(dst, o.quote)
 	}
 	return append(dst, '\n')
+}
+
+// binarySignature starts COPY's binary format.
+const binarySignature = "PGCOPY\n\xff\r\n\x00"
+
+// binaryHeader is the header the shards' binary COPY streams start with:
+// the signature, no flags, no extension.
+var binaryHeader = []byte(binarySignature + "\x00\x00\x00\x00\x00\x00\x00\x00")
+
+// binarySplitter cuts COPY binary data into tuples.
+type binarySplitter struct {
+	buf    []byte
+	header bool // the header was read
+	tuple  int
+	done   bool // the trailer was read
+}
+
+// feed adds data and returns the complete tuples (each raw tuple is its
+// field count and fields), numbered from 1 as PostgreSQL numbers lines of
+// binary data.
+func (s *binarySplitter) feed(data []byte) ([]record, error) {
+	s.buf = append(s.buf, data...)
+	var out []record
+	pos := 0
+	if !s.header {
+		if len(s.buf) < 19 {
+			return nil, nil
+		}
+		if string(s.buf[:11]) != binarySignature {
+			return nil, errBadBinaryCopy("COPY file signature not recognized")
+		}
+		ext := int(binary.BigEndian.Uint32(s.buf[15:19]))
+		if len(s.buf) < 19+ext {
+			return nil, nil
+		}
+		pos = 19 + ext
+		s.header = true
+	}
+	for !s.done && pos+2 <= len(s.buf) {
+		n := int(int16(binary.BigEndian.Uint16(s.buf[pos:])))
+		if n == -1 {
+			s.done = true
+			pos += 2
+			break
+		}
+		end := pos + 2
+		complete := true
+		for i := 0; i < n; i++ {
+			if end+4 > len(s.buf) {
+				complete = false
+				break
+			}
+			l := int(int32(binary.BigEndian.Uint32(s.buf[end:])))
+			end += 4
+			if l > 0 {
+				end += l
+			}
+			if end > len(s.buf) {
+				complete = false
+				break
+			}
+		}
+		if !complete {
+			break
+		}
+		s.tuple++
+		out = append(out, record{raw: bytes.Clone(s.buf[pos:end]), line: s.tuple})
+		pos = end
+	}
+	rest := copy(s.buf, s.buf[pos:])
+	s.buf = s.buf[:rest]
+	return out, nil
+}
+
+// finish checks that the data ended at a tuple boundary.
+func (s *binarySplitter) finish() error {
+	if len(s.buf) > 0 && !s.done {
+		return errBadBinaryCopy("unexpected EOF in COPY data")
+	}
+	return nil
+}
+
+// field returns field k of a tuple; null for a NULL.
+func (s *binarySplitter) field(raw []byte, k int) (val []byte, null, ok bool) {
+	n := int(int16(binary.BigEndian.Uint16(raw)))
+	if k >= n {
+		return nil, false, false
+	}
+	pos := 2
+	for i := 0; i <= k; i++ {
+		l := int(int32(binary.BigEndian.Uint32(raw[pos:])))
+		pos += 4
+		if i == k {
+			if l < 0 {
+				return nil, true, true
+			}
+			return raw[pos : pos+l], false, true
+		}
+		if l > 0 {
+			pos += l
+		}
+	}
+	return nil, false, false
+}
+
+// errBadBinaryCopy is 22P04 bad_copy_file_format.
+func errBadBinaryCopy(msg string) error {
+	return &wire.Error{Code: pgerrcode.BadCopyFileFormat, Message: msg}
 }
