@@ -138,6 +138,9 @@
 //   - A call whose arguments use the query's own rows, or a query that
 //     mixes our views with distributed tables, is evaluated once, on the
 //     metadata database.
-//   - citus_add_node does not copy existing reference tables to the new
-//     node (their group keeps its placements); tables created later use it.
+//   - citus_add_node copies every reference table to the new node (one
+//     atomic change after the node is recorded; calling it again finishes
+//     a copy that failed). citus_remove_node first drops the node's
+//     reference table placements when they are all it holds, and refuses
+//     (2BP01) while it holds shards of distributed tables.
 package citus

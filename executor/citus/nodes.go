@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgerrcode"
 
 	"github.com/pgfed/pgfed/catalog"
+	"github.com/pgfed/pgfed/catalog/store"
 )
 
 func init() {
@@ -87,6 +88,9 @@ func removeNode(ctx context.Context, r *runner, a []arg) ([][]*string, error) {
 	}
 	port, err := portArg(a[1])
 	if err != nil {
+		return nil, err
+	}
+	if err := r.dropReferencePlacements(ctx, a[0].str(), port); err != nil {
 		return nil, err
 	}
 	if err := r.env.Store.RemoveNode(ctx, a[0].str(), port); err != nil {
@@ -185,6 +189,63 @@ func (r *runner) syncPools(ctx context.Context) error {
 	}
 	if err := r.env.Pools.SetNodes(snap.Nodes()); err != nil {
 		return errors.Join(errorf(pgerrcode.InternalError, "update the worker pools"), err)
+	}
+	return nil
+}
+
+// dropReferencePlacements removes, as Citus does before removing a node,
+// the node's placements of reference tables when they are all it holds
+// (a node with shards of distributed tables is refused by
+// store.RemoveNode, with nothing changed) and the node is not the last
+// holder. The catalog change commits first; the shard tables are then
+// dropped on the node if it answers (a node being removed is often down),
+// else left to the administrator, with a warning in the log.
+func (r *runner) dropReferencePlacements(ctx context.Context, host string, port int) error {
+	snap, err := r.snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	node, ok := snap.NodeByAddr(host, port)
+	if !ok {
+		return nil // RemoveNode reports it
+	}
+	var refs []catalog.Placement
+	var names []string
+	for _, t := range snap.Tables() {
+		for _, s := range snap.ShardsOf(t.Relation) {
+			ps := snap.PlacementsOf(s.ID)
+			for _, p := range ps {
+				if p.NodeID != node.ID {
+					continue
+				}
+				if t.Method != catalog.MethodReference || len(ps) == 1 {
+					return nil // RemoveNode refuses, naming a shard
+				}
+				refs = append(refs, p)
+				names = append(names, s.QualifiedName())
+			}
+		}
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	err = r.env.Store.Update(ctx, func(tx *store.Tx) error {
+		for _, p := range refs {
+			if err := tx.RemovePlacement(ctx, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	stmts := make([]string, len(names))
+	for i, n := range names {
+		stmts[i] = "DROP TABLE IF EXISTS " + n + " CASCADE"
+	}
+	if _, err := r.workerQuery(ctx, node.ID, joinStatements(stmts)); err != nil {
+		r.log.Warn("reference table placements removed from the catalog but not dropped on the node", "node", node.Addr(), "error", err)
 	}
 	return nil
 }

@@ -111,10 +111,19 @@ func TestViewsAndNodeFunctions(t *testing.T) {
 	if got := c.must("SELECT count(*) FROM citus_tables").rows[0][0]; got != "1" {
 		t.Errorf("%s tables after undistribute", got)
 	}
-	// Removing a node: refused while it holds country's placement, then fine.
+	// Removing a node: refused while it holds shards of a distributed
+	// table; a node with only reference table placements loses them.
+	c.exec(servers[0], "CREATE TABLE again (id int)")
+	c.must("SELECT create_distributed_table('again', 'id', shard_count => 2)")
 	c.mustFail("SELECT citus_remove_node('127.0.0.1', "+port+")", "2BP01")
-	c.must("DROP TABLE country")
+	c.must("DROP TABLE again")
 	c.must("SELECT citus_remove_node('127.0.0.1', " + port + ")")
+	if got := c.must("SELECT count(*) FROM citus_shards WHERE table_name = 'country'::regclass").rows[0][0]; got != "1" {
+		t.Errorf("country has %s placements after removing a node, want 1", got)
+	}
+	if got := c.one(c.serverAt(port), "SELECT count(*) FROM pg_class WHERE relname LIKE 'country_%'"); got != "0" {
+		t.Errorf("the removed node keeps %s country shard tables", got)
+	}
 	if got := c.must("SELECT count(*) FROM pg_dist_node").rows[0][0]; got != "1" {
 		t.Errorf("%s nodes after citus_remove_node", got)
 	}
