@@ -207,6 +207,18 @@ async function main() {
       expect('rows', rows, 2000);
       expect('sum of ids', sum, (5001 + 7000) * 2000 / 2);
     }],
+    ['fetch_cursor_error', async () => {
+      // An error while pg-cursor reads: it sends Execute + Flush and waits
+      // for the ErrorResponse before it sends Sync.
+      await q('BEGIN');
+      try {
+        const cur = conn.query(new Cursor(`SELECT 1 / (id - 5003) FROM ${DIST} WHERE id BETWEEN $1 AND $2`, [5001, 5005]));
+        await expectCode('cursor over 1/0', cur.read(100), '22012');
+      } finally {
+        await q('ROLLBACK');
+      }
+      expect('SELECT 1 after the error', (await q('SELECT 1 AS one')).rows[0].one, 1);
+    }],
     ['types_roundtrip', async () => {
       const b = Buffer.from([0, 0xff, 0, 0xde, 0xad, 0xbe, 0xef, 0x5c]);
       const num = '12345678901234567890.123456789';

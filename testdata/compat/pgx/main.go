@@ -224,10 +224,36 @@ func (s *scenario) run(ctx context.Context) bool {
 			return err
 		}
 		defer tx.Rollback(ctx)
+		var x int
+		if *mode == "batch" {
+			// One pipeline: the INSERT runs, 1/0 fails, the rest is skipped
+			// up to the Sync.
+			b := &pgx.Batch{}
+			b.Queue("INSERT INTO "+s.dist+" (id, v) VALUES ($1, 'tx')", 20)
+			b.Queue("SELECT 1/0")
+			b.Queue("SELECT $1::int", 1)
+			br := tx.SendBatch(ctx, b)
+			if _, err := br.Exec(); err != nil {
+				br.Close()
+				return fmt.Errorf("INSERT in the batch: %w", err)
+			}
+			err := br.QueryRow().Scan(&x)
+			br.Close()
+			if code := sqlstate(err); code != "22012" {
+				return fmt.Errorf("SELECT 1/0 in the batch: want SQLSTATE 22012, got %v", err)
+			}
+			if err := tx.Rollback(ctx); err != nil {
+				return fmt.Errorf("ROLLBACK: %w", err)
+			}
+			var n int
+			if err := c.QueryRow(ctx, "SELECT count(*) FROM "+s.dist+" WHERE id = $1", 20).Scan(&n); err != nil {
+				return fmt.Errorf("after ROLLBACK: %w", err)
+			}
+			return expect("rows with id 20 after ROLLBACK", n, 0)
+		}
 		if _, err := tx.Exec(ctx, "INSERT INTO "+s.dist+" (id, v) VALUES ($1, 'tx')", 20); err != nil {
 			return err
 		}
-		var x int
 		err = tx.QueryRow(ctx, "SELECT 1/0").Scan(&x)
 		if code := sqlstate(err); code != "22012" {
 			return fmt.Errorf("SELECT 1/0: want SQLSTATE 22012, got %v", err)
