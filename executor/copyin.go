@@ -398,6 +398,9 @@ func (s *Session) flushShard(ctx context.Context, st *catalogState, pc *parsedCo
 			return s.taskError(st, p.NodeID, nil, err)
 		}
 		s.txn.MarkWrite(p.NodeID)
+		if err := s.alignSettings(ctx, conn); err != nil {
+			return s.txn.StatementError(ctx, p.NodeID, s.taskError(st, p.NodeID, nil, err))
+		}
 		var r io.Reader = bytes.NewReader(sc.data.Bytes())
 		if pc.opts.format == copyBinary {
 			r = io.MultiReader(bytes.NewReader(binaryHeader), r, bytes.NewReader([]byte{0xff, 0xff}))

@@ -184,6 +184,9 @@ func (s *Session) explainTask(ctx context.Context, st *catalogState, t *planner.
 	if write && o.analyze {
 		s.txn.MarkWrite(t.Node)
 	}
+	if err := s.alignSettings(ctx, conn); err != nil {
+		return nil, s.txn.StatementError(ctx, t.Node, s.taskError(st, t.Node, t, err))
+	}
 	vals, formats, oids := b.taskArgs(t.Params)
 	res := conn.ExecParams(ctx, "EXPLAIN "+o.sql+t.SQL, vals, oids, formats, nil).Read()
 	if res.Err != nil {

@@ -172,3 +172,10 @@ func (m *metadataConn) check() *wire.Error {
 	}
 	return nil
 }
+
+// param returns one of the backend's reported parameters.
+func (m *metadataConn) param(name string) string {
+	m.paramsMu.Lock()
+	defer m.paramsMu.Unlock()
+	return m.params[name]
+}

@@ -2,7 +2,6 @@ package executor
 
 import (
 	"errors"
-	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -79,14 +78,18 @@ func testMultiShard(t *testing.T, c *cluster) {
 	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders o JOIN customers c ON c.cid = o.customer")); got != "40" {
 		t.Errorf("after reset: %s", got)
 	}
-	// log_remote_commands: one NOTICE per command sent.
-	var notices []string
-	nc := c.connect(t, fmt.Sprintf("application_name=notices"))
-	nc.PgConn().Exec(ctx, "SET citus.log_remote_commands = on").ReadAll()
-	res := nc.PgConn().Exec(ctx, "SELECT note FROM orders WHERE id = 5")
-	_ = res
-	res.ReadAll()
-	_ = notices
+	// The workers print values with the session's TimeZone and DateStyle.
+	tz := c.connect(t)
+	mustExec(t, tz, "SET TimeZone = 'America/New_York'")
+	mustExec(t, tz, "SET DateStyle = 'SQL, DMY'")
+	for _, q := range []string{
+		"SELECT '2024-01-01 00:00:00+00'::timestamptz, '2024-02-03'::date FROM orders WHERE id = 1",
+		"SELECT '2024-01-01 00:00:00+00'::timestamptz, '2024-02-03'::date FROM orders WHERE id < 3 LIMIT 1",
+	} {
+		if got := joinRows(queryStrings(t, tz, q)); got != "31/12/2023 19:00:00 EST,03/02/2024" {
+			t.Errorf("%s: %q", q, got)
+		}
+	}
 }
 
 // joinRows joins rows for comparison.

@@ -96,6 +96,9 @@ func (s *Session) runTask(ctx context.Context, st *catalogState, t *planner.Task
 	if write {
 		s.txn.MarkWrite(node)
 	}
+	if err := s.alignSettings(ctx, conn); err != nil {
+		return "", &workerFailure{node: node, err: s.taskError(st, node, t, err)}
+	}
 	if notify != nil && notify.r != nil && s.set.logRemote {
 		if n, ok := st.snap.Node(node); ok {
 			if err := notify.r.Send(remoteNotice(n, t.SQL)); err != nil {
@@ -163,7 +166,11 @@ func (s *Session) execRouterDirect(ctx context.Context, st *catalogState, pl *pl
 		if err != nil {
 			return "", s.directError(st, t, err)
 		}
-		rr, err := execOn(ctx, c.PgConn(), t.SQL, vals, formats, oids, out.formats)
+		err = s.alignSettings(ctx, c.PgConn())
+		var rr *pgconn.ResultReader
+		if err == nil {
+			rr, err = execOn(ctx, c.PgConn(), t.SQL, vals, formats, oids, out.formats)
+		}
 		var tag pgconn.CommandTag
 		var rerr error
 		if err == nil {

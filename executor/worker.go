@@ -263,3 +263,29 @@ func remoteNotice(node catalog.Node, sql string) *pgproto3.NoticeResponse {
 	return &pgproto3.NoticeResponse{Severity: "NOTICE", SeverityUnlocalized: "NOTICE", Code: "00000",
 		Message: "issuing " + sql, Detail: fmt.Sprintf("on server %s", node.Addr())}
 }
+
+// printSettings are the client's settings, reported by the metadata
+// database, that change how the workers print values (timestamptz, dates,
+// intervals); worker connections are given the session's values before
+// they run its statements.
+var printSettings = []string{"TimeZone", "DateStyle", "IntervalStyle"}
+
+// alignSettings sets the session's printSettings on a worker connection
+// where they differ (the connection reports its values, so this costs a
+// round trip only when a connection changes hands between sessions with
+// different settings).
+func (s *Session) alignSettings(ctx context.Context, conn *pgconn.PgConn) error {
+	var b strings.Builder
+	for _, name := range printSettings {
+		want := s.meta.param(name)
+		if want == "" || conn.ParameterStatus(name) == want {
+			continue
+		}
+		b.WriteString("SET " + name + " TO '" + strings.ReplaceAll(want, "'", "''") + "';")
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	_, err := conn.Exec(ctx, b.String()).ReadAll()
+	return err
+}
