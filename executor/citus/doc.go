@@ -35,6 +35,9 @@
 //	citus_get_active_worker_nodes()                        SETOF (node_name text, node_port bigint)
 //	run_command_on_workers(command text, parallel bool DEFAULT true)
 //	                                                       SETOF (nodename text, nodeport int, success bool, result text)
+//	citus_table_size(logicalrelid regclass)                bigint (and citus_relation_size,
+//	                                                       citus_total_relation_size)
+//	recover_prepared_transactions()                        integer
 //	pgfed_add_organization(name text)                      void
 //	pgfed_set_node_organization(nodename text, nodeport int, organization text) void
 //

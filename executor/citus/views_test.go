@@ -35,6 +35,12 @@ func TestViewsAndNodeFunctions(t *testing.T) {
 		t.Errorf("events table_size %q, want kilobytes", size)
 	}
 
+	sizes := c.must("SELECT citus_table_size('events'), citus_total_relation_size('events') >= citus_table_size('events'), citus_relation_size('country') > 0, recover_prepared_transactions()")
+	if n, _ := strconv.Atoi(sizes.rows[0][0]); n < 500*1000 || sizes.rows[0][1] != "t" || sizes.rows[0][2] != "t" || sizes.rows[0][3] != "0" {
+		t.Errorf("sizes and recovery: %v", sizes.rows)
+	}
+	c.mustFail("SELECT citus_table_size('pg_class')", "22023")
+
 	shards := c.must("SELECT table_name, shardid, shard_name, citus_table_type, colocation_id, nodename, nodeport, shard_size FROM citus_shards ORDER BY shardid, nodeport")
 	if len(shards.rows) != 6 {
 		t.Fatalf("citus_shards has %d rows, want 4 + 2: %v", len(shards.rows), shards.rows)
