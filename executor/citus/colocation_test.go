@@ -71,6 +71,19 @@ func TestColocationGroups(t *testing.T) {
 	if fmt.Sprint(ref.rows) != "[[t 2]]" {
 		t.Errorf("country's shard and placements: %v", ref.rows)
 	}
+	// Another schema: shards in the same schema on the workers.
+	c.exec(servers[0], "CREATE SCHEMA sales; CREATE TABLE sales.\"Invoices\" (id bigint)")
+	c.must(`SELECT create_distributed_table('sales."Invoices"', 'id', shard_count => 2)`)
+	names := c.must(`SELECT shard_name FROM citus_shards WHERE table_name = 'sales."Invoices"'::regclass ORDER BY shardid`)
+	if fmt.Sprint(names.rows) != "[[sales.Invoices_102046] [sales.Invoices_102047]]" {
+		t.Errorf("shard names %v", names.rows)
+	}
+	for _, w := range servers[1:] {
+		if got := c.one(w, `SELECT count(*) FROM pg_class WHERE relnamespace = 'sales'::regnamespace AND relname LIKE 'Invoices_%'`); got != "1" {
+			t.Errorf("%s holds %s Invoices shards, want 1", w.Name, got)
+		}
+	}
+
 	// Foreign keys: to a reference table, fine; to a table of another
 	// group, or not on the distribution column, refused.
 	c.must("ALTER TABLE d ADD PRIMARY KEY (id)")

@@ -151,7 +151,7 @@ func (r *runner) rewriteViews(ctx context.Context, n *pg.Node) error {
 	if err := r.ensureViews(ctx); err != nil {
 		return err
 	}
-	var sizes map[sizeKey]int64
+	var sizes map[sizeKey]placementInfo
 	var err error
 	walk(n, func(m protoreflect.Message) bool {
 		if err != nil {
@@ -198,23 +198,31 @@ type sizeKey struct {
 	node  int32
 }
 
+// placementInfo is what the workers and the catalog add to citus_shards:
+// the placement's size and the shard's name as catalog.ShardName spells
+// it (shortened for long table names), schema-qualified outside public.
+type placementInfo struct {
+	size int64
+	name string
+}
+
 // sizedView returns the query that stands for citus_shards or
 // citus_tables with the sizes joined in.
-func sizedView(view string, sizes map[sizeKey]int64) (*pg.Node, error) {
+func sizedView(view string, sizes map[sizeKey]placementInfo) (*pg.Node, error) {
 	var vals strings.Builder
 	for k, s := range sizes {
 		if vals.Len() > 0 {
 			vals.WriteString(", ")
 		}
-		fmt.Fprintf(&vals, "(%d::bigint, %d, %d::bigint)", k.shard, k.node, s)
+		fmt.Fprintf(&vals, "(%d::bigint, %d, %d::bigint, %s::text)", k.shard, k.node, s.size, quoteLiteral(s.name))
 	}
 	if vals.Len() == 0 {
-		vals.WriteString("(0::bigint, 0, 0::bigint)")
+		vals.WriteString("(0::bigint, 0, 0::bigint, ''::text)")
 	}
-	sz := "(VALUES " + vals.String() + ") AS sz(shardid, nodeid, size)"
+	sz := "(VALUES " + vals.String() + ") AS sz(shardid, nodeid, size, name)"
 	var sql string
 	if view == "citus_shards" {
-		sql = `SELECT v.table_name, v.shardid, v.shard_name, v.citus_table_type, v.colocation_id, v.nodename, v.nodeport,
+		sql = `SELECT v.table_name, v.shardid, coalesce(sz.name, v.shard_name) AS shard_name, v.citus_table_type, v.colocation_id, v.nodename, v.nodeport,
 			coalesce(sz.size, 0)::bigint AS shard_size
 			FROM pgfed.citus_shards v LEFT JOIN ` + sz + ` ON sz.shardid = v.shardid AND sz.nodeid = v.nodeid`
 	} else {
@@ -237,7 +245,7 @@ func sizedView(view string, sizes map[sizeKey]int64) (*pg.Node, error) {
 // shardSizes reads the size (pg_total_relation_size) of every shard
 // placement from the workers, each worker in one query, outside any
 // transaction.
-func (r *runner) shardSizes(ctx context.Context) (map[sizeKey]int64, error) {
+func (r *runner) shardSizes(ctx context.Context) (map[sizeKey]placementInfo, error) {
 	snap, err := r.snapshot(ctx)
 	if err != nil {
 		return nil, err
@@ -253,7 +261,16 @@ func (r *runner) shardSizes(ctx context.Context) (map[sizeKey]int64, error) {
 	if err := r.syncPools(ctx); err != nil {
 		return nil, err
 	}
-	sizes := map[sizeKey]int64{}
+	sizes := map[sizeKey]placementInfo{}
+	display := map[int64]string{}
+	for _, shards := range byNode {
+		for _, s := range shards {
+			display[s.ID] = s.Name()
+			if s.Table.Schema != "public" {
+				display[s.ID] = s.Table.Schema + "." + s.Name()
+			}
+		}
+	}
 	for _, id := range sortedNodes(byNode) {
 		shards := byNode[id]
 		ids := make([]string, len(shards))
@@ -271,7 +288,7 @@ func (r *runner) shardSizes(ctx context.Context) (map[sizeKey]int64, error) {
 		for _, row := range rows {
 			sid, _ := strconv.ParseInt(row[0], 10, 64)
 			size, _ := strconv.ParseInt(row[1], 10, 64)
-			sizes[sizeKey{sid, id}] = size
+			sizes[sizeKey{sid, id}] = placementInfo{size: size, name: display[sid]}
 		}
 	}
 	return sizes, nil
