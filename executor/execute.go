@@ -27,10 +27,11 @@ type distStatement struct {
 // limit: the whole result is computed at the first Execute and handed out
 // MaxRows at a time.
 type distPortal struct {
-	rows  [][][]byte
-	types []colType // the result's column types
-	tag   string
-	next  int
+	rows   [][][]byte
+	types  []colType                 // the result's column types
+	fields []pgconn.FieldDescription // the workers' description, when they gave it
+	tag    string
+	next   int
 }
 
 // output is where a statement's result goes: the client, with a
@@ -60,6 +61,7 @@ func (o *output) fieldsFromWorker(fields []pgconn.FieldDescription, n int) error
 			n = len(fields)
 		}
 		o.buffer.types = make([]colType, n)
+		o.buffer.fields = fields[:n]
 		for i := range n {
 			o.buffer.types[i] = colType{oid: fields[i].DataTypeOID, mod: fields[i].TypeModifier}
 		}

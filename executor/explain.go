@@ -223,7 +223,7 @@ func (s *Session) explainCombine(ctx context.Context, st *catalogState, pl *plan
 	}
 	for _, r := range irs {
 		if o.analyze {
-			if err := s.loadIntermediate(ctx, st, r.plan, b, r.name, r.cols, planner.MaxIntermediateRowsSetting, "explain", nil); err != nil {
+			if _, err := s.loadIntermediate(ctx, st, r.plan, b, r.name, r.cols, planner.MaxIntermediateRowsSetting, "explain", nil); err != nil {
 				return nil, err
 			}
 		} else if err := s.createEmptyIntermediate(ctx, st, r.plan, b, r.name, r.cols); err != nil {
@@ -255,7 +255,8 @@ func (s *Session) explainCombine(ctx context.Context, st *catalogState, pl *plan
 func (s *Session) createEmptyIntermediate(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, name string, cols []string) error {
 	if len(pl.Tasks) == 0 || len(pl.Subplans) > 0 || pl.Merge.Kind == planner.MergeCombine {
 		// The result comes from a combine query of its own: load it.
-		return s.loadIntermediate(ctx, st, pl, b, name, cols, planner.MaxIntermediateRowsSetting, "explain", nil)
+		_, err := s.loadIntermediate(ctx, st, pl, b, name, cols, planner.MaxIntermediateRowsSetting, "explain", nil)
+		return err
 	}
 	t := &pl.Tasks[0]
 	conn, err := s.txn.Conn(ctx, t.Node)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/pgfed/pgfed/catalog"
@@ -73,7 +74,7 @@ func (l *limiter) add(row [][]byte) error {
 func (s *Session) execCombine(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, out *output) (string, error) {
 	var temps []string
 	for _, sp := range pl.Subplans {
-		if err := s.loadIntermediate(ctx, st, sp.Plan, b, sp.Result, sp.Columns, sp.LimitSetting, sp.Why, out.r); err != nil {
+		if _, err := s.loadIntermediate(ctx, st, sp.Plan, b, sp.Result, sp.Columns, sp.LimitSetting, sp.Why, out.r); err != nil {
 			return "", err
 		}
 		temps = append(temps, sp.Result)
@@ -83,7 +84,7 @@ func (s *Session) execCombine(ctx context.Context, st *catalogState, pl *planner
 		tasks.Subplans = nil
 		tasks.Merge = planner.Merge{Kind: planner.MergeConcat}
 		tasks.Kind = planner.KindMultiShard
-		if err := s.loadIntermediate(ctx, st, &tasks, b, pl.Merge.Result, pl.Merge.Columns, planner.MaxIntermediateRowsSetting, "tasks", out.r); err != nil {
+		if _, err := s.loadIntermediate(ctx, st, &tasks, b, pl.Merge.Result, pl.Merge.Columns, planner.MaxIntermediateRowsSetting, "tasks", out.r); err != nil {
 			return "", err
 		}
 		temps = append(temps, pl.Merge.Result)
@@ -111,21 +112,26 @@ func (s *Session) execCombine(ctx context.Context, st *catalogState, pl *planner
 // loadIntermediate runs a plan and loads its rows into a new temporary
 // table name(columns) on the metadata connection, typed from the result's
 // RowDescription, within the row and byte limits.
-func (s *Session) loadIntermediate(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, name string, columns []string, setting, why string, notify wire.Results) error {
+func (s *Session) loadIntermediate(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, name string, columns []string, setting, why string, notify wire.Results) ([]pgconn.FieldDescription, error) {
 	buf := &output{r: notify, buffer: &distPortal{}, limit: s.newLimiter(why+" into "+name, setting)}
 	if _, err := s.execPlan(ctx, st, pl, b, buf); err != nil {
-		return err
+		return nil, err
 	}
 	types := buf.buffer.types
+	if columns == nil {
+		for i := range types {
+			columns = append(columns, "c"+itoa(i+1))
+		}
+	}
 	if len(types) != len(columns) {
-		return internalError("intermediate result %s: %d columns named, %d returned", name, len(columns), len(types))
+		return nil, internalError("intermediate result %s: %d columns named, %d returned", name, len(columns), len(types))
 	}
 	var ddl strings.Builder
 	ddl.WriteString("CREATE TEMP TABLE " + catalog.QuoteIdentifier(name) + " (")
 	for i, c := range columns {
 		tn, err := s.h.typeName(ctx, types[i].oid, types[i].mod)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if i > 0 {
 			ddl.WriteString(", ")
@@ -134,7 +140,7 @@ func (s *Session) loadIntermediate(ctx context.Context, st *catalogState, pl *pl
 	}
 	ddl.WriteString(") ON COMMIT DROP")
 	if _, err := s.meta.internal(ctx, internalQuery{sql: ddl.String()}); err != nil {
-		return err
+		return nil, err
 	}
 	rows := buf.buffer.rows
 	_, err := s.meta.internal(ctx, internalQuery{
@@ -156,7 +162,7 @@ func (s *Session) loadIntermediate(ctx context.Context, st *catalogState, pl *pl
 			return nil
 		},
 	})
-	return err
+	return buf.buffer.fields, err
 }
 
 // appendCopyText appends a row in COPY's text format (tab-separated, \N

@@ -4,6 +4,10 @@ import (
 	"container/heap"
 	"context"
 	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/pgfed/pgfed/catalog"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -79,6 +83,9 @@ func compareRows(keys []planner.SortKey, a, b *sortedRow) int {
 func (s *Session) execMergeSort(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, out *output) (string, error) {
 	n := pl.Merge.Output
 	formats := s.taskFormats(pl, out.formats)
+	if s.mergeOnMeta(pl, formats) {
+		return s.execMergeSortOnMeta(ctx, st, pl, b, out)
+	}
 	cursors := make([]*mergeCursor, len(pl.Tasks))
 	for i := range cursors {
 		cursors[i] = &mergeCursor{task: i}
@@ -186,4 +193,89 @@ func (s *Session) taskFormats(pl *planner.Plan, formats []int16) []int16 {
 	out := make([]int16, total)
 	copy(out, formats)
 	return out
+}
+
+// mergeOnMeta reports whether the sorted rows must be merged by the
+// metadata database rather than in Go: date and time keys printed as text
+// in a DateStyle other than ISO, which Go does not parse.
+func (s *Session) mergeOnMeta(pl *planner.Plan, formats []int16) bool {
+	if strings.HasPrefix(s.meta.param("DateStyle"), "ISO") {
+		return false
+	}
+	for _, k := range pl.Merge.Keys {
+		switch k.Type {
+		case catalog.TypeDate, catalog.TypeTimestamp, catalog.TypeTimestamptz:
+			if formatOf(formats, k.Column-1) == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// execMergeSortOnMeta merges sorted task rows with the metadata database:
+// they are loaded into an intermediate result, which a query orders,
+// limits and projects as the merge would.
+func (s *Session) execMergeSortOnMeta(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, out *output) (string, error) {
+	const name = "pgfed_merge"
+	tasks := *pl
+	tasks.Merge = planner.Merge{Kind: planner.MergeConcat}
+	fields, err := s.loadIntermediate(ctx, st, &tasks, b, name, nil, planner.MaxIntermediateRowsSetting, "merge of sorted rows", out.r)
+	if err != nil {
+		return "", err
+	}
+	if err := out.fieldsFromWorker(fields, pl.Merge.Output); err != nil {
+		return "", err
+	}
+	var q strings.Builder
+	q.WriteString("SELECT ")
+	cols := pl.Merge.Output
+	if cols <= 0 {
+		cols = 0
+		for _, k := range pl.Merge.Keys {
+			cols = max(cols, k.Column)
+		}
+	}
+	if pl.Merge.Output <= 0 {
+		q.WriteString("*")
+	} else {
+		for i := 1; i <= cols; i++ {
+			if i > 1 {
+				q.WriteString(", ")
+			}
+			q.WriteString("c" + strconv.Itoa(i))
+		}
+	}
+	q.WriteString(" FROM " + name + " ORDER BY ")
+	for i, k := range pl.Merge.Keys {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("c" + strconv.Itoa(k.Column))
+		if k.Desc {
+			q.WriteString(" DESC")
+		}
+		if k.NullsFirst {
+			q.WriteString(" NULLS FIRST")
+		} else {
+			q.WriteString(" NULLS LAST")
+		}
+	}
+	if v := boundValue(pl.Merge.Limit, b); v >= 0 {
+		q.WriteString(" LIMIT " + strconv.FormatInt(v, 10))
+	}
+	if v := boundValue(pl.Merge.Offset, b); v > 0 {
+		q.WriteString(" OFFSET " + strconv.FormatInt(v, 10))
+	}
+	tag, err := s.meta.internal(ctx, internalQuery{sql: q.String(), resultFormats: out.formats,
+		fields: func(f []pgproto3.FieldDescription) error { return nil },
+		row:    func(dr *pgproto3.DataRow) error { return out.row(dr.Values) },
+	})
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.meta.internal(ctx, internalQuery{sql: "DROP TABLE " + name}); err != nil {
+		return "", err
+	}
+	return tag, nil
 }

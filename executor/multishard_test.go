@@ -2,12 +2,15 @@ package executor
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgfed/pgfed/catalog"
 )
 
 // testMultiShard checks multi-shard SELECTs against what the data must
@@ -89,6 +92,36 @@ func testMultiShard(t *testing.T, c *cluster) {
 		if got := joinRows(queryStrings(t, tz, q)); got != "31/12/2023 19:00:00 EST,03/02/2024" {
 			t.Errorf("%s: %q", q, got)
 		}
+	}
+	// Sorted on a date key printed in that style: merged right.
+	c.distribute(t, "CREATE TABLE dates (id int, d date)", "dates", "id", catalog.TypeInt4, 4, "")
+	var vals []string
+	for g := 1; g <= 40; g++ {
+		vals = append(vals, fmt.Sprintf("(%d, '2024-01-01'::date + %d)", g, g))
+	}
+	mustExec(t, conn, "INSERT INTO dates VALUES "+strings.Join(vals, ", "))
+	q := "SELECT id, d FROM dates ORDER BY d DESC LIMIT 3"
+	if got := joinRows(queryStrings(t, tz, q)); got != "40,10/02/2024;39,09/02/2024;38,08/02/2024" {
+		t.Errorf("%s: %q", q, got)
+	}
+	if p := joinRows(queryStrings(t, tz, "EXPLAIN "+q)); !strings.Contains(p, "Merge Sort (pgfed)") {
+		t.Errorf("not a merge sort plan: %s", p)
+	}
+	brows, err := tz.Query(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bids []int64
+	for brows.Next() {
+		var id int64
+		var d any
+		if err := brows.Scan(&id, &d); err != nil {
+			t.Fatal(err)
+		}
+		bids = append(bids, id)
+	}
+	if fmt.Sprint(bids) != "[40 39 38]" || brows.Err() != nil {
+		t.Errorf("%s (binary): %v %v", q, bids, brows.Err())
 	}
 }
 
