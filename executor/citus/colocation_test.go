@@ -84,6 +84,17 @@ func TestColocationGroups(t *testing.T) {
 		}
 	}
 
+	c.mustFail("DROP SCHEMA sales", "2BP01")
+	c.must("DROP SCHEMA sales CASCADE")
+	for _, w := range servers[1:] {
+		if got := c.one(w, `SELECT count(*) FROM pg_class WHERE relname LIKE 'Invoices_%'`); got != "0" {
+			t.Errorf("%s keeps %s Invoices shards after DROP SCHEMA", w.Name, got)
+		}
+	}
+	if got := c.must("SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE '%Invoices%'").rows[0][0]; got != "0" {
+		t.Errorf("DROP SCHEMA left %s catalog rows", got)
+	}
+
 	// Foreign keys: to a reference table, fine; to a table of another
 	// group, or not on the distribution column, refused.
 	c.must("ALTER TABLE d ADD PRIMARY KEY (id)")

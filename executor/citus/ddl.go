@@ -32,6 +32,9 @@ func (r *runner) ddl(ctx context.Context, n *pg.Node) error {
 	if d := n.GetDropStmt(); d != nil && d.RemoveType == pg.ObjectType_OBJECT_TABLE {
 		return r.dropTable(ctx, snap, n, d)
 	}
+	if d := n.GetDropStmt(); d != nil && d.RemoveType == pg.ObjectType_OBJECT_SCHEMA {
+		return r.dropTables(ctx, snap, n, distributedIn(snap, d), d.Behavior == pg.DropBehavior_DROP_CASCADE)
+	}
 	rvs := rangeVars(n)
 	res, err := r.resolve(ctx, rvs)
 	if err != nil {

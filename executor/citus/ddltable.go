@@ -175,8 +175,19 @@ func (r *runner) dropTable(ctx context.Context, snap *catalog.Snapshot, n *pg.No
 	if len(dist) == 0 {
 		return r.passThrough(ctx, n)
 	}
+	return r.dropTables(ctx, snap, n, dist, d.Behavior == pg.DropBehavior_DROP_CASCADE)
+}
+
+// dropTables runs a DROP that removes distributed tables (DROP TABLE,
+// DROP SCHEMA): their catalog rows, the statement on the shells and the
+// shard tables on every placement, in one change. Refused in a
+// transaction block.
+func (r *runner) dropTables(ctx context.Context, snap *catalog.Snapshot, n *pg.Node, dist []catalog.Table, cascadeAll bool) error {
+	if len(dist) == 0 {
+		return r.passThrough(ctx, n)
+	}
 	cascade := ""
-	if d.Behavior == pg.DropBehavior_DROP_CASCADE {
+	if cascadeAll {
 		cascade = " CASCADE"
 	}
 	perNode := map[int32][]string{}

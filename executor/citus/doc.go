@@ -118,6 +118,7 @@
 // CONSTRAINT (with Citus's rules), SET STATISTICS/STORAGE/COMPRESSION,
 // SET/RESET (options), REPLICA IDENTITY, row level security switches,
 // RENAME of the table, a column or a constraint, TRUNCATE, DROP TABLE,
+// DROP SCHEMA (of schemas holding distributed tables),
 // GRANT, VACUUM and ANALYZE (not atomic, as in Citus), COMMENT (the shell
 // only, as in Citus). Unnamed indexes and constraints are named first,
 // as PostgreSQL would name them on the shell, so that every shard's name

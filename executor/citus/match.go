@@ -16,6 +16,7 @@ import (
 //     pg_dist_node, pg_dist_partition, pg_dist_shard, pg_dist_placement,
 //     pg_dist_colocation, pgfed_organizations; unqualified or in
 //     pg_catalog);
+//   - DROP SCHEMA of a schema holding distributed tables;
 //   - a utility statement (DDL: CREATE INDEX, ALTER TABLE, DROP TABLE,
 //     TRUNCATE, RENAME, COMMENT, VACUUM, ANALYZE, ...) that names a distributed or
 //     reference table, or DROP INDEX while any table is distributed (the
@@ -40,6 +41,9 @@ func Match(snap *catalog.Snapshot, stmt *pg.RawStmt) bool {
 		}
 		if d := stmt.Stmt.GetDropStmt(); d != nil && d.RemoveType == pg.ObjectType_OBJECT_INDEX {
 			return true
+		}
+		if d := stmt.Stmt.GetDropStmt(); d != nil && d.RemoveType == pg.ObjectType_OBJECT_SCHEMA {
+			return len(distributedIn(snap, d)) > 0
 		}
 		return namesDistributed(snap, stmt.Stmt)
 	}
@@ -117,4 +121,20 @@ func namesDistributed(snap *catalog.Snapshot, n *pg.Node) bool {
 		}
 	}
 	return false
+}
+
+// distributedIn returns the distributed tables in the schemas a DROP
+// SCHEMA names.
+func distributedIn(snap *catalog.Snapshot, d *pg.DropStmt) []catalog.Table {
+	schemas := map[string]bool{}
+	for _, o := range d.Objects {
+		schemas[o.GetString_().GetSval()] = true
+	}
+	var out []catalog.Table
+	for _, t := range snap.Tables() {
+		if schemas[t.Relation.Schema] {
+			out = append(out, t)
+		}
+	}
+	return out
 }
