@@ -261,6 +261,14 @@ public class Compat {
                         sum += rs.getInt(1);
                     }
                 }
+                // A result set closed half read: pgJDBC closes the suspended
+                // portal (Close, Sync) and the transaction goes on.
+                try (ResultSet rs = ps.executeQuery()) {
+                    for (int i = 0; i < 150; i++) {
+                        expect("row " + i + " of the half-read result", rs.next(), true);
+                    }
+                }
+                expect("count(*) after closing a suspended portal", scalar("SELECT count(*) FROM " + DIST + " WHERE id BETWEEN 5001 AND 7000"), 2000L);
                 conn.commit();
             } finally {
                 conn.rollback();

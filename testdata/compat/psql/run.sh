@@ -188,7 +188,7 @@ step_cancel() {
 	q <<EOF
 SET statement_timeout = '1s';
 \set ON_ERROR_STOP 0
-SELECT pg_sleep(30) FROM :dist WHERE id = 1;
+SELECT pg_sleep(5) FROM :dist WHERE id = 1;
 \set e1 :SQLSTATE
 \set ON_ERROR_STOP 1
 RESET statement_timeout;

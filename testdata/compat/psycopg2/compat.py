@@ -99,6 +99,9 @@ def _():
 @step("insert_select_single")
 def _():
     cur.execute(f"INSERT INTO {DIST} (id, v) VALUES (%s, %s)", (1, "one"))
+    # An INSERT without RETURNING has no result set: description None.
+    expect("description after INSERT", cur.description, None)
+    expect("rowcount of INSERT", cur.rowcount, 1)
     cur.execute(f"SELECT v FROM {DIST} WHERE id = %s", (1,))
     expect("v", cur.fetchone()[0], "one")
 
