@@ -53,6 +53,17 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%s: %v, want a message with %q", tc.sql, err, tc.msg)
 		}
 	}
+	// The client's privileges hold: a role that does not own the tables
+	// may neither distribute nor alter them.
+	role := "alice_" + c.db
+	c.exec(servers[0], "CREATE ROLE "+role+"; GRANT USAGE ON SCHEMA public TO "+role)
+	c.must("SET ROLE " + role)
+	c.mustFail("SELECT create_distributed_table('v', 'id')", "42501")
+	c.mustFail("SELECT undistribute_table('u')", "42501")
+	c.mustFail("ALTER TABLE u ADD COLUMN z int", "42501")
+	c.mustFail("DROP TABLE u", "42501")
+	c.must("RESET ROLE")
+
 	// Catalog changes refuse to run inside a transaction block.
 	c.must("BEGIN")
 	c.env.Txn = c.env.Coord.Begin(c.env.Session, dtx.TxnOptions{})

@@ -176,11 +176,14 @@ func (r *runner) apply(ctx context.Context, n *pg.Node, perNode map[int32][]stri
 				return err
 			}
 		}
-		t, err := c.tx.Exec(ctx, sql)
+		err := r.asClient(ctx, c, func() error {
+			t, err := c.tx.Exec(ctx, sql)
+			tag = t.String()
+			return err
+		})
 		if err != nil {
 			return err
 		}
-		tag = t.String()
 		return c.onWorkers(ctx, perNode)
 	})
 	if err != nil {

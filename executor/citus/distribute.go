@@ -108,6 +108,9 @@ func createDistributed(ctx context.Context, r *runner, a []arg) ([][]*string, er
 		}
 		spec.colocateWith = other
 	}
+	if err := r.checkOwner(ctx, spec.oid); err != nil {
+		return nil, err
+	}
 	if err := r.atomically(ctx, func(ctx context.Context, c *change) error { return r.distribute(ctx, c, spec) }); err != nil {
 		return nil, err
 	}
@@ -124,6 +127,9 @@ func createReference(ctx context.Context, r *runner, a []arg) ([][]*string, erro
 	}
 	oid, _ := strconv.ParseUint(a[0].str(), 10, 32)
 	spec := distSpec{oid: uint32(oid), name: a[0].str(), method: catalog.MethodReference, shardCount: 1}
+	if err := r.checkOwner(ctx, spec.oid); err != nil {
+		return nil, err
+	}
 	if err := r.atomically(ctx, func(ctx context.Context, c *change) error { return r.distribute(ctx, c, spec) }); err != nil {
 		return nil, err
 	}

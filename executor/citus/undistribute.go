@@ -37,6 +37,9 @@ func undistribute(ctx context.Context, r *runner, a []arg) ([][]*string, error) 
 			withHint("Undistribute the tables one by one, referencing tables first.")
 	}
 	oid, _ := strconv.ParseUint(a[0].str(), 10, 32)
+	if err := r.checkOwner(ctx, uint32(oid)); err != nil {
+		return nil, err
+	}
 	err := r.atomically(ctx, func(ctx context.Context, c *change) error {
 		t, ok := c.snap.TableByOID(uint32(oid))
 		if !ok {
