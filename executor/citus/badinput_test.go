@@ -62,6 +62,8 @@ func TestBadInput(t *testing.T) {
 	c.mustFail("SELECT undistribute_table('u')", "42501")
 	c.mustFail("ALTER TABLE u ADD COLUMN z int", "42501")
 	c.mustFail("DROP TABLE u", "42501")
+	c.mustFail("SELECT citus_add_node('localhost', 1)", "42501")
+	c.mustFail("SELECT * FROM run_command_on_workers('SELECT 1')", "42501")
 	c.must("RESET ROLE")
 
 	// Catalog changes refuse to run inside a transaction block.

@@ -55,6 +55,8 @@ type funcSpec struct {
 	// strict functions return NULL, without running, when an argument
 	// that has no default is NULL.
 	strict bool
+	// superuser functions refuse clients that are not superusers.
+	superuser bool
 	// run computes the result: one row of one value for a scalar
 	// function.
 	run func(ctx context.Context, r *runner, args []arg) ([][]*string, error)
@@ -248,6 +250,11 @@ func (r *runner) call(ctx context.Context, s *funcSpec, fc *pg.FuncCall) ([][]*s
 				}
 				return [][]*string{{nil}}, nil
 			}
+		}
+	}
+	if s.superuser {
+		if err := r.checkSuperuser(ctx, s.name); err != nil {
+			return nil, err
 		}
 	}
 	r.log.Debug("function", "name", s.name)

@@ -19,12 +19,12 @@ func init() {
 			params: []param{{name: "nodename", typ: "text"}, {name: "nodeport", typ: "int4"},
 				{name: "groupid", typ: "int4", def: "-1"}, {name: "noderole", typ: "text", def: "'primary'"},
 				{name: "nodecluster", typ: "name", def: "'default'"}},
-			returns: "int4", strict: true, run: addNode,
+			returns: "int4", strict: true, run: addNode, superuser: true,
 		},
 		&funcSpec{
 			name:    "citus_remove_node",
 			params:  []param{{name: "nodename", typ: "text"}, {name: "nodeport", typ: "int4"}},
-			returns: "void", strict: true, run: removeNode,
+			returns: "void", strict: true, run: removeNode, superuser: true,
 		},
 		&funcSpec{
 			name:    "citus_get_active_worker_nodes",
@@ -34,13 +34,13 @@ func init() {
 		&funcSpec{
 			name:    "pgfed_add_organization",
 			params:  []param{{name: "name", typ: "text"}},
-			returns: "void", strict: true, run: addOrganization,
+			returns: "void", strict: true, run: addOrganization, superuser: true,
 		},
 		&funcSpec{
 			name: "pgfed_set_node_organization",
 			params: []param{{name: "nodename", typ: "text"}, {name: "nodeport", typ: "int4"},
 				{name: "organization", typ: "text"}},
-			returns: "void", run: setNodeOrganization,
+			returns: "void", run: setNodeOrganization, superuser: true,
 		},
 	)
 }

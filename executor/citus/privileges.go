@@ -59,3 +59,19 @@ func (r *runner) checkOwner(ctx context.Context, oid uint32) error {
 	}
 	return nil
 }
+
+// checkSuperuser fails with 42501 unless the client is a superuser: node
+// and organization changes, and commands run on the workers (which run
+// as the pools' user, so a client could not be held to its own
+// privileges there).
+func (r *runner) checkSuperuser(ctx context.Context, what string) error {
+	rows, err := r.env.Meta.Query(ctx, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+	if err != nil {
+		return err
+	}
+	if len(rows.Values) != 1 || string(rows.Values[0][0]) != "t" {
+		return errorf(pgerrcode.InsufficientPrivilege, "operation is not allowed").
+			withHint("Run %s as a superuser.", what)
+	}
+	return nil
+}

@@ -27,7 +27,7 @@ func init() {
 	register(&funcSpec{
 		name:    "recover_prepared_transactions",
 		returns: "int4",
-		run:     recoverPrepared,
+		run:     recoverPrepared, superuser: true,
 	})
 }
 

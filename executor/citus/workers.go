@@ -14,7 +14,7 @@ func init() {
 		params:  []param{{name: "command", typ: "text"}, {name: "parallel", typ: "bool", def: "true"}},
 		columns: []column{{"nodename", "text"}, {"nodeport", "int4"}, {"success", "bool"}, {"result", "text"}},
 		strict:  true,
-		run:     runOnAllWorkers,
+		run:     runOnAllWorkers, superuser: true,
 	})
 }
 
