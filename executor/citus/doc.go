@@ -124,6 +124,16 @@
 // as PostgreSQL would name them on the shell, so that every shard's name
 // is the shell's plus the shard suffix.
 //
+// # Privileges
+//
+// The catalog transaction runs as the store's user and the workers'
+// transactions as the pools' user, so the client's privileges are
+// enforced on the shell, where PostgreSQL checks them: shell statements
+// run under SET LOCAL ROLE of the client's current_user (read through
+// Meta), distributing or undistributing a table needs its ownership
+// (42501, as Citus), and functions that change nodes or run commands on
+// the workers need a superuser.
+//
 // # For the session
 //
 //   - In a transaction block, DDL runs on the shards in Env.Txn first and

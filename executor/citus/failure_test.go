@@ -1,9 +1,12 @@
 package citus_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/hashicorp/go-hclog"
 )
 
 // TestFailuresLeaveNothingHalfDone makes a worker fail in the middle of
@@ -210,4 +213,51 @@ func TestFailureAtPrepare(t *testing.T) {
 	if n := c.must("SELECT count(*) FROM citus_shards").rows[0][0]; n != "4" {
 		t.Errorf("%s shards after the retry", n)
 	}
+}
+
+// TestWorkerCrashMidDistribution stops a worker (immediate shutdown)
+// while create_distributed_table runs: after the shards were created and
+// the rows copied, before the workers prepare (the moment is caught from
+// the API's own log line). Nothing stays: no catalog rows, no shard
+// tables, no prepared transactions, the shell's rows.
+func TestWorkerCrashMidDistribution(t *testing.T) {
+	c := newCluster(t)
+	c.exec(servers[0], `CREATE TABLE orders (id bigint PRIMARY KEY, note text);
+		INSERT INTO orders SELECT i, 'n' FROM generate_series(1, 1000) i`)
+	victim := servers[2]
+	crashed := false
+	c.env.Log = hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: hookWriter(func(line string) {
+		if strings.Contains(line, "distributing table") && !crashed {
+			crashed = true
+			if err := victim.StopImmediate(context.Background()); err != nil {
+				t.Errorf("stop %s: %v", victim.Name, err)
+			}
+		}
+	})})
+	_, err := c.run("SELECT create_distributed_table('orders', 'id', shard_count => 4)")
+	if !crashed {
+		t.Fatal("the worker was not stopped: the log line moved?")
+	}
+	if err == nil || !strings.HasPrefix(sqlStateOf(err), "08") && sqlStateOf(err) != "57P01" {
+		t.Errorf("error %v (SQLSTATE %s), want a connection failure", err, sqlStateOf(err))
+	}
+	t.Logf("create_distributed_table with a worker crashing: %v", err)
+	if err := victim.Start(c.ctx); err != nil {
+		t.Fatal(err)
+	}
+	c.checkUntouched("orders", 1000)
+	// Once the worker is back, it works.
+	c.env.Log = nil
+	c.must("SELECT create_distributed_table('orders', 'id', shard_count => 4)")
+	if n := c.one(servers[0], "SELECT count(*) FROM ONLY orders"); n != "0" {
+		t.Errorf("shell keeps %s rows", n)
+	}
+}
+
+// hookWriter calls a function with each log line.
+type hookWriter func(string)
+
+func (h hookWriter) Write(p []byte) (int, error) {
+	h(string(p))
+	return len(p), nil
 }
