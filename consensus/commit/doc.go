@@ -1,0 +1,150 @@
+// Package commit is the application that SCP runs for cross-organization
+// commits (DESIGN.md, "Federated commit"): what a slot's value holds, how
+// values are validated and combined, how the externalized values become
+// final COMMIT/ABORT decisions, which votes a validator signs for its own
+// organization, and what it nominates. It is deterministic and does no
+// I/O: no database, no network, no clock (time is counted in ticks given
+// as input), no randomness, no global state.
+//
+// # Messages
+//
+// Every message has one canonical binary encoding (encode.go) and a strict
+// decoder that rejects truncated, oversized, out-of-order, duplicated or
+// trailing input without panicking. Signatures are Ed25519 over
+//
+//	"pgfed/commit/v1" | network id | u32 message kind | content
+//
+// so a signature is worthless on another network (the network id is the
+// SCP network's, Config.Network) and a request can never pass for a vote.
+//
+//   - Request: the global GID, the participant organizations (sorted,
+//     at least two) with, for each, its parts (worker, worker gid), the
+//     coordinator's key, Created (a timestamp for people: no rule compares
+//     it with a clock), and the coordinator's signature. Every worker gid is
+//     "<GID>_<suffix without '_'>" (PartOwner), so a worker gid belongs to
+//     exactly one global transaction whatever anyone signs. Its Hash names
+//     it.
+//   - Vote: GID, Org, PREPARED or ABORT, the request hash, the signing
+//     validator's key and signature. The Membership (Config: the
+//     federation's organizations and their validator keys, shared by every
+//     validator like the quorum sets) says which keys vote for which
+//     organization; an organization has voted a kind on a request when
+//     Threshold of its validators (a majority, one for a one-validator
+//     organization) signed that kind on that request hash.
+//   - Decision: COMMIT or ABORT, the signed request, and the votes that
+//     justify it.
+//   - Value: a version byte and the decisions, sorted by gid, one per gid,
+//     at most MaxDecisions. Nothing else is carried: no slot number, no
+//     previous-value hash, no timestamp. A decision is self-contained
+//     evidence that anyone holding the Membership can check, and its effect
+//     does not depend on the slot it lands in beyond "first one wins", so
+//     binding values to slots or to the previous ledger would only add
+//     reasons for honest validators to disagree about validity (a validator
+//     that is behind cannot check a previous-slot hash). The version byte
+//     keeps a later format from ever being read as this one.
+//
+// # Validity (Driver.Validate, CheckDecision)
+//
+// A value is valid when it decodes, holds 1 to MaxDecisions decisions, and
+// every decision checks: the request's form, that its participants are
+// members, and the coordinator's signature; every vote names the request's
+// gid and hash, comes from a validator of a participant organization (its
+// key is that organization's in the Membership) with a good signature, has
+// the outcome's kind, and signers are not repeated; COMMIT has the PREPARED
+// votes of every participant; ABORT has the ABORT votes of at least one.
+// That is all: nothing a validator's own database, clock or ledger says,
+// so every honest validator reaches the same verdict for every value. In
+// particular a decision for a gid that an earlier slot already decided is
+// valid: the ledger ignores it.
+//
+// # Combine
+//
+// The union of the candidates' decisions, one per gid. For a gid decided
+// both ways, COMMIT wins; between two decisions with the same outcome, the
+// smaller encoding. When more decisions remain than a slot takes, the
+// ones with the smallest SHA-256(slot, gid) are kept, so every validator
+// keeps the same ones and no gid is starved by gids that sort before it;
+// the others stay in the proposers' pools and come back in later slots.
+// The result depends only on the slot and the set of candidates.
+//
+// # Ledger
+//
+// Ledger.Apply takes the externalized values in slot order. Each decision
+// is checked again and, unless its gid is already final, becomes final;
+// later decisions for a final gid are ignored and reported. Each
+// organization gets, in slot order, the Actions for its parts (COMMIT
+// PREPARED or ROLLBACK PREPARED); Ledger.Resolve tells it what to do with
+// any prepared worker gid it finds (recovery). Snapshot and RestoreLedger
+// save and load the state; replaying the consensus ledger from slot 1
+// rebuilds the same bytes.
+//
+// # Safety argument
+//
+// Atomicity: every honest organization applies the same outcome to all of
+// its parts of a transaction, and COMMIT only when every participant had
+// prepared.
+//
+//  1. SCP agreement gives honest validators the same value for every slot
+//     (as long as their quorums intersect in well-behaved validators).
+//     Apply is a deterministic function of the values in slot order and of
+//     the shared Membership, so honest ledgers are identical: each gid
+//     has at most one final decision, the same everywhere, and every
+//     organization derives its actions from it.
+//  2. A final COMMIT carries PREPARED votes from a threshold of every
+//     participant's validators. An honest validator signs PREPARED only
+//     when all of its organization's parts in that very request (named by
+//     its hash) are prepared, and nobody finalizes a prepared part but the
+//     organization's validator, on a final decision (the gateway refuses
+//     COMMIT/ROLLBACK PREPARED from coordinators). So when COMMIT becomes
+//     final, the parts of every honest participant are still prepared and
+//     COMMIT PREPARED succeeds; a Byzantine participant can only spoil its
+//     own data. ABORT is always safe: rolling back prepared parts, or
+//     finding nothing to roll back, never commits anything.
+//  3. Parts outside the final request: a coordinator that signs two
+//     requests for one gid might have parts prepared that the final
+//     request does not list. A worker gid belongs to exactly one gid
+//     (PartOwner), and Resolve commits a part only if the final decision
+//     is COMMIT and lists that very part for that organization; everything
+//     else owned by a final gid is rolled back. No part is committed
+//     without the all-PREPARED evidence of the request that lists it.
+//
+// Why "COMMIT wins" is a safe rule for Combine: a COMMIT needs PREPARED
+// votes from every participant, and an honest validator never signs ABORT
+// after PREPARED or PREPARED after ABORT for one gid (Participant.SignVote
+// refuses, and the refusal is persisted before any vote leaves: Save),
+// nor votes on two requests of one gid. With thresholds above half of an
+// organization's validators, a PREPARED and an ABORT vote of one
+// organization share a validator, so while an organization's honest
+// validators are a majority its votes are never contradictory, and an
+// ABORT justified by an honest organization excludes any COMMIT. A gid
+// justified both ways therefore proves a Byzantine participant (or
+// coordinator), and then either outcome is safe for the honest ones by 2
+// and 3: the COMMIT is backed by every participant's PREPARED, so all
+// honest parts are prepared. Any fixed rule keeps Combine deterministic;
+// COMMIT wins also means one lying organization cannot veto, in the
+// same slot, a transaction every participant prepared.
+//
+// Liveness: a request whose parts are all prepared is committed as soon as
+// the votes reach a validator that nominates; a part that failed, or is
+// missing for longer than the timeout (a coordinator that died before
+// preparing it), makes its organization vote ABORT, so no request waits
+// forever on a crashed coordinator. A participant that voted PREPARED
+// waits for the others: they vote too, in time. Validators of one
+// organization judge its parts independently; if they disagree (one saw
+// the part prepared, another timed out), the organization may reach
+// neither threshold and the transaction waits for the other participants'
+// votes: give an organization's validators the same view of its workers.
+//
+// # A validator's loop
+//
+// With the validator host (package validator: Config.Driver = NewDriver,
+// Config.Propose = Proposer.Propose):
+//
+//	coordinator request  -> Proposer.AddRequest; Participant.Learn; broadcast
+//	peer request / vote  -> Proposer.AddRequest / AddVote
+//	tick                 -> Participant.Tick; votes := Participant.Decide(status of own parts)
+//	                        persist Participant.Save(); then broadcast votes and AddVote them
+//	nominate slot s      -> Proposer.Propose(s, ledger)
+//	slot s externalized  -> Ledger.Apply(s, v); persist; Proposer.Prune; Participant.Prune
+//	                        apply Ledger.Actions(own org, last applied) to own workers
+package commit
