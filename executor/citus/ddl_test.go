@@ -34,6 +34,8 @@ func TestDDLReachesEveryShard(t *testing.T) {
 		"ALTER TABLE orders RENAME CONSTRAINT amount_positive TO amount_nonneg",
 		"ALTER TABLE country ADD COLUMN name text",
 		"CREATE UNIQUE INDEX orders_id_code ON orders (id, code)",
+		"ALTER TABLE orders OWNER TO pg_database_owner",
+		"ALTER TABLE orders OWNER TO postgres",
 	} {
 		c.must(sql)
 	}

@@ -60,10 +60,11 @@ func checkAlterTable(snap *catalog.Snapshot, main catalog.Table, res []resolved,
 			pg.AlterTableType_AT_SetStatistics, pg.AlterTableType_AT_SetStorage, pg.AlterTableType_AT_SetCompression,
 			pg.AlterTableType_AT_SetRelOptions, pg.AlterTableType_AT_ResetRelOptions, pg.AlterTableType_AT_ReplicaIdentity,
 			pg.AlterTableType_AT_EnableRowSecurity, pg.AlterTableType_AT_DisableRowSecurity,
-			pg.AlterTableType_AT_ForceRowSecurity, pg.AlterTableType_AT_NoForceRowSecurity:
+			pg.AlterTableType_AT_ForceRowSecurity, pg.AlterTableType_AT_NoForceRowSecurity,
+			pg.AlterTableType_AT_ChangeOwner:
 		default:
 			return notSupported("alter table command is currently unsupported").
-				withDetail("Only ADD|DROP COLUMN, SET|DROP NOT NULL, SET|DROP DEFAULT, ADD|DROP|VALIDATE CONSTRAINT, SET (), RESET (), SET STATISTICS, SET STORAGE, ENABLE|DISABLE|FORCE|NO FORCE ROW LEVEL SECURITY, REPLICA IDENTITY and TYPE subcommands are supported.")
+				withDetail("Only ADD|DROP COLUMN, SET|DROP NOT NULL, SET|DROP DEFAULT, ADD|DROP|VALIDATE CONSTRAINT, SET (), RESET (), SET STATISTICS, SET STORAGE, ENABLE|DISABLE|FORCE|NO FORCE ROW LEVEL SECURITY, REPLICA IDENTITY, OWNER TO and TYPE subcommands are supported.")
 		}
 	}
 	return nil

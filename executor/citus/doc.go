@@ -116,7 +116,8 @@
 // and writes wait for it), DROP INDEX, ALTER TABLE ADD/DROP COLUMN, SET/DROP
 // DEFAULT, SET/DROP NOT NULL, ALTER COLUMN TYPE, ADD/DROP/VALIDATE
 // CONSTRAINT (with Citus's rules), SET STATISTICS/STORAGE/COMPRESSION,
-// SET/RESET (options), REPLICA IDENTITY, row level security switches,
+// SET/RESET (options), REPLICA IDENTITY, OWNER TO (the role must exist on
+// the workers), row level security switches,
 // RENAME of the table, a column or a constraint, TRUNCATE, DROP TABLE,
 // DROP SCHEMA (of schemas holding distributed tables),
 // GRANT, VACUUM and ANALYZE (not atomic, as in Citus), COMMENT (the shell
