@@ -47,10 +47,15 @@ func formatCode(codes []int16, i int) int16 {
 }
 
 // extError reports err from an extended-protocol message and starts
-// skipping until Sync.
+// skipping until Sync. The ErrorResponse is flushed at once, as PostgreSQL
+// does: a client that sent Flush, not Sync, waits for it (asyncpg after a
+// Parse, node-postgres's cursors after an Execute).
 func (c *conn) extError(err error) error {
 	c.ext.skip = true
-	return c.report(err)
+	if err := c.report(err); err != nil {
+		return err
+	}
+	return c.w.flush()
 }
 
 // reject reports an error the server found itself in an extended-protocol

@@ -320,3 +320,28 @@ func TestFlushSendsWithoutSync(t *testing.T) {
 	rc.flush()
 	expectMsgs(t, rc.until(), "RFQ I")
 }
+
+// TestErrorSentWithoutSync: an error is flushed at once, as PostgreSQL
+// does, so a client that sent Parse + Flush (asyncpg) or Execute + Flush
+// (node-postgres cursors) and waits before sending Sync is not left hanging.
+func TestErrorSentWithoutSync(t *testing.T) {
+	ts := startServer(t, Config{})
+	rc := connectRaw(t, ts.addr)
+	rc.send(&pgproto3.Parse{Name: "bad", Query: "ERROR 42601"}, &pgproto3.Describe{ObjectType: 'S', Name: "bad"}, &pgproto3.Flush{})
+	rc.flush()
+	if got := describeMsg(rc.receive()); got != "ERROR 42601" {
+		t.Fatalf("after Parse+Describe+Flush got %s, want the error", got)
+	}
+	// A wire-side rejection is flushed too.
+	rc.send(&pgproto3.Sync{})
+	rc.flush()
+	expectMsgs(t, rc.until(), "RFQ I")
+	rc.send(&pgproto3.Execute{Portal: "nope"}, &pgproto3.Flush{})
+	rc.flush()
+	if got := describeMsg(rc.receive()); got != "ERROR 34000" {
+		t.Fatalf("after Execute+Flush got %s, want the error", got)
+	}
+	rc.send(&pgproto3.Sync{})
+	rc.flush()
+	expectMsgs(t, rc.until(), "RFQ I")
+}
