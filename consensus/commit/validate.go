@@ -2,8 +2,10 @@ package commit
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/pgfed/pgfed/consensus"
 )
@@ -121,14 +123,22 @@ func (m *Membership) CheckValue(v *Value) error {
 }
 
 // Driver is the federated commit's consensus.Driver: Validate and Combine
-// for the SCP core. It holds only the Membership, so it is a pure function
-// of its inputs and safe for concurrent use.
+// for the SCP core. Its results depend only on the Membership and the
+// arguments; it remembers the values it found valid (the core validates
+// the same value many times), which changes no result, only the cost. It
+// is safe for concurrent use.
 type Driver struct {
 	m *Membership
+
+	mu    sync.Mutex
+	valid map[[32]byte]struct{} // SHA-256 of values found valid
 }
 
+// validCacheSize bounds the memo of valid values; it is emptied when full.
+const validCacheSize = 1024
+
 // NewDriver returns the Driver of a federation.
-func NewDriver(m *Membership) *Driver { return &Driver{m: m} }
+func NewDriver(m *Membership) *Driver { return &Driver{m: m, valid: map[[32]byte]struct{}{}} }
 
 // Validate implements consensus.Driver: FullyValid when v decodes
 // (DecodeValue) and passes CheckValue, Invalid otherwise. The verdict is
@@ -143,9 +153,25 @@ func (d *Driver) Validate(_ uint64, v consensus.Value, _ bool) consensus.Validat
 
 // Check is Validate with the reason: nil when v is valid.
 func (d *Driver) Check(v consensus.Value) error {
+	h := sha256.Sum256(v)
+	d.mu.Lock()
+	_, ok := d.valid[h]
+	d.mu.Unlock()
+	if ok {
+		return nil
+	}
 	val, err := DecodeValue(v)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrValue, err)
 	}
-	return d.m.CheckValue(&val)
+	if err := d.m.CheckValue(&val); err != nil {
+		return err
+	}
+	d.mu.Lock()
+	if len(d.valid) >= validCacheSize {
+		clear(d.valid)
+	}
+	d.valid[h] = struct{}{}
+	d.mu.Unlock()
+	return nil
 }
