@@ -13,6 +13,11 @@ type Param struct {
 	Binary bool
 	// Null is set for a NULL value.
 	Null bool
+	// Type is the parameter's type OID as the statement declared it
+	// (ParameterDescription); 0 means the distribution column's type.
+	// It says how to read a binary value: drivers send, say, a small
+	// integer as int2 for an int4 column, which PostgreSQL converts.
+	Type uint32
 }
 
 // errNullParam says a NULL parameter keeps no shard.
@@ -44,7 +49,7 @@ func (p *Plan) Bind(vals []Param) (*Plan, error) {
 			return 0, nullParam{}
 		}
 		if v.Binary {
-			return catalog.HashBinary(t, v.Value)
+			return hashBinaryAs(t, catalog.Type(v.Type), v.Value)
 		}
 		return catalog.HashText(t, string(v.Value))
 	}
@@ -172,4 +177,26 @@ func setOwner(pl *Plan, p *Planner) {
 	for _, s := range pl.Subplans {
 		setOwner(s.Plan, p)
 	}
+}
+
+// hashBinaryAs hashes a binary parameter declared as decl for a
+// distribution column of type col, as PostgreSQL would after converting
+// the value to col. Within the integer family (int2, int4, int8) equal
+// values hash alike, so the value is read and hashed as its own type; text,
+// varchar and bpchar send their bytes as they are, so the column's hash
+// applies (bpchar's ignores trailing blanks, as the conversion would).
+// Other declared types are read as the column's type.
+func hashBinaryAs(col, decl catalog.Type, b []byte) (int32, error) {
+	switch {
+	case decl == 0 || decl == col:
+		return catalog.HashBinary(col, b)
+	case intFamily(col) && intFamily(decl):
+		return catalog.HashBinary(decl, b)
+	default:
+		return catalog.HashBinary(col, b)
+	}
+}
+
+func intFamily(t catalog.Type) bool {
+	return t == catalog.TypeInt2 || t == catalog.TypeInt4 || t == catalog.TypeInt8
 }
