@@ -44,6 +44,7 @@ func TestDistributed(t *testing.T) {
 		{"extended-session", testExtendedSession},
 		{"script", testScript},
 		{"citus-api", testCitusAPI},
+		{"recovery-loop", testRecoveryLoop},
 		{"explain", testExplain},
 		{"log-remote-commands", testRemoteCommands},
 		{"cancel", testCancel},
