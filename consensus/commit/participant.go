@@ -283,13 +283,15 @@ const participantMagic = "pgfed-commit-participant-1"
 // Save returns the state to persist, canonically encoded, and marks it
 // saved:
 //
-//	magic | u64 now | u32 n | n × (request | u64 seen | u8 voted)
+//	magic | signer key | u64 now | u32 n | n × (request | u64 seen | u8 voted)
 //
-// sorted by gid. The votes themselves are not stored: they are signed
+// sorted by gid. The key ties the state to the validator: restoring it
+// under another key fails. The votes themselves are not stored: they are signed
 // again, identically, from the recorded kind.
 func (p *Participant) Save() []byte {
 	var e encoder
 	e.raw([]byte(participantMagic))
+	e.raw(p.id[:])
 	e.u64(p.now)
 	e.u32(uint32(len(p.txns)))
 	for _, gid := range p.gids() {
@@ -312,6 +314,11 @@ func RestoreParticipant(cfg ParticipantConfig, b []byte) (*Participant, error) {
 	d := decoder{buf: b}
 	if magic := d.take(len(participantMagic), "magic"); d.err == nil && string(magic) != participantMagic {
 		d.fail("not a participant state")
+	}
+	var id [32]byte
+	d.fixed(id[:], "signer key")
+	if d.err == nil && id != p.id {
+		d.fail("state of validator %x, not %s", id[:4], p.id)
 	}
 	p.now = d.u64("now")
 	n := d.count32(p.cfg.MaxPending, 1, "requests")
