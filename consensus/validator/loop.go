@@ -119,8 +119,8 @@ func (v *Validator) run(ctx context.Context) {
 		v.log.Error("validator stopping", "slot", v.loop.next, "err", v.err)
 		return
 	}
+	closeArmed := false
 	for {
-		wasClosing := v.loop.closing
 		select {
 		case <-ctx.Done():
 			return
@@ -152,6 +152,7 @@ func (v *Validator) run(ctx context.Context) {
 			v.poolSize.Store(int64(len(v.loop.pool)))
 			v.maybeNominate()
 		case <-closeTimer.C:
+			closeArmed = false
 			v.loop.closing = false
 			v.maybeNominate()
 		}
@@ -163,8 +164,12 @@ func (v *Validator) run(ctx context.Context) {
 			return
 		}
 		v.publishGuard(v.loop.guard)
-		if v.loop.closing && !wasClosing {
+		// A commit in any iteration, the timer's own included (nominating
+		// can externalize at once when peers are ahead), starts a close
+		// delay: arm the timer whenever one is pending and it is not armed.
+		if v.loop.closing && !closeArmed {
 			closeTimer.Reset(time.Until(v.loop.closeAt))
+			closeArmed = true
 		}
 	}
 }

@@ -146,3 +146,20 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		t.Fatalf("%d goroutines before, %d after Close:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestSlowClosersKeepNominating: two validators pause much longer between
+// slots than the others, so the fast ones always wait for them (no quorum
+// without one of them) and their statements for the next slot arrive while
+// the slow ones are still in their close delay. Every slot must still be
+// started by them.
+func TestSlowClosersKeepNominating(t *testing.T) {
+	c := newCluster(t, 4, func(i int, cfg *Config) {
+		if i >= 2 {
+			cfg.CloseDelay = 150 * time.Millisecond
+		} else {
+			cfg.CloseDelay = -1
+		}
+	})
+	c.waitSlots(10, all(4), all(4), 18*time.Second)
+	c.checkLedgers(all(4), 10)
+}
