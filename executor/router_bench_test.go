@@ -31,14 +31,14 @@ func BenchmarkRouterPointSelect(b *testing.B) {
 	}
 	runOn(b, c.workers[0], "CREATE TABLE bench_direct (aid int PRIMARY KEY, abalance int, filler char(84))",
 		"INSERT INTO bench_direct SELECT g, 0, '' FROM generate_series(1, 10000) g", "ANALYZE bench_direct")
-	run := func(b *testing.B, c *pgx.Conn, table string) {
+	run := func(b *testing.B, c *pgx.Conn, table string, mode ...any) {
 		defer c.Close(ctx)
 		q := "SELECT abalance FROM " + table + " WHERE aid = $1"
 		var bal int
 		start := processCPU()
 		n := 0
 		for i := 0; b.Loop(); i++ {
-			if err := c.QueryRow(ctx, q, i%10000+1).Scan(&bal); err != nil {
+			if err := c.QueryRow(ctx, q, append(mode, i%10000+1)...).Scan(&bal); err != nil {
 				b.Fatal(err)
 			}
 			n++
@@ -60,5 +60,23 @@ func BenchmarkRouterPointSelect(b *testing.B) {
 		}
 		b.ReportAllocs()
 		run(b, p, "bench_accounts")
+	})
+	// pgbench -S -M simple: literals in the text, planned through the
+	// planner's shape cache.
+	b.Run("direct-worker-simple", func(b *testing.B) {
+		w, err := c.workers[0].Connect(ctx, "postgres")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		run(b, w, "bench_direct", pgx.QueryExecModeSimpleProtocol)
+	})
+	b.Run("pgfed-simple", func(b *testing.B) {
+		p, err := pgx.Connect(ctx, c.connString())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		run(b, p, "bench_accounts", pgx.QueryExecModeSimpleProtocol)
 	})
 }
