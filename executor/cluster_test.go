@@ -35,6 +35,7 @@ func newCluster(t testing.TB) *cluster {
 		Metadata:         fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres sslmode=disable", servers[0].Host, servers[0].Port),
 		Logger:           log,
 		RecoveryInterval: time.Second,
+		DeadlockInterval: 200 * time.Millisecond,
 	})
 	c := &cluster{workers: servers[1:]}
 	ctx := testCtx(t)

@@ -45,6 +45,7 @@ func TestDistributed(t *testing.T) {
 		{"script", testScript},
 		{"citus-api", testCitusAPI},
 		{"recovery-loop", testRecoveryLoop},
+		{"deadlock", testDistributedDeadlock},
 		{"explain", testExplain},
 		{"log-remote-commands", testRemoteCommands},
 		{"cancel", testCancel},
