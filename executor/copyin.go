@@ -96,7 +96,7 @@ func (s *Session) namesDistributed(st *catalogState, sql string) bool {
 // planIsDistributed reports whether a query plans to anything but local.
 func (s *Session) planIsDistributed(st *catalogState, sql string) bool {
 	pl, err := st.planner.Plan(sql)
-	return err != nil || pl.Kind.String() != "local"
+	return err != nil || pl.Kind != planner.KindLocal
 }
 
 // lookupTable finds the distributed table a RangeVar names, through the

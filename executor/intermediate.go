@@ -103,9 +103,6 @@ func (s *Session) execCombine(ctx context.Context, st *catalogState, pl *planner
 			return "", err
 		}
 	}
-	if pl.Modify {
-		return tag, nil
-	}
 	return tag, nil
 }
 

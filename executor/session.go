@@ -176,7 +176,8 @@ func (s *Session) syncBlock() {
 // tables is also planned, once, with its parameters symbolic.
 func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uint32) (any, wire.StatementDescription, error) {
 	cmd := classify(sql)
-	if cs, err := s.h.current(ctx); err == nil {
+	cs, csErr := s.h.current(ctx)
+	if csErr == nil {
 		if stmt := s.citusStatement(cs, sql, cmd); stmt != nil {
 			if cmd != cmdDDL {
 				return nil, wire.StatementDescription{}, s.distributedResult(ctx, errCitusExtended)
@@ -192,8 +193,7 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 	case cmdBegin, cmdCommit, cmdRollback, cmdSavepoint, cmdRelease, cmdRollbackTo, cmdPrepareTxn, cmdSet:
 		return &ctlStatement{meta: st, cmd: cmd, sql: sql}, desc, nil
 	}
-	cs, err := s.h.current(ctx)
-	if err != nil {
+	if err := csErr; err != nil {
 		if berr := s.meta.check(); berr != nil {
 			return nil, desc, berr
 		}

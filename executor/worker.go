@@ -207,9 +207,7 @@ func errorCode(err error) string {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return pgerrcode.QueryCanceled
 	}
-	if pgconn.SafeToRetry(err) || pgconn.Timeout(err) {
-		return pgerrcode.ConnectionFailure
-	}
+	// Anything else from a worker connection is a network failure.
 	return pgerrcode.ConnectionFailure
 }
 
