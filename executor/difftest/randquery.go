@@ -162,7 +162,7 @@ func (g *Generator) Next() Query {
 		q.Name = "random aggregate"
 	} else {
 		for i := 1 + g.r.IntN(3); i > 0; i-- {
-			sel = append(sel, refs[g.r.IntN(len(refs))].sql())
+			sel = append(sel, g.expr(refs[g.r.IntN(len(refs))]))
 		}
 		if g.coin(0.2) {
 			distinct = "DISTINCT "
@@ -305,13 +305,13 @@ func (g *Generator) predicate(refs []ref) string {
 func (g *Generator) aggregate(refs []ref) (sel, tail []string) {
 	var keys []string
 	for i := g.r.IntN(3); i > 0; i-- {
-		keys = append(keys, refs[g.r.IntN(len(refs))].sql())
+		keys = append(keys, g.expr(refs[g.r.IntN(len(refs))]))
 	}
 	sel = append(sel, keys...)
 	n := 1 + g.r.IntN(3)
 	var aggs []string
 	for len(aggs) < n {
-		if a := g.agg(refs[g.r.IntN(len(refs))]); a != "" {
+		if a := g.agg(refs, refs[g.r.IntN(len(refs))]); a != "" {
 			aggs = append(aggs, a)
 		}
 	}
@@ -325,10 +325,47 @@ func (g *Generator) aggregate(refs []ref) (sel, tail []string) {
 	return sel, tail
 }
 
-// agg is an aggregate over r, or "" when none fits its kind.
-func (g *Generator) agg(r ref) string {
+// expr is r's column, or, one time in four, an expression of it.
+func (g *Generator) expr(r ref) string {
 	c := r.sql()
-	switch g.r.IntN(9) {
+	if !g.coin(0.25) {
+		return c
+	}
+	switch r.col.kind {
+	case kInt:
+		// numeric: the extremes of sparse overflow integer arithmetic
+		return []string{"(" + c + " % 7)", "(" + c + "::numeric + 1)", "abs(" + c + "::numeric)"}[g.r.IntN(3)]
+	case kNum:
+		return []string{"round(" + c + ", 0)", "(" + c + " * 2)", "coalesce(" + c + ", -1)"}[g.r.IntN(3)]
+	case kText:
+		return []string{"lower(" + c + ")", "length(" + c + ")", "coalesce(" + c + ", 'none')", "substr(" + c + ", 1, 2)"}[g.r.IntN(4)]
+	case kDate:
+		return []string{"extract(year FROM " + c + ")", "(" + c + " + 1)"}[g.r.IntN(2)]
+	case kBool:
+		return "(" + c + " IS TRUE)"
+	case kUUID:
+		return "(" + c + "::text < '8')"
+	}
+	return c
+}
+
+// agg is an aggregate over r (or a filter over refs), or "" when none fits
+// r's kind.
+func (g *Generator) agg(refs []ref, r ref) string {
+	c := r.sql()
+	switch g.r.IntN(13) {
+	case 9:
+		return "sum(CASE WHEN " + g.predicate(refs) + " THEN 1 ELSE 0 END)"
+	case 10:
+		return "count(*) FILTER (WHERE " + g.predicate(refs) + ")"
+	case 11:
+		if r.col.kind == kInt || r.col.kind == kNum {
+			return "sum(" + c + "::numeric * 2)"
+		}
+	case 12:
+		if r.col.kind == kInt || r.col.kind == kNum {
+			return "max(" + c + "::numeric + 1) - min(" + c + ")"
+		}
 	case 0:
 		return "count(*)"
 	case 1:
