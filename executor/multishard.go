@@ -32,14 +32,35 @@ type taskBatch struct {
 // fails, the tasks still running are cancelled. A worker's failure is
 // reported to the distributed transaction once every task has stopped.
 func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, resultFormats []int16, out *output, consume func(taskBatch) error) error {
-	var order []int32
-	groups := map[int32][]int{}
+	// Lanes of tasks run one after the other: one lane per node on the
+	// transaction's connections, or, for parallel reads, one lane per
+	// task on connections of their own.
+	type lane struct {
+		node  int32
+		tasks []int
+	}
+	var lanes []lane
+	parallel := s.parallelReads(pl)
+	byNode := map[int32]int{}
 	for i := range pl.Tasks {
 		n := pl.Tasks[i].Node
-		if _, ok := groups[n]; !ok {
-			order = append(order, n)
+		if parallel {
+			lanes = append(lanes, lane{node: n, tasks: []int{i}})
+			continue
 		}
-		groups[n] = append(groups[n], i)
+		j, ok := byNode[n]
+		if !ok {
+			j = len(lanes)
+			byNode[n] = j
+			lanes = append(lanes, lane{node: n})
+		}
+		lanes[j].tasks = append(lanes[j].tasks, i)
+	}
+	slots := map[int32]chan struct{}{}
+	for _, l := range lanes {
+		if slots[l.node] == nil {
+			slots[l.node] = make(chan struct{}, parallelPerNode)
+		}
 	}
 	if s.set.logRemote && out != nil && out.r != nil {
 		for i := range pl.Tasks {
@@ -54,8 +75,8 @@ func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan
 	defer cancel()
 	ch := make(chan taskBatch, 8)
 	g, gctx := errgroup.WithContext(ctx)
-	for _, node := range order {
-		idxs := groups[node]
+	for _, l := range lanes {
+		node, idxs := l.node, l.tasks
 		g.Go(func() error {
 			send := func(bt taskBatch) error {
 				select {
@@ -65,9 +86,28 @@ func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan
 					return gctx.Err()
 				}
 			}
+			run := func(t *planner.Task, read func(rowSource) error) (string, error) {
+				return s.runTask(gctx, st, t, node, pl.Modify, b, resultFormats, nil, read)
+			}
+			if parallel {
+				select {
+				case slots[node] <- struct{}{}:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+				defer func() { <-slots[node] }()
+				run = func(t *planner.Task, read func(rowSource) error) (string, error) {
+					c, err := s.workers.Acquire(gctx, node)
+					if err != nil {
+						return "", &workerFailure{node: node, err: s.taskError(st, node, t, err)}
+					}
+					defer c.Release()
+					return s.runTaskOn(gctx, st, t, node, c.PgConn(), b, resultFormats, nil, read)
+				}
+			}
 			for _, i := range idxs {
 				t := &pl.Tasks[i]
-				tag, err := s.runTask(gctx, st, t, node, pl.Modify, b, resultFormats, nil, func(rr rowSource) error {
+				tag, err := run(t, func(rr rowSource) error {
 					bt := taskBatch{task: i, fields: slices.Clone(rr.FieldDescriptions())}
 					for rr.NextRow() {
 						bt.rows = append(bt.rows, copyRow(rr.Values()))
@@ -113,6 +153,20 @@ func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan
 		return s.workerFailed(ctx, werr)
 	}
 	return cerr
+}
+
+// parallelPerNode bounds the connections a parallel read opens to one
+// worker (below dtx's per-session cap).
+const parallelPerNode = 4
+
+// parallelReads reports whether a plan's tasks may run each on a pooled
+// connection of its own, several per worker at once: a read outside a
+// transaction block whose implicit transaction has not used a worker (so
+// there is no write of its own to see). Each shard then reads its own
+// snapshot, which is all a distributed read gets anyway (no global
+// snapshot, as in Citus).
+func (s *Session) parallelReads(pl *planner.Plan) bool {
+	return !s.block && !pl.Modify && len(pl.Tasks) > 1 && (s.txn == nil || len(s.txn.Nodes()) == 0)
 }
 
 // tagCounter sums the row counts of the tasks' command tags.

@@ -96,6 +96,12 @@ func (s *Session) runTask(ctx context.Context, st *catalogState, t *planner.Task
 	if write {
 		s.txn.MarkWrite(node)
 	}
+	return s.runTaskOn(ctx, st, t, node, conn, b, resultFormats, notify, read)
+}
+
+// runTaskOn runs one task on a given connection to its node (see
+// runTask).
+func (s *Session) runTaskOn(ctx context.Context, st *catalogState, t *planner.Task, node int32, conn *pgconn.PgConn, b *binding, resultFormats []int16, notify *output, read func(rowSource) error) (string, error) {
 	if err := s.alignSettings(ctx, conn); err != nil {
 		return "", &workerFailure{node: node, err: s.taskError(st, node, t, err)}
 	}
