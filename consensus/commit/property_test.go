@@ -265,7 +265,7 @@ func TestPropertyValidityCombineLedger(t *testing.T) {
 	t.Logf("seed %d (COMMIT_SEED=%d to replay)", seed, seed)
 	rng := rand.New(rand.NewSource(seed))
 	f := newFixture(t, 1, 1, 3, 1) // bank3: three validators, threshold 2; bank4 Byzantine
-	rounds := 25
+	rounds := 15
 	if testing.Short() {
 		rounds = 5
 	}
