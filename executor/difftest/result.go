@@ -68,7 +68,7 @@ func Diff(want, got Result, ordered bool) string {
 		out = append(out, fmt.Sprintf("column names: want %q, got %q", want.Names, got.Names))
 	}
 	if !slices.Equal(want.OIDs, got.OIDs) {
-		out = append(out, fmt.Sprintf("column types (OIDs): want %v, got %v", want.OIDs, got.OIDs))
+		out = append(out, fmt.Sprintf("%s %s (want %v, got %v)", typesPrefix, typeChanges(want.OIDs, got.OIDs), want.OIDs, got.OIDs))
 	}
 	if len(want.Rows) != len(got.Rows) {
 		out = append(out, fmt.Sprintf("row count: want %d, got %d", len(want.Rows), len(got.Rows)))
@@ -90,6 +90,24 @@ func Diff(want, got Result, ordered bool) string {
 		out = append(out, fmt.Sprintf("%d rows too many, e.g.\n%s", len(extra), FormatRows(extra, 5)))
 	}
 	return strings.Join(out, "\n")
+}
+
+// typesPrefix starts the line of Diff about column types.
+const typesPrefix = "column types (OIDs) differ:"
+
+// typeChanges lists the distinct want->got pairs of differing type OIDs,
+// such as "20->1700, 23->20".
+func typeChanges(want, got []uint32) string {
+	if len(want) != len(got) {
+		return fmt.Sprintf("%d columns->%d columns", len(want), len(got))
+	}
+	var pairs []string
+	for i := range want {
+		if p := fmt.Sprintf("%d->%d", want[i], got[i]); want[i] != got[i] && !slices.Contains(pairs, p) {
+			pairs = append(pairs, p)
+		}
+	}
+	return strings.Join(pairs, ", ")
 }
 
 // multisetDiff returns the rows of want not in got and those of got not in

@@ -169,7 +169,14 @@ func (r *Runner) Causes(n int) []string {
 		case Pass:
 			continue
 		case Mismatch:
-			count["mismatch: "+firstLine(digits.ReplaceAllString(o.Detail, "N"))]++
+			line := firstLine(o.Detail)
+			if strings.HasPrefix(line, typesPrefix) {
+				// keep the OIDs, drop the full lists
+				line = strings.TrimSpace(line[:strings.LastIndex(line, " (want")])
+			} else {
+				line = digits.ReplaceAllString(line, "N")
+			}
+			count["mismatch: "+line]++
 		default:
 			count[o.Verdict.String()+": "+digits.ReplaceAllString(o.Detail, "N")]++
 		}
