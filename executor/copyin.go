@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
@@ -21,7 +20,7 @@ import (
 
 // shardFlushSize is how much COPY data is buffered for one shard before it
 // is sent to the shard's worker.
-const shardFlushSize = 4 << 20
+const shardFlushSize = 1 << 20
 
 // parsedCopy is a COPY statement on a distributed or reference table.
 type parsedCopy struct {
@@ -245,6 +244,8 @@ func (s *Session) copyIn(ctx context.Context, st *catalogState, pc *parsedCopy, 
 // copyInRows reads the client's data, routes and sends it, and completes
 // the statement.
 func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCopy, k int, out *output) error {
+	sender := s.newCopySender(ctx, st, pc)
+	defer sender.wait(ctx) // the goroutines end with the statement
 	sp := &copySplitter{opts: pc.opts}
 	bp := &binarySplitter{}
 	bin := pc.opts.format == copyBinary
@@ -316,7 +317,7 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 			sc.rows++
 			total++
 			if sc.data.Len() >= shardFlushSize {
-				if err := s.flushShard(ctx, st, pc, sc); err != nil {
+				if err := sender.send(ctx, sc); err != nil {
 					return err
 				}
 			}
@@ -356,9 +357,12 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 		return err
 	}
 	for _, sc := range order {
-		if err := s.flushShard(ctx, st, pc, sc); err != nil {
+		if err := sender.send(ctx, sc); err != nil {
 			return err
 		}
+	}
+	if err := sender.wait(ctx); err != nil {
+		return err
 	}
 	if s.implicit {
 		if err := s.endTxn(ctx, true); err != nil {
@@ -387,49 +391,12 @@ func shardCopySQL(pc *parsedCopy, sh catalog.Shard) (string, error) {
 // lineRe finds the line number in a worker's COPY error context.
 var lineRe = regexp.MustCompile(`^COPY [^,]+, line (\d+)`)
 
-// flushShard sends a shard's buffered rows to every placement.
-func (s *Session) flushShard(ctx context.Context, st *catalogState, pc *parsedCopy, sc *shardCopy) error {
-	if sc.data.Len() == 0 {
-		return nil
-	}
-	for _, p := range st.snap.PlacementsOf(sc.shard.ID) {
-		conn, err := s.txn.Conn(ctx, p.NodeID)
-		if err != nil {
-			return s.taskError(st, p.NodeID, nil, err)
-		}
-		s.txn.MarkWrite(p.NodeID)
-		if err := s.alignSettings(ctx, conn); err != nil {
-			return s.txn.StatementError(ctx, p.NodeID, s.taskError(st, p.NodeID, nil, err))
-		}
-		var r io.Reader = bytes.NewReader(sc.data.Bytes())
-		if pc.opts.format == copyBinary {
-			r = io.MultiReader(bytes.NewReader(binaryHeader), r, bytes.NewReader([]byte{0xff, 0xff}))
-		}
-		if _, err := conn.CopyFrom(ctx, r, sc.sql); err != nil {
-			err = s.copyError(st, pc, sc, p.NodeID, err)
-			return s.txn.StatementError(ctx, p.NodeID, err)
-		}
-	}
-	sc.data.Reset()
-	sc.lines = sc.lines[:0]
-	return nil
-}
-
 // copyError is a worker's COPY error with the client's line number and
 // table name in its context, as PostgreSQL reports it.
-func (s *Session) copyError(st *catalogState, pc *parsedCopy, sc *shardCopy, node int32, err error) error {
-	te := s.taskError(st, node, &planner.Task{ShardIDs: []int64{sc.shard.ID}}, err).(*TaskError)
-	pe, ok := te.Err.(*pgconn.PgError)
-	if !ok {
-		return te
-	}
-	if m := lineRe.FindStringSubmatch(pe.Where); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		if n >= 1 && n <= len(sc.lines) {
-			cp := *pe
-			cp.Where = fmt.Sprintf("COPY %s, line %d", pc.table.Relation.Name, sc.lines[n-1]) + pe.Where[len(m[0]):]
-			te.Err = &cp
-		}
+func (s *Session) copyError(st *catalogState, pc *parsedCopy, job copyJob, node int32, err error) error {
+	te := s.taskError(st, node, &planner.Task{ShardIDs: []int64{job.shard}}, err).(*TaskError)
+	if pe, ok := te.Err.(*pgconn.PgError); ok {
+		te.Err = rewriteCopyWhere(pe, pc.table.Relation.Name, job.lines)
 	}
 	return te
 }

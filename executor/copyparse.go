@@ -104,9 +104,15 @@ func (s *copySplitter) records(final bool) []record {
 		out = append(out, record{raw: raw, line: line})
 	}
 	// The records point into buf, which the tail is moved over: copy
-	// them out first.
-	for i := range out {
-		out[i].raw = bytes.Clone(out[i].raw)
+	// them out first, all at once.
+	if len(out) > 0 {
+		consumed := bytes.Clone(s.buf[:start])
+		off := 0
+		for i := range out {
+			n := len(out[i].raw)
+			out[i].raw = consumed[off : off+n : off+n]
+			off += n
+		}
 	}
 	// Keep the incomplete tail at the front of the buffer.
 	rest := copy(s.buf, s.buf[start:])
