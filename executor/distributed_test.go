@@ -200,6 +200,27 @@ func testTransactions(t *testing.T, c *cluster) {
 	if tag := mustExec(t, conn, "DELETE FROM orders WHERE id > 2000"); tag != "DELETE 10" {
 		t.Errorf("multi-shard delete tag %q", tag)
 	}
+	// REPEATABLE READ reaches the workers: a block does not see rows
+	// another session commits after its first read of each worker.
+	other := c.connect(t)
+	mustExec(t, conn, "BEGIN ISOLATION LEVEL REPEATABLE READ")
+	before := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders"))
+	mustExec(t, other, "INSERT INTO orders VALUES (2101, 0, 0, 'rr'), (2102, 0, 0, 'rr'), (2103, 0, 0, 'rr')")
+	if after := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders")); after != before {
+		t.Errorf("repeatable read: %s rows, then %s", before, after)
+	}
+	mustExec(t, conn, "COMMIT")
+	if after := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders WHERE note = 'rr'")); after != "3" {
+		t.Errorf("after the block: %s", after)
+	}
+	// READ ONLY too.
+	mustExec(t, conn, "BEGIN READ ONLY")
+	_, err = conn.Exec(ctx, "DELETE FROM orders WHERE note = 'rr'")
+	if !errors.As(err, &pe) || pe.Code != "25006" {
+		t.Errorf("write in a read-only block: %v", err)
+	}
+	mustExec(t, conn, "ROLLBACK")
+	mustExec(t, conn, "DELETE FROM orders WHERE note = 'rr'")
 	_ = pgx.ErrNoRows
 }
 
