@@ -50,8 +50,9 @@
 // members, and the coordinator's signature; every vote names the request's
 // gid and hash, comes from a validator of a participant organization (its
 // key is that organization's in the Membership) with a good signature, has
-// the outcome's kind, and signers are not repeated; COMMIT has the PREPARED
-// votes of every participant; ABORT has the ABORT votes of at least one.
+// the outcome's kind, signers are not repeated and no organization brings
+// more votes than its threshold; COMMIT has the PREPARED votes of every
+// participant; ABORT has the ABORT votes of at least one.
 // That is all: nothing a validator's own database, clock or ledger says,
 // so every honest validator reaches the same verdict for every value. In
 // particular a decision for a gid that an earlier slot already decided is

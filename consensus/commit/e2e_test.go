@@ -210,6 +210,19 @@ func (s *e2e) step() {
 				return
 			}
 			n.part = p
+			// the pool is not persisted: it comes back from rebroadcasts
+			n.prop, _ = NewProposer(ProposerConfig{Membership: s.f.m})
+		}
+		if !n.byz && s.now%25 == n.idx*6 {
+			// rebroadcast the pending requests and the own votes
+			for _, r := range n.prop.Requests() {
+				if !n.ledger.Decided(r.GID) {
+					s.broadcast(n.idx, msgRequest, r.Encode())
+				}
+			}
+			for _, v := range n.part.Votes() {
+				s.broadcast(n.idx, msgVote, v.Encode())
+			}
 		}
 		n.part.Tick()
 		if n.byz {
@@ -498,6 +511,17 @@ func (s *e2e) check(run int) {
 		t.FailNow()
 	}
 	if !s.allDecided() {
+		for _, n := range s.nodes {
+			var undecided []string
+			for _, tx := range s.txns {
+				if !n.ledger.Decided(tx.req.GID) {
+					d, ok := n.prop.Justify(tx.req.GID)
+					undecided = append(undecided, fmt.Sprintf("%s(%s,justified %v %s,voted %s)", tx.req.GID, tx.fate, ok, d.Outcome, n.part.Voted(tx.req.GID)))
+				}
+			}
+			_, ext := n.node.Externalized(n.ledger.Slot() + 1)
+			t.Logf("%s: slot %d, next externalized %v, buffered %d, nominated next %v, undecided %v", n.org, n.ledger.Slot(), ext, len(n.ext), n.nom[n.ledger.Slot()+1], undecided)
+		}
 		fail("not every gid decided after %d ticks", s.now)
 	}
 	var ref *e2eNode

@@ -78,6 +78,9 @@ func naiveDecisionOK(f *fixture, d *Decision) bool {
 		}
 		signers[v.Signer] = true
 		count[v.Org]++
+		if count[v.Org] > naiveThreshold(f, v.Org) {
+			return false
+		}
 	}
 	all, any := true, false
 	for _, p := range r.Participants {

@@ -87,7 +87,9 @@ func (p *Proposer) AddRequest(r Request) error {
 }
 
 // AddVote adds a vote (CheckVote first), whether or not its request is
-// known yet. Known votes are a no-op.
+// known yet. Known votes are a no-op. Votes (and requests) of gids that
+// are already final are dropped by the next Prune; a host may also skip
+// them before adding (Ledger.Decided).
 func (p *Proposer) AddVote(v Vote) error {
 	if err := p.m.CheckVote(&v); err != nil {
 		return err
@@ -124,6 +126,29 @@ func (p *Proposer) AddValue(v consensus.Value) {
 			_ = p.AddVote(vote)
 		}
 	}
+}
+
+// Requests returns the requests in the pool, sorted by gid and hash: a
+// validator rebroadcasts them (with its own votes, Participant.Votes) until
+// they are decided, so that a validator that missed one, or lost its pool
+// in a restart, still learns it — a participant that never learns a request
+// never votes on it, and nobody else can abort for it once it voted
+// PREPARED.
+func (p *Proposer) Requests() []Request {
+	var out []Request
+	for _, vs := range p.reqs {
+		for _, r := range vs {
+			out = append(out, r.clone())
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].GID != out[j].GID {
+			return out[i].GID < out[j].GID
+		}
+		hi, hj := out[i].Hash(), out[j].Hash()
+		return bytes.Compare(hi[:], hj[:]) < 0
+	})
+	return out
 }
 
 // Pending is the number of gids with a request or a vote in the pool.

@@ -47,9 +47,11 @@ func (m *Membership) CheckRequest(r *Request) error {
 //     the signature is good), names the request's gid and hash, comes from
 //     a participant of the request, and has the kind of the outcome
 //     (PREPARED for COMMIT, ABORT for ABORT);
-//   - COMMIT: every participant has PREPARED votes from at least its
-//     threshold of validators; ABORT: at least one participant has ABORT
-//     votes from at least its threshold of validators.
+//   - no organization has more votes than its threshold (the evidence
+//     carries no surplus, which bounds the signatures to check);
+//   - COMMIT: every participant has PREPARED votes from its threshold of
+//     validators; ABORT: at least one participant has ABORT votes from its
+//     threshold of validators.
 //
 // Whether the gid was decided before is not checked: the ledger keeps the
 // first decision and ignores the others.
@@ -86,6 +88,9 @@ func (m *Membership) CheckDecision(d *Decision) error {
 			return err
 		}
 		count[v.Org]++
+		if count[v.Org] > m.Threshold(v.Org) {
+			return fmt.Errorf("%w: gid %s: more votes of %s than its threshold %d", ErrEvidence, gid, v.Org, m.Threshold(v.Org))
+		}
 	}
 	switch d.Outcome {
 	case Commit:

@@ -223,3 +223,15 @@ func TestMembershipConfigChecked(t *testing.T) {
 		}
 	}
 }
+
+func TestEvidenceAtMostThresholdVotesPerOrg(t *testing.T) {
+	f := newFixture(t, 3, 1) // bank1: threshold 2 of 3
+	r := f.request(t, "g1", "bank1", "bank2")
+	d := f.commit(r)
+	d.Votes = sortVotes(append(d.Votes, f.vote("bank1", 2, &r, VotePrepared)))
+	mustInvalid(t, f, value(d), ErrEvidence)
+	// two organizations' ABORT votes are fine, each within its threshold
+	two := f.abort(r, "bank1")
+	two.Votes = sortVotes(append(two.Votes, f.vote("bank2", 0, &r, VoteAbort)))
+	mustValid(t, f, value(two))
+}
