@@ -28,7 +28,22 @@ const (
 	EnvMatch = "PGFED_DIFFTEST_MATCH"
 	// EnvReport names a file that receives the full report.
 	EnvReport = "PGFED_DIFFTEST_REPORT"
+	// EnvProtocol is "simple" (default) or "extended": how TestDifferential
+	// sends queries to pgfed.
+	EnvProtocol = "PGFED_DIFFTEST_PROTOCOL"
 )
+
+func protocol(t testing.TB) Protocol {
+	switch p := os.Getenv(EnvProtocol); p {
+	case "", "simple":
+		return Simple
+	case "extended":
+		return Extended
+	default:
+		t.Fatalf("difftest: %s: %q is neither simple nor extended", EnvProtocol, p)
+		return Simple
+	}
+}
 
 // corpus loads the queries of testdata/difftest/queries, filtered by
 // $PGFED_DIFFTEST_MATCH.
@@ -37,6 +52,12 @@ func corpus(t testing.TB) []Query {
 	qs, err := LoadCorpus(filepath.Join(testdataDir(t), "queries"))
 	if err != nil {
 		t.Fatalf("difftest: %v", err)
+	}
+	root := filepath.Join(testdataDir(t), "..", "..")
+	for i := range qs {
+		if rel, err := filepath.Rel(root, qs[i].File); err == nil {
+			qs[i].File = rel // testdata/difftest/queries/...
+		}
 	}
 	if m := os.Getenv(EnvMatch); m != "" {
 		re, err := regexp.Compile(m)
@@ -193,7 +214,7 @@ func TestDifferential(t *testing.T) {
 	}
 	setup = append(setup, checkDistributed(ctx, t, servers[1], tables)...)
 
-	r := &Runner{Oracle: oracle, Cluster: pgfed, ClusterConn: cl.connString()}
+	r := &Runner{Oracle: oracle, Cluster: pgfed, ClusterConn: cl.connString(), Protocol: protocol(t)}
 	qs := corpus(t)
 	for _, q := range qs {
 		r.Check(ctx, q)
@@ -209,7 +230,7 @@ func TestDifferential(t *testing.T) {
 	random := &Runner{Outcomes: r.Outcomes[nCorpus:]}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "corpus: %s\n", corpusSummary)
+	fmt.Fprintf(&b, "corpus (%s protocol): %s\n", r.Protocol, corpusSummary)
 	fmt.Fprintf(&b, "random (seed %d, %v): %s\n", seed, budget, random.Summary())
 	if len(setup) > 0 {
 		fmt.Fprintf(&b, "setup problems (comparisons below may prove nothing):\n  %s\n", strings.Join(setup, "\n  "))

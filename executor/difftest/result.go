@@ -16,10 +16,31 @@ type Result struct {
 	Rows  [][]*string // nil is NULL
 }
 
+// Protocol is how a query is sent.
+type Protocol uint8
+
+const (
+	Simple   Protocol = iota // one Query message
+	Extended                 // Parse, Bind (text results), Execute, Sync
+)
+
+// String names the protocol.
+func (p Protocol) String() string { return [...]string{"simple", "extended"}[p] }
+
 // Run runs sql on conn with the simple protocol (text results) and reads
 // every row.
 func Run(ctx context.Context, conn *pgx.Conn, sql string) (Result, error) {
-	rows, err := conn.Query(ctx, sql, pgx.QueryExecModeSimpleProtocol)
+	return RunWith(ctx, conn, sql, Simple)
+}
+
+// RunWith runs sql on conn with the given protocol, asking for text
+// results either way, and reads every row.
+func RunWith(ctx context.Context, conn *pgx.Conn, sql string, p Protocol) (Result, error) {
+	args := []any{pgx.QueryExecModeSimpleProtocol}
+	if p == Extended {
+		args = []any{pgx.QueryExecModeExec, pgx.QueryResultFormats{pgx.TextFormatCode}}
+	}
+	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {
 		return Result{}, err
 	}

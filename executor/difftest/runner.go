@@ -46,6 +46,7 @@ type Runner struct {
 	Cluster     *pgx.Conn
 	ClusterConn string        // connection string to reopen Cluster
 	Timeout     time.Duration // per query and side; default 30s
+	Protocol    Protocol      // how queries are sent to the cluster (the oracle always gets Simple)
 
 	Outcomes []Outcome
 }
@@ -77,7 +78,7 @@ func (r *Runner) check(ctx context.Context, q Query) Outcome {
 		return Outcome{Query: q, Verdict: Failed, Detail: err.Error()}
 	}
 	qctx, cancel = context.WithTimeout(ctx, r.timeout())
-	got, err := Run(qctx, r.Cluster, q.SQL)
+	got, err := RunWith(qctx, r.Cluster, q.SQL, r.Protocol)
 	cancel()
 	if err != nil {
 		v := Failed
