@@ -19,6 +19,15 @@ func testDML(t *testing.T, c *cluster) {
 	if tag := mustExec(t, conn, "INSERT INTO orders VALUES (3001, 1, 1, 'm'), (3002, 1, 1, 'm'), (3003, 2, 1, 'm'), (3004, 2, 1, 'm')"); tag != "INSERT 0 4" {
 		t.Errorf("multi-row insert tag %q", tag)
 	}
+	// Writes send no row description (psql would print an empty result).
+	mustExec(t, conn, "BEGIN")
+	for _, q := range []string{"UPDATE orders SET note = 'm' WHERE id = 3001", "UPDATE orders SET note = note WHERE customer = 1"} {
+		res, err := conn.PgConn().Exec(ctx, q).ReadAll()
+		if err != nil || len(res) != 1 || res[0].FieldDescriptions != nil {
+			t.Errorf("%s: %d results, fields %v, %v", q, len(res), res[0].FieldDescriptions, err)
+		}
+	}
+	mustExec(t, conn, "COMMIT")
 	if tag := mustExec(t, conn, "UPDATE orders SET amount = amount + 1 WHERE note = 'm'"); tag != "UPDATE 4" {
 		t.Errorf("multi-shard update tag %q", tag)
 	}

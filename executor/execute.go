@@ -66,7 +66,9 @@ func (o *output) fieldsFromWorker(fields []pgconn.FieldDescription, n int) error
 			o.buffer.types[i] = colType{oid: fields[i].DataTypeOID, mod: fields[i].TypeModifier}
 		}
 	}
-	if !o.describe || o.described {
+	// pgconn does not tell NoData from a RowDescription without columns:
+	// no columns means a statement without a result set (UPDATE, INSERT).
+	if !o.describe || o.described || len(fields) == 0 {
 		return nil
 	}
 	o.described = true
