@@ -103,8 +103,8 @@ func TestCombineBoundedByMaxDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The proposer and the ledger drain the rest over the next slots.
-	p, _ := NewProposer(ProposerConfig{Membership: m})
 	l := NewLedger(m)
+	p, _ := NewProposer(ProposerConfig{Ledger: l})
 	for _, x := range all {
 		if err := p.AddRequest(x.Request); err != nil {
 			t.Fatal(err)
@@ -116,7 +116,7 @@ func TestCombineBoundedByMaxDecisions(t *testing.T) {
 		}
 	}
 	for slot := uint64(1); ; slot++ {
-		v := p.Propose(slot, l)
+		v := p.Propose(slot)
 		if v == nil {
 			break
 		}
@@ -126,7 +126,7 @@ func TestCombineBoundedByMaxDecisions(t *testing.T) {
 		if _, err := l.Apply(slot, d.Combine(slot, []consensus.Value{v})); err != nil {
 			t.Fatal(err)
 		}
-		p.Prune(l)
+		p.Prune()
 	}
 	if l.Len() != len(all) {
 		t.Fatalf("%d of %d decided", l.Len(), len(all))

@@ -138,14 +138,43 @@
 //
 // # A validator's loop
 //
-// With the validator host (package validator: Config.Driver = NewDriver,
-// Config.Propose = Proposer.Propose):
+// One goroutine owns the Ledger, the Proposer and the Participant (none is
+// safe for concurrent use); with the validator host (package validator),
+// Config.Driver = NewDriver(membership), Config.Propose = Proposer.Propose:
 //
-//	coordinator request  -> Proposer.AddRequest; Participant.Learn; broadcast
-//	peer request / vote  -> Proposer.AddRequest / AddVote
-//	tick                 -> Participant.Tick; votes := Participant.Decide(status of own parts)
-//	                        persist Participant.Save(); then broadcast votes and AddVote them
-//	nominate slot s      -> Proposer.Propose(s, ledger)
-//	slot s externalized  -> Ledger.Apply(s, v); persist; Proposer.Prune; Participant.Prune
-//	                        apply Ledger.Actions(own org, last applied) to own workers
+//	request (coordinator or peer) -> Proposer.AddRequest; Participant.Learn
+//	vote (peer)                   -> Proposer.AddVote
+//	tick                          -> Participant.Tick; votes := Participant.Decide(status of own parts)
+//	                                 if Participant.Unsaved: persist Participant.Save() (sync)
+//	                                 then Proposer.AddVote and broadcast each vote
+//	rebroadcast timer             -> broadcast Proposer.Requests and Participant.Votes
+//	slot s externalized           -> Ledger.Apply(s, v); persist (Snapshot, or replay the SCP ledger)
+//	                                 Proposer.Prune; Participant.Prune
+//	                                 apply Ledger.Actions(own org, last applied) to own workers
+//
+// Requests and votes must be rebroadcast until their gid is final: a
+// participant that never learns a request never votes on it, and once the
+// others voted PREPARED nobody else can abort it (the end-to-end test
+// found this with a restarted validator whose pool was lost).
+//
+// # What the other pieces must do
+//
+//   - The coordinator submits the signed request to the participants'
+//     validators before it sends PREPARE TRANSACTION, waits until the
+//     decision is final and applied by every participant, and returns
+//     COMMIT, or an error naming the gid when it was aborted. A
+//     coordinator that dies at any point leaves a request whose missing
+//     parts time out into ABORT.
+//   - The gateway relays PREPARE TRANSACTION only for a gid whose request
+//     its validator knows and which is not final, and never relays COMMIT
+//     PREPARED or ROLLBACK PREPARED: only the validator finalizes.
+//   - The validator's worker I/O computes PartStatus from its workers'
+//     pg_prepared_xacts (a part is named by the worker name the request
+//     uses, compared exactly), applies each Action idempotently (COMMIT
+//     PREPARED of a part no longer prepared means it was already
+//     committed: an honest organization voted PREPARED only for parts it
+//     held prepared, and nobody else finalizes them), records the last
+//     slot applied, and periodically sweeps every prepared gid with
+//     Ledger.Resolve (parts prepared after an ABORT, parts an equivocating
+//     coordinator left outside the final request).
 package commit

@@ -111,13 +111,14 @@ func newE2E(t *testing.T, seed int64) *e2e {
 		if err != nil {
 			t.Fatal(err)
 		}
-		prop, _ := NewProposer(ProposerConfig{Membership: s.f.m})
-		part, err := NewParticipant(ParticipantConfig{Membership: s.f.m, Key: s.f.keys[o][0], Timeout: 60})
+		led := NewLedger(s.f.m)
+		prop, _ := NewProposer(ProposerConfig{Ledger: led})
+		part, err := NewParticipant(ParticipantConfig{Ledger: led, Key: s.f.keys[o][0], Timeout: 60})
 		if err != nil {
 			t.Fatal(err)
 		}
 		s.nodes = append(s.nodes, &e2eNode{idx: i, org: o, byz: o == "bank4", node: node, drv: drv, prop: prop, part: part,
-			ledger: NewLedger(s.f.m), ext: map[uint64]consensus.Value{}, nom: map[uint64]bool{}, finals: map[string]int{},
+			ledger: led, ext: map[uint64]consensus.Value{}, nom: map[uint64]bool{}, finals: map[string]int{},
 			byzReq: map[string]Request{}, byzVot: map[string]bool{}, byzAll: map[string]Decision{}})
 	}
 	return s
@@ -204,14 +205,14 @@ func (s *e2e) step() {
 		if s.now == 120 && n.org == "bank2" && n.saved != nil {
 			// bank2's validator restarts: its participant comes back from
 			// what it persisted
-			p, err := RestoreParticipant(ParticipantConfig{Membership: s.f.m, Key: s.f.keys[n.org][0], Timeout: 60}, n.saved)
+			p, err := RestoreParticipant(ParticipantConfig{Ledger: n.ledger, Key: s.f.keys[n.org][0], Timeout: 60}, n.saved)
 			if err != nil {
 				s.failf("restore participant: %v", err)
 				return
 			}
 			n.part = p
 			// the pool is not persisted: it comes back from rebroadcasts
-			n.prop, _ = NewProposer(ProposerConfig{Membership: s.f.m})
+			n.prop, _ = NewProposer(ProposerConfig{Ledger: n.ledger})
 		}
 		if !n.byz && s.now%25 == n.idx*6 {
 			// rebroadcast the pending requests and the own votes
@@ -279,7 +280,7 @@ func (s *e2e) deliver(m e2eMsg) {
 			}
 			return
 		}
-		if err := n.part.Learn(r); err != nil && !errors.Is(err, ErrNotParticipant) {
+		if err := n.part.Learn(r); err != nil && !errors.Is(err, ErrNotParticipant) && !errors.Is(err, ErrDecided) {
 			s.failf("node %d: learn %s: %v", n.idx, r.GID, err)
 		}
 	case msgVote:
@@ -365,9 +366,9 @@ func (s *e2e) drain(n *e2eNode) {
 				s.failf("node %d: slot %d: invalid decision externalized: %v", n.idx, next, ig.Err)
 			}
 		}
-		n.prop.Prune(n.ledger)
+		n.prop.Prune()
 		if !n.byz {
-			n.part.Prune(n.ledger)
+			n.part.Prune()
 			s.applyActions(n)
 		}
 	}
@@ -399,7 +400,7 @@ func (s *e2e) nominate(n *e2eNode) {
 	if n.byz {
 		v = s.byzantineProposal(n, slot)
 	} else {
-		v = n.prop.Propose(slot, n.ledger)
+		v = n.prop.Propose(slot)
 	}
 	if v == nil {
 		return
@@ -417,7 +418,7 @@ func (s *e2e) nominate(n *e2eNode) {
 // the ledger must ignore).
 func (s *e2e) byzantineProposal(n *e2eNode, slot uint64) consensus.Value {
 	fresh := false
-	for _, d := range n.prop.Justified(n.ledger) {
+	for _, d := range n.prop.Justified() {
 		if d.Outcome == Commit {
 			if a, ok := n.prop.justify(d.Request, Abort); ok {
 				d = a

@@ -78,6 +78,9 @@ func NewLedger(m *Membership) *Ledger {
 	return &Ledger{m: m, finals: map[string]*Final{}, actions: map[string][]Action{}}
 }
 
+// Membership is the federation the ledger checks decisions against.
+func (l *Ledger) Membership() *Membership { return l.m }
+
 // Slot is the last slot applied (0 for none).
 func (l *Ledger) Slot() uint64 { return l.slot }
 

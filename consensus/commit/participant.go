@@ -51,6 +51,9 @@ var (
 	ErrUnknownRequest = errors.New("commit: unknown request")
 	// ErrEquivocation: the vote would contradict one already signed.
 	ErrEquivocation = errors.New("commit: refusing to sign both PREPARED and ABORT for a gid")
+	// ErrDecided: the gid is already final in the ledger; no vote on it can
+	// matter any more, and none is signed.
+	ErrDecided = errors.New("commit: gid already decided")
 	// ErrPoolFull: a bound on remembered requests or votes was reached.
 	ErrPoolFull = errors.New("commit: pool full")
 	// ErrState: a saved participant state does not decode or does not fit
@@ -60,8 +63,11 @@ var (
 
 // ParticipantConfig configures a Participant.
 type ParticipantConfig struct {
-	// Membership is the federation's.
-	Membership *Membership
+	// Ledger is the validator's ledger (which names the Membership). The
+	// participant never learns, nor signs for, a gid final in it: so even
+	// after Prune forgot a gid, it cannot sign a vote contradicting one it
+	// signed before.
+	Ledger *Ledger
 	// Key is this validator's Ed25519 private key; its public key must be
 	// one of its organization's validators in Membership.
 	Key ed25519.PrivateKey
@@ -97,14 +103,14 @@ type txnState struct {
 
 func (c *ParticipantConfig) validate() (quorum.NodeID, string, error) {
 	var id quorum.NodeID
-	if c.Membership == nil {
-		return id, "", errors.New("commit: ParticipantConfig.Membership is required")
+	if c.Ledger == nil {
+		return id, "", errors.New("commit: ParticipantConfig.Ledger is required")
 	}
 	if len(c.Key) != ed25519.PrivateKeySize {
 		return id, "", errors.New("commit: ParticipantConfig.Key is not an Ed25519 private key")
 	}
 	copy(id[:], c.Key.Public().(ed25519.PublicKey))
-	org, ok := c.Membership.OrgOf(id)
+	org, ok := c.Ledger.m.OrgOf(id)
 	if !ok {
 		return id, "", fmt.Errorf("commit: key %s is no member's validator", id)
 	}
@@ -124,7 +130,7 @@ func NewParticipant(cfg ParticipantConfig) (*Participant, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Participant{cfg: cfg, m: cfg.Membership, id: id, org: org, txns: map[string]*txnState{}}, nil
+	return &Participant{cfg: cfg, m: cfg.Ledger.m, id: id, org: org, txns: map[string]*txnState{}}, nil
 }
 
 // Org is the organization the participant votes for.
@@ -138,10 +144,14 @@ func (p *Participant) Tick() { p.now++ }
 
 // Learn records a request naming the organization (CheckRequest first);
 // its timeout starts now. A request already known is a no-op; another
-// request for a known gid is refused with ErrConflictingRequest.
+// request for a known gid is refused with ErrConflictingRequest, one for a
+// final gid with ErrDecided.
 func (p *Participant) Learn(r Request) error {
 	if err := p.m.CheckRequest(&r); err != nil {
 		return err
+	}
+	if p.cfg.Ledger.Decided(r.GID) {
+		return fmt.Errorf("%w: gid %s", ErrDecided, r.GID)
 	}
 	if _, ok := r.Participant(p.org); !ok {
 		return fmt.Errorf("%w: gid %s does not name %s", ErrNotParticipant, r.GID, p.org)
@@ -174,7 +184,7 @@ func (p *Participant) Learn(r Request) error {
 func (p *Participant) Decide(status func(Part) PartStatus) []Vote {
 	gids := make([]string, 0, len(p.txns))
 	for gid, t := range p.txns {
-		if t.voted == 0 {
+		if t.voted == 0 && !p.cfg.Ledger.Decided(gid) {
 			gids = append(gids, gid)
 		}
 	}
@@ -213,7 +223,8 @@ func (p *Participant) Decide(status func(Part) PartStatus) []Vote {
 
 // SignVote is the only way this package signs a vote: it signs kind for
 // the request known for gid, and refuses (ErrEquivocation) a kind other
-// than one already signed for that gid. Signing the same kind again
+// than one already signed for that gid, and any vote for a gid final in
+// the ledger (ErrDecided). Signing the same kind again
 // returns the same vote (Ed25519 signatures are deterministic), for
 // rebroadcast. The refusal survives restarts as long as Save's bytes are
 // persisted before a vote is sent.
@@ -221,6 +232,9 @@ func (p *Participant) SignVote(gid string, kind VoteKind) (Vote, error) {
 	t := p.txns[gid]
 	if t == nil {
 		return Vote{}, fmt.Errorf("%w: gid %s", ErrUnknownRequest, gid)
+	}
+	if p.cfg.Ledger.Decided(gid) {
+		return Vote{}, fmt.Errorf("%w: gid %s", ErrDecided, gid)
 	}
 	if !kind.valid() {
 		return Vote{}, fmt.Errorf("%w: kind %d", ErrVote, kind)
@@ -243,11 +257,12 @@ func (p *Participant) Voted(gid string) VoteKind {
 	return 0
 }
 
-// Votes returns every vote signed so far, in gid order, for rebroadcast.
+// Votes returns the votes signed for the gids not final yet, in gid
+// order, for rebroadcast.
 func (p *Participant) Votes() []Vote {
 	var out []Vote
 	for _, gid := range p.gids() {
-		if t := p.txns[gid]; t.voted != 0 {
+		if t := p.txns[gid]; t.voted != 0 && !p.cfg.Ledger.Decided(gid) {
 			out = append(out, signVote(p.m.network, p.cfg.Key, gid, p.org, t.voted, t.hash))
 		}
 	}
@@ -263,11 +278,12 @@ func (p *Participant) gids() []string {
 	return out
 }
 
-// Prune forgets the requests whose gid is final in l: no later vote can
-// change a final gid (the ledger ignores later decisions).
-func (p *Participant) Prune(l *Ledger) {
+// Prune forgets the requests whose gid is final in the ledger: no later
+// vote can change a final gid (the ledger ignores later decisions), and
+// Learn and SignVote refuse final gids.
+func (p *Participant) Prune() {
 	for gid := range p.txns {
-		if l.Decided(gid) {
+		if p.cfg.Ledger.Decided(gid) {
 			delete(p.txns, gid)
 			p.dirty = true
 		}

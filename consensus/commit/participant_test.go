@@ -7,7 +7,7 @@ import (
 
 func newParticipant(t *testing.T, f *fixture, org string, i int, timeout uint64) *Participant {
 	t.Helper()
-	p, err := NewParticipant(ParticipantConfig{Membership: f.m, Key: f.keys[org][i], Timeout: timeout})
+	p, err := NewParticipant(ParticipantConfig{Ledger: NewLedger(f.m), Key: f.keys[org][i], Timeout: timeout})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestParticipantNeverSignsBothKinds(t *testing.T) {
 
 func TestParticipantRefusalSurvivesRestart(t *testing.T) {
 	f := newFixture(t, 1, 1)
-	cfg := ParticipantConfig{Membership: f.m, Key: f.keys["bank1"][0], Timeout: 5}
+	cfg := ParticipantConfig{Ledger: NewLedger(f.m), Key: f.keys["bank1"][0], Timeout: 5}
 	p, _ := NewParticipant(cfg)
 	r := f.request(t, "g", "bank1", "bank2")
 	r2 := f.request(t, "h", "bank1", "bank2")
@@ -145,7 +145,7 @@ func TestParticipantRefusalSurvivesRestart(t *testing.T) {
 			t.Fatalf("truncated at %d: %v", cut, err)
 		}
 	}
-	other := ParticipantConfig{Membership: f.m, Key: f.keys["bank2"][0], Timeout: 5}
+	other := ParticipantConfig{Ledger: cfg.Ledger, Key: f.keys["bank2"][0], Timeout: 5}
 	if _, err := RestoreParticipant(other, saved); !errors.Is(err, ErrState) {
 		t.Fatalf("state restored under another key: %v", err)
 	}
@@ -183,24 +183,44 @@ func TestParticipantIgnoresRequestsNotNamingItsOrg(t *testing.T) {
 
 func TestParticipantPrunesDecidedGIDs(t *testing.T) {
 	f := newFixture(t, 1, 1)
-	p := newParticipant(t, f, "bank1", 0, 5)
+	l := NewLedger(f.m)
+	p, _ := NewParticipant(ParticipantConfig{Ledger: l, Key: f.keys["bank1"][0], Timeout: 5})
 	r := f.request(t, "g", "bank1", "bank2")
 	_ = p.Learn(r)
-	l := NewLedger(f.m)
-	apply(t, l, 1, value(f.abort(r, "bank2")))
-	p.Prune(l)
-	if _, err := p.SignVote("g", VotePrepared); !errors.Is(err, ErrUnknownRequest) {
+	if _, err := p.SignVote("g", VotePrepared); err != nil {
 		t.Fatal(err)
+	}
+	apply(t, l, 1, value(f.commit(r)))
+	if _, err := p.SignVote("g", VotePrepared); !errors.Is(err, ErrDecided) {
+		t.Fatalf("vote for a final gid: %v", err)
+	}
+	if len(p.Votes()) != 0 {
+		t.Fatal("rebroadcasts a vote of a final gid")
+	}
+	p.Prune()
+	if _, err := p.SignVote("g", VoteAbort); !errors.Is(err, ErrUnknownRequest) {
+		t.Fatal(err)
+	}
+	// a late copy of the request cannot bring the gid back: after COMMIT
+	// PREPARED its parts are gone, and a timeout would sign ABORT
+	if err := p.Learn(r); !errors.Is(err, ErrDecided) {
+		t.Fatalf("learned a final gid again: %v", err)
+	}
+	for i := 0; i < 10; i++ {
+		p.Tick()
+	}
+	if vs := p.Decide(statusMap(nil)); len(vs) != 0 {
+		t.Fatalf("voted on a final gid: %+v", vs)
 	}
 }
 
 func TestParticipantConfigChecked(t *testing.T) {
 	f := newFixture(t, 1, 1)
 	for name, cfg := range map[string]ParticipantConfig{
-		"no membership": {Key: f.keys["bank1"][0], Timeout: 1},
-		"no key":        {Membership: f.m, Timeout: 1},
-		"outsider":      {Membership: f.m, Key: testKey("outsider"), Timeout: 1},
-		"no timeout":    {Membership: f.m, Key: f.keys["bank1"][0]},
+		"no ledger":  {Key: f.keys["bank1"][0], Timeout: 1},
+		"no key":     {Ledger: NewLedger(f.m), Timeout: 1},
+		"outsider":   {Ledger: NewLedger(f.m), Key: testKey("outsider"), Timeout: 1},
+		"no timeout": {Ledger: NewLedger(f.m), Key: f.keys["bank1"][0]},
 	} {
 		if _, err := NewParticipant(cfg); err == nil {
 			t.Errorf("%s accepted", name)

@@ -193,7 +193,7 @@ func (w *world) decision() Decision {
 
 // justified builds, when it can, a valid decision from the pool.
 func (w *world) justified() (Decision, bool) {
-	p, _ := NewProposer(ProposerConfig{Membership: w.f.m})
+	p, _ := NewProposer(ProposerConfig{Ledger: NewLedger(w.f.m)})
 	r := w.reqs[w.rng.Intn(len(w.reqs))]
 	if p.AddRequest(r) != nil {
 		return Decision{}, false

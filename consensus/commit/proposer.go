@@ -11,8 +11,9 @@ import (
 
 // ProposerConfig configures a Proposer.
 type ProposerConfig struct {
-	// Membership is the federation's.
-	Membership *Membership
+	// Ledger is the validator's ledger (which names the Membership): the
+	// pool drops what concerns gids final in it.
+	Ledger *Ledger
 	// MaxRequests bounds the requests in the pool (default 65536).
 	MaxRequests int
 	// MaxVotesPerSigner bounds the votes kept per validator key (default
@@ -31,6 +32,7 @@ type ProposerConfig struct {
 type Proposer struct {
 	cfg      ProposerConfig
 	m        *Membership
+	l        *Ledger
 	reqs     map[string]map[consensus.Hash]Request // gid -> request hash -> request
 	votes    map[string]map[voteKey]Vote           // gid -> votes
 	nReqs    int
@@ -45,8 +47,8 @@ type voteKey struct {
 
 // NewProposer returns an empty pool.
 func NewProposer(cfg ProposerConfig) (*Proposer, error) {
-	if cfg.Membership == nil {
-		return nil, fmt.Errorf("commit: ProposerConfig.Membership is required")
+	if cfg.Ledger == nil {
+		return nil, fmt.Errorf("commit: ProposerConfig.Ledger is required")
 	}
 	def := func(v *int, d int) {
 		if *v <= 0 {
@@ -56,15 +58,18 @@ func NewProposer(cfg ProposerConfig) (*Proposer, error) {
 	def(&cfg.MaxRequests, 65536)
 	def(&cfg.MaxVotesPerSigner, 65536)
 	def(&cfg.MaxVariants, 4)
-	return &Proposer{cfg: cfg, m: cfg.Membership, reqs: map[string]map[consensus.Hash]Request{},
+	return &Proposer{cfg: cfg, m: cfg.Ledger.m, l: cfg.Ledger, reqs: map[string]map[consensus.Hash]Request{},
 		votes: map[string]map[voteKey]Vote{}, bySigner: map[quorum.NodeID]int{}}, nil
 }
 
-// AddRequest adds a request (CheckRequest first). Known requests are a
-// no-op.
+// AddRequest adds a request (CheckRequest first). Known requests, and
+// requests of final gids, are a no-op.
 func (p *Proposer) AddRequest(r Request) error {
 	if err := p.m.CheckRequest(&r); err != nil {
 		return err
+	}
+	if p.l.Decided(r.GID) {
+		return nil
 	}
 	h := r.Hash()
 	vs := p.reqs[r.GID]
@@ -87,12 +92,13 @@ func (p *Proposer) AddRequest(r Request) error {
 }
 
 // AddVote adds a vote (CheckVote first), whether or not its request is
-// known yet. Known votes are a no-op. Votes (and requests) of gids that
-// are already final are dropped by the next Prune; a host may also skip
-// them before adding (Ledger.Decided).
+// known yet. Known votes, and votes of final gids, are a no-op.
 func (p *Proposer) AddVote(v Vote) error {
 	if err := p.m.CheckVote(&v); err != nil {
 		return err
+	}
+	if p.l.Decided(v.GID) {
+		return nil
 	}
 	k := voteKey{v.Request, v.Signer, v.Kind}
 	vs := p.votes[v.GID]
@@ -128,7 +134,8 @@ func (p *Proposer) AddValue(v consensus.Value) {
 	}
 }
 
-// Requests returns the requests in the pool, sorted by gid and hash: a
+// Requests returns the requests in the pool (of gids not final), sorted by
+// gid and hash: a
 // validator rebroadcasts them (with its own votes, Participant.Votes) until
 // they are decided, so that a validator that missed one, or lost its pool
 // in a restart, still learns it — a participant that never learns a request
@@ -136,7 +143,10 @@ func (p *Proposer) AddValue(v consensus.Value) {
 // PREPARED.
 func (p *Proposer) Requests() []Request {
 	var out []Request
-	for _, vs := range p.reqs {
+	for gid, vs := range p.reqs {
+		if p.l.Decided(gid) {
+			continue
+		}
 		for _, r := range vs {
 			out = append(out, r.clone())
 		}
@@ -222,11 +232,11 @@ func (p *Proposer) justify(r Request, o Outcome) (Decision, bool) {
 }
 
 // Justified returns every decision the pool justifies, one per gid, sorted
-// by gid, leaving out the gids final in l (nil: none).
-func (p *Proposer) Justified(l *Ledger) []Decision {
+// by gid, leaving out the gids final in the ledger.
+func (p *Proposer) Justified() []Decision {
 	gids := make([]string, 0, len(p.reqs))
 	for gid := range p.reqs {
-		if l == nil || !l.Decided(gid) {
+		if !p.l.Decided(gid) {
 			gids = append(gids, gid)
 		}
 	}
@@ -241,10 +251,11 @@ func (p *Proposer) Justified(l *Ledger) []Decision {
 }
 
 // Propose returns the value to nominate for slot: the justified decisions
-// of the gids not final in l, as many as the slot takes, chosen as Combine
-// chooses (priority(slot, gid)); nil when there is nothing to propose.
-func (p *Proposer) Propose(slot uint64, l *Ledger) consensus.Value {
-	ds := p.Justified(l)
+// of the gids not final in the ledger, as many as the slot takes, chosen
+// as Combine chooses (priority(slot, gid)); nil when there is nothing to
+// propose. It fits validator.Config.Propose.
+func (p *Proposer) Propose(slot uint64) consensus.Value {
+	ds := p.Justified()
 	if len(ds) == 0 {
 		return nil
 	}
@@ -255,8 +266,10 @@ func (p *Proposer) Propose(slot uint64, l *Ledger) consensus.Value {
 	return combineDecisions(slot, best, p.m.maxDecisions)
 }
 
-// Prune drops the requests and votes of the gids final in l.
-func (p *Proposer) Prune(l *Ledger) {
+// Prune drops the requests and votes of the gids final in the ledger
+// (call it after each Ledger.Apply).
+func (p *Proposer) Prune() {
+	l := p.l
 	for gid, vs := range p.reqs {
 		if l.Decided(gid) {
 			p.nReqs -= len(vs)

@@ -10,7 +10,7 @@ import (
 
 func newProposer(t *testing.T, f *fixture) *Proposer {
 	t.Helper()
-	p, err := NewProposer(ProposerConfig{Membership: f.m})
+	p, err := NewProposer(ProposerConfig{Ledger: NewLedger(f.m)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestProposerJustifiesCommitWithEveryPreparedVote(t *testing.T) {
 	if _, ok := p.Justify("g"); ok {
 		t.Fatal("justified with one of bank2's three validators")
 	}
-	if p.Propose(1, nil) != nil {
+	if p.Propose(1) != nil {
 		t.Fatal("proposes an unjustified decision")
 	}
 	_ = p.AddVote(f.vote("bank2", 1, &r, VotePrepared))
@@ -44,7 +44,7 @@ func TestProposerJustifiesCommitWithEveryPreparedVote(t *testing.T) {
 	if err := f.m.CheckDecision(&d); err != nil {
 		t.Fatal(err)
 	}
-	v := p.Propose(1, nil)
+	v := p.Propose(1)
 	if err := NewDriver(f.m).Check(v); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestProposerRejectsBadInput(t *testing.T) {
 
 func TestProposerBoundsRequestVariants(t *testing.T) {
 	f := newFixture(t, 1, 1)
-	p, _ := NewProposer(ProposerConfig{Membership: f.m, MaxVariants: 2})
+	p, _ := NewProposer(ProposerConfig{Ledger: NewLedger(f.m), MaxVariants: 2})
 	for i := 0; i < 3; i++ {
 		r := f.request(t, "g", "bank1", "bank2")
 		r.Created += int64(i)
@@ -102,21 +102,28 @@ func TestProposerBoundsRequestVariants(t *testing.T) {
 
 func TestProposerPrunesDecided(t *testing.T) {
 	f := newFixture(t, 1, 1)
-	p := newProposer(t, f)
-	d := f.commit(f.request(t, "g", "bank1", "bank2"))
+	l := NewLedger(f.m)
+	p, _ := NewProposer(ProposerConfig{Ledger: l})
+	r := f.request(t, "g", "bank1", "bank2")
+	d := f.commit(r)
 	p.AddValue(value(d))
-	v := p.Propose(1, nil)
+	v := p.Propose(1)
 	if !bytes.Equal(v, value(d)) {
 		t.Fatal("proposal differs from the evidence fed")
 	}
-	l := NewLedger(f.m)
 	apply(t, l, 1, v)
-	if p.Propose(2, l) != nil {
-		t.Fatal("proposes a final gid")
+	if p.Propose(2) != nil || len(p.Requests()) != 0 {
+		t.Fatal("proposes or rebroadcasts a final gid")
 	}
-	p.Prune(l)
+	p.Prune()
 	if p.Pending() != 0 || len(p.bySigner) != 0 {
 		t.Fatalf("pending %d after prune", p.Pending())
+	}
+	// late arrivals for a final gid are dropped
+	_ = p.AddRequest(r)
+	_ = p.AddVote(f.vote("bank1", 0, &r, VoteAbort))
+	if p.Pending() != 0 {
+		t.Fatal("late request or vote of a final gid kept")
 	}
 	_ = consensus.Value(nil)
 }

@@ -18,7 +18,9 @@ import (
 // pgfed_<coordinator>_<txid>), so that every worker gid belongs to exactly
 // one global transaction, whatever requests are signed.
 type Part struct {
-	// Worker names the worker as its organization knows it.
+	// Worker names the worker as its organization knows it: the
+	// organization's validator finds the part by this name and the gid,
+	// compared exactly.
 	Worker string
 	// GID is the worker gid.
 	GID string
@@ -33,8 +35,9 @@ type OrgParts struct {
 }
 
 // Request asks the validators to decide a cross-organization transaction.
-// The coordinator signs it after preparing (or, better, before preparing:
-// see doc.go) the parts. Its Hash names its content; votes refer to it.
+// The coordinator signs and submits it before it prepares the parts (see
+// doc.go, "What the other pieces must do"). Its Hash names its content;
+// votes refer to it.
 type Request struct {
 	// GID is the global transaction id.
 	GID string
