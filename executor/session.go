@@ -131,7 +131,9 @@ func (s *Session) simpleStatement(ctx context.Context, sql string, out *output) 
 	}
 	if pl.Kind == planner.KindLocal {
 		err := runMeta()
-		if cmd == cmdDDL {
+		if cmd == cmdDDL && (containsFold(sql, "aggregate") || containsFold(sql, "schema")) {
+			// User-defined aggregates change how statements are planned,
+			// and a dropped schema may take distributed tables with it.
 			s.h.invalidate()
 		}
 		return err
