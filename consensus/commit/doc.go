@@ -91,16 +91,18 @@
 //     the shared Membership, so honest ledgers are identical: each gid
 //     has at most one final decision, the same everywhere, and every
 //     organization derives its actions from it.
-//  2. A final COMMIT carries PREPARED votes from a threshold of every
-//     participant's validators. An honest validator signs PREPARED only
-//     when all of its organization's parts in that very request (named by
-//     its hash) are prepared, and nobody finalizes a prepared part but the
-//     organization's validator, on a final decision (the gateway refuses
-//     COMMIT/ROLLBACK PREPARED from coordinators). So when COMMIT becomes
-//     final, the parts of every honest participant are still prepared and
-//     COMMIT PREPARED succeeds; a Byzantine participant can only spoil its
-//     own data. ABORT is always safe: rolling back prepared parts, or
-//     finding nothing to roll back, never commits anything.
+//  2. A final COMMIT carries, for every participant, PREPARED votes from
+//     its threshold of validators; unless the organization has at least
+//     that many Byzantine validators (then it is itself Byzantine, and can
+//     only spoil its own data), one of them is honest. An honest validator
+//     signs PREPARED only when all of its organization's parts in that very
+//     request (named by its hash) are prepared, and nobody finalizes a
+//     prepared part but the organization's validator, on a final decision
+//     (the gateway refuses COMMIT/ROLLBACK PREPARED from coordinators). So
+//     when COMMIT becomes final, the parts of every honest participant are
+//     still prepared and COMMIT PREPARED succeeds. ABORT is always safe:
+//     rolling back prepared parts, or finding nothing to roll back, never
+//     commits anything.
 //  3. Parts outside the final request: a coordinator that signs two
 //     requests for one gid might have parts prepared that the final
 //     request does not list. A worker gid belongs to exactly one gid
@@ -112,18 +114,20 @@
 // Why "COMMIT wins" is a safe rule for Combine: a COMMIT needs PREPARED
 // votes from every participant, and an honest validator never signs ABORT
 // after PREPARED or PREPARED after ABORT for one gid (Participant.SignVote
-// refuses, and the refusal is persisted before any vote leaves: Save),
-// nor votes on two requests of one gid. With thresholds above half of an
-// organization's validators, a PREPARED and an ABORT vote of one
-// organization share a validator, so while an organization's honest
-// validators are a majority its votes are never contradictory, and an
-// ABORT justified by an honest organization excludes any COMMIT. A gid
-// justified both ways therefore proves a Byzantine participant (or
+// refuses, the refusal is persisted before any vote leaves — Save — and
+// final gids are refused for good), nor votes on two requests of one gid.
+// Two threshold sets of an organization's n validators share at least
+// 2·threshold − n ≥ 1 validators, so an organization with fewer Byzantine
+// validators than that (for a one-validator organization: an honest
+// validator) never has both a PREPARED and an ABORT vote, and an ABORT
+// justified by such an organization excludes any COMMIT. A gid justified
+// both ways therefore proves a Byzantine participant (or an equivocating
 // coordinator), and then either outcome is safe for the honest ones by 2
 // and 3: the COMMIT is backed by every participant's PREPARED, so all
 // honest parts are prepared. Any fixed rule keeps Combine deterministic;
-// COMMIT wins also means one lying organization cannot veto, in the
-// same slot, a transaction every participant prepared.
+// COMMIT wins also means that a lying organization cannot veto, within a
+// slot, a transaction every participant prepared. (Across slots the first
+// final decision stands whatever it is, by 1.)
 //
 // Liveness: a request whose parts are all prepared is committed as soon as
 // the votes reach a validator that nominates; a part that failed, or is

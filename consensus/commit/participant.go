@@ -321,7 +321,10 @@ func (p *Participant) Save() []byte {
 }
 
 // RestoreParticipant rebuilds a Participant from Save's bytes (checking
-// every request again).
+// every request again). Bring cfg.Ledger up to the last slot the validator
+// persisted (RestoreLedger, or replay of the consensus ledger) before
+// restoring: the saved state no longer lists the gids Prune forgot, and
+// only the ledger then keeps them from being voted on again.
 func RestoreParticipant(cfg ParticipantConfig, b []byte) (*Participant, error) {
 	p, err := NewParticipant(cfg)
 	if err != nil {
