@@ -117,8 +117,9 @@ var randomJoins = []rjoin{
 // column (rows that tie are identical), aggregates that depend on the order
 // of their input get an ORDER BY, and float columns are never summed.
 type Generator struct {
-	r *rand.Rand
-	n int
+	r   *rand.Rand
+	n   int
+	sub int // subqueries made, for their aliases
 }
 
 // NewGenerator returns a generator; the same seed gives the same queries.
@@ -129,6 +130,7 @@ func NewGenerator(seed uint64) *Generator {
 // ref is a column of a table in the FROM clause.
 type ref struct {
 	alias string
+	table string
 	col   rcol
 }
 
@@ -163,6 +165,9 @@ func (g *Generator) Next() Query {
 	} else {
 		for i := 1 + g.r.IntN(3); i > 0; i-- {
 			sel = append(sel, g.expr(refs[g.r.IntN(len(refs))]))
+		}
+		if g.coin(0.2) {
+			sel = append(sel, g.window(refs))
 		}
 		if g.coin(0.2) {
 			distinct = "DISTINCT "
@@ -219,7 +224,7 @@ func (g *Generator) from() (string, []ref) {
 		alias := fmt.Sprintf("t%d", len(names)+1)
 		names = append(names, name)
 		for _, c := range table(name).cols {
-			refs = append(refs, ref{alias, c})
+			refs = append(refs, ref{alias, name, c})
 		}
 		return alias
 	}
@@ -275,7 +280,12 @@ func (g *Generator) from() (string, []ref) {
 func (g *Generator) predicate(refs []ref) string {
 	r := refs[g.r.IntN(len(refs))]
 	lit := func() string { return r.col.lits[g.r.IntN(len(r.col.lits))] }
-	switch g.r.IntN(8) {
+	switch g.r.IntN(9) {
+	case 8:
+		if sub := g.subquery(r); sub != "" {
+			return sub
+		}
+		return r.sql() + " IS NOT NULL"
 	case 0:
 		return r.sql() + " IS NULL"
 	case 1:
@@ -297,6 +307,89 @@ func (g *Generator) predicate(refs []ref) string {
 			op = []string{"=", "<>", "IS DISTINCT FROM"}[g.r.IntN(3)]
 		}
 		return fmt.Sprintf("%s %s %s", r.sql(), op, lit())
+	}
+}
+
+// subquery is a semi or anti join of r's table with a table it joins
+// with (IN, NOT IN, EXISTS, NOT EXISTS), or "" when r's column joins
+// nothing.
+func (g *Generator) subquery(r ref) string {
+	var other, otherCol string
+	for _, j := range randomJoins {
+		switch {
+		case j.a == r.table && j.ac == r.col.name:
+			other, otherCol = j.b, j.bc
+		case j.b == r.table && j.bc == r.col.name:
+			other, otherCol = j.a, j.ac
+		default:
+			continue
+		}
+		if g.coin(0.5) {
+			break
+		}
+	}
+	if other == "" {
+		return ""
+	}
+	g.sub++
+	alias := fmt.Sprintf("s%d", g.sub)
+	// a filter inside the subquery, on its own table
+	inner := ""
+	if t := table(other); g.coin(0.6) {
+		sub := []ref{}
+		for _, c := range t.cols {
+			sub = append(sub, ref{alias, other, c})
+		}
+		inner = g.predicate(sub)
+	}
+	switch g.r.IntN(4) {
+	case 0, 1:
+		not := ""
+		if g.coin(0.4) {
+			not = "NOT "
+		}
+		where := ""
+		if inner != "" {
+			where = " WHERE " + inner
+		}
+		return fmt.Sprintf("%s %sIN (SELECT %s.%s FROM %s %s%s)", r.sql(), not, alias, otherCol, other, alias, where)
+	default:
+		not := ""
+		if g.coin(0.4) {
+			not = "NOT "
+		}
+		where := fmt.Sprintf("%s.%s = %s", alias, otherCol, r.sql())
+		if inner != "" {
+			where += " AND " + inner
+		}
+		return fmt.Sprintf("%sEXISTS (SELECT 1 FROM %s %s WHERE %s)", not, other, alias, where)
+	}
+}
+
+// window is a window function whose value does not depend on how ties are
+// broken.
+func (g *Generator) window(refs []ref) string {
+	p := refs[g.r.IntN(len(refs))]
+	o := refs[g.r.IntN(len(refs))]
+	part := "PARTITION BY " + g.expr(p)
+	if g.coin(0.2) {
+		part = ""
+	}
+	switch g.r.IntN(4) {
+	case 0:
+		return "count(*) OVER (" + part + ")"
+	case 1:
+		return fmt.Sprintf("rank() OVER (%s ORDER BY %s)", part, o.sql())
+	case 2:
+		if o.col.kind == kInt || o.col.kind == kNum {
+			return fmt.Sprintf("sum(%s) OVER (%s)", o.sql(), part)
+		}
+		return fmt.Sprintf("dense_rank() OVER (%s ORDER BY %s DESC)", part, o.sql())
+	default:
+		if o.col.kind == kBool || o.col.kind == kUUID {
+			return fmt.Sprintf("count(%s) OVER (%s)", o.sql(), part)
+		}
+		return fmt.Sprintf("max(%s) OVER (%s)", o.sql(), part)
 	}
 }
 
