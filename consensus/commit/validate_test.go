@@ -235,3 +235,32 @@ func TestEvidenceAtMostThresholdVotesPerOrg(t *testing.T) {
 	two.Votes = sortVotes(append(two.Votes, f.vote("bank2", 0, &r, VoteAbort)))
 	mustValid(t, f, value(two))
 }
+
+func TestValidityIgnoresSlotAndPhase(t *testing.T) {
+	f := newFixture(t, 1, 1)
+	good := value(f.commit(f.request(t, "g", "bank1", "bank2")))
+	bad := value(f.decision(Commit, f.request(t, "h", "bank1", "bank2")))
+	d := NewDriver(f.m)
+	for _, slot := range []uint64{0, 1, 2, 1 << 40} {
+		for _, nom := range []bool{true, false} {
+			if d.Validate(slot, good, nom) != consensus.FullyValid || d.Validate(slot, bad, nom) != consensus.Invalid {
+				t.Fatalf("slot %d nomination %v: verdict changed", slot, nom)
+			}
+		}
+	}
+}
+
+func TestCreatedIsDataOnly(t *testing.T) {
+	f := newFixture(t, 1, 1)
+	for _, created := range []int64{-1 << 63, 0, 1<<63 - 1} {
+		r := Request{GID: "g", Created: created, Participants: []OrgParts{
+			{Org: "bank1", Parts: []Part{{Worker: "w", GID: "g_1"}}},
+			{Org: "bank2", Parts: []Part{{Worker: "w", GID: "g_2"}}},
+		}}
+		r, err := SignRequest(f.network, f.coord, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustValid(t, f, value(f.commit(r)))
+	}
+}
