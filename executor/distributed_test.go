@@ -39,6 +39,7 @@ func TestDistributed(t *testing.T) {
 		{"router", testRouter},
 		{"transactions", testTransactions},
 		{"multi-shard", testMultiShard},
+		{"limit-stops", testLimitStops},
 		{"dml", testDML},
 		{"copy", testCopy},
 		{"extended-session", testExtendedSession},

@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -144,6 +145,9 @@ func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan
 		}
 	}
 	// ch is closed after werr is set.
+	if cerr == errLimitReached {
+		return cerr // the tasks were stopped on purpose
+	}
 	if werr != nil {
 		if cerr != nil && ctx.Err() != nil {
 			// The tasks were cancelled because consume failed.
@@ -154,6 +158,10 @@ func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan
 	}
 	return cerr
 }
+
+// errLimitReached stops the tasks of a parallel read once its LIMIT is
+// reached.
+var errLimitReached = errors.New("limit reached")
 
 // parallelPerNode bounds the connections a parallel read opens to one
 // worker (below dtx's per-session cap).
@@ -211,7 +219,14 @@ func (s *Session) execConcat(ctx context.Context, st *catalogState, pl *planner.
 	n := pl.Merge.Output
 	var tags tagCounter
 	var sent int64
+	// Tasks on connections of their own can be stopped once LIMIT rows
+	// are out; in a transaction, stopping would abort it: the rest is
+	// read and dropped.
+	stop := s.parallelReads(pl)
 	err := s.fanOut(ctx, st, pl, b, s.taskFormats(pl, out.formats), out, func(bt taskBatch) error {
+		if stop && limit >= 0 && sent >= limit && out.described {
+			return errLimitReached
+		}
 		if bt.fields != nil {
 			if err := out.fieldsFromWorker(bt.fields, n); err != nil {
 				return err
@@ -238,7 +253,7 @@ func (s *Session) execConcat(ctx context.Context, st *catalogState, pl *planner.
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && err != errLimitReached {
 		return "", err
 	}
 	if pl.Modify {

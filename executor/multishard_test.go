@@ -3,6 +3,7 @@ package executor
 import (
 	"errors"
 	"fmt"
+	"time"
 	"reflect"
 	"sort"
 	"strings"
@@ -132,4 +133,22 @@ func joinRows(rows [][]string) string {
 		parts[i] = strings.Join(r, ",")
 	}
 	return strings.Join(parts, ";")
+}
+
+// testLimitStops checks that a parallel read stops its tasks once LIMIT
+// rows are out: only row 8 matches, every other row costs its shard a
+// second, so the shards without row 8 would take about 5 s.
+func testLimitStops(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	start := time.Now()
+	rows := queryStrings(t, conn, "SELECT id FROM orders WHERE CASE WHEN id = 8 THEN true ELSE pg_sleep(1 + 0 * id)::text = 'x' END LIMIT 1")
+	if len(rows) != 1 || rows[0][0] != "8" {
+		t.Fatalf("rows: %v", rows)
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Errorf("LIMIT 1 took %v: the tasks were not stopped", d)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders")); got != "40" {
+		t.Errorf("after a stopped read: %s", got)
+	}
 }
