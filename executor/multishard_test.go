@@ -3,11 +3,11 @@ package executor
 import (
 	"errors"
 	"fmt"
-	"time"
 	"reflect"
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
