@@ -23,6 +23,9 @@ type catalogState struct {
 	snap    *catalog.Snapshot
 	schema  *planner.Schema
 	planner *planner.Planner
+	// gen numbers the states of a handler; statements prepared on worker
+	// connections under an older one are dropped.
+	gen uint64
 }
 
 // current returns the planner of the newest catalog. The store's snapshot
@@ -53,7 +56,7 @@ func (h *Handler) current(ctx context.Context) (*catalogState, error) {
 	if size < 0 {
 		size = 0
 	}
-	st := &catalogState{snap: snap, schema: schema, planner: planner.New(snap, schema, size)}
+	st := &catalogState{snap: snap, schema: schema, planner: planner.New(snap, schema, size), gen: h.gen.Add(1)}
 	h.cur.Store(st)
 	h.log.Debug("catalog loaded", "version", snap.Version(), "tables", len(snap.Tables()), "nodes", len(snap.NodesActive()))
 	return st, nil

@@ -45,6 +45,8 @@ func TestDistributed(t *testing.T) {
 		{"extended-session", testExtendedSession},
 		{"script", testScript},
 		{"citus-api", testCitusAPI},
+		{"prepared-after-ddl", testPreparedAfterDDL},
+		{"worker-statement-generation", testWorkerStatementGeneration},
 		{"recovery-loop", testRecoveryLoop},
 		{"deadlock", testDistributedDeadlock},
 		{"explain", testExplain},

@@ -116,6 +116,7 @@ type Handler struct {
 	// cur is the planner of the newest catalog seen; reloads are
 	// serialized by reloadMu.
 	cur      atomic.Pointer[catalogState]
+	gen      atomic.Uint64 // the generation of the newest catalogState
 	reloadMu sync.Mutex
 	types    typeNames
 

@@ -113,7 +113,7 @@ func (s *Session) runTaskOn(ctx context.Context, st *catalogState, t *planner.Ta
 		}
 	}
 	vals, formats, oids := b.taskArgs(t.Params)
-	rr, err := execOn(ctx, conn, t.SQL, vals, formats, oids, resultFormats)
+	rr, err := execOn(ctx, conn, st.gen, t.SQL, vals, formats, oids, resultFormats)
 	if err != nil {
 		return "", &workerFailure{node: node, err: s.taskError(st, node, t, err)}
 	}
@@ -175,7 +175,7 @@ func (s *Session) execRouterDirect(ctx context.Context, st *catalogState, pl *pl
 		err = s.alignSettings(ctx, c.PgConn())
 		var rr *pgconn.ResultReader
 		if err == nil {
-			rr, err = execOn(ctx, c.PgConn(), t.SQL, vals, formats, oids, out.formats)
+			rr, err = execOn(ctx, c.PgConn(), st.gen, t.SQL, vals, formats, oids, out.formats)
 		}
 		var tag pgconn.CommandTag
 		var rerr error

@@ -32,6 +32,7 @@ const maxCachedStatements = 512
 type workerStatements struct {
 	byKey map[string]*pgconn.StatementDescription
 	next  int
+	gen   uint64 // the catalog generation they were prepared under
 }
 
 // binding is a statement's bound parameters and the client's result
@@ -105,11 +106,11 @@ func (b *binding) taskArgs(mapping []int) (vals [][]byte, formats []int16, oids 
 // prepared once per connection and executed by name (the worker then keeps
 // its plan); others go in one round trip with the unnamed statement. The
 // caller reads and closes the ResultReader.
-func execOn(ctx context.Context, conn *pgconn.PgConn, sql string, vals [][]byte, formats []int16, oids []uint32, resultFormats []int16) (*pgconn.ResultReader, error) {
+func execOn(ctx context.Context, conn *pgconn.PgConn, gen uint64, sql string, vals [][]byte, formats []int16, oids []uint32, resultFormats []int16) (*pgconn.ResultReader, error) {
 	if vals == nil {
 		return conn.ExecParams(ctx, sql, nil, nil, nil, resultFormats), nil
 	}
-	sd, err := prepareOn(ctx, conn, sql, oids)
+	sd, err := prepareOn(ctx, conn, gen, sql, oids)
 	if err != nil {
 		return nil, err
 	}
@@ -117,14 +118,23 @@ func execOn(ctx context.Context, conn *pgconn.PgConn, sql string, vals [][]byte,
 }
 
 // prepareOn returns the statement prepared for sql on conn, preparing it
-// the first time.
-func prepareOn(ctx context.Context, conn *pgconn.PgConn, sql string, oids []uint32) (*pgconn.StatementDescription, error) {
+// the first time. Statements prepared under an older catalog generation
+// (before DDL that may have changed the shards' columns) are deallocated
+// first.
+func prepareOn(ctx context.Context, conn *pgconn.PgConn, gen uint64, sql string, oids []uint32) (*pgconn.StatementDescription, error) {
 	cd := conn.CustomData()
 	ws, _ := cd[stmtCacheKey].(*workerStatements)
 	if ws == nil {
-		ws = &workerStatements{byKey: make(map[string]*pgconn.StatementDescription)}
+		ws = &workerStatements{byKey: make(map[string]*pgconn.StatementDescription), gen: gen}
 		cd[stmtCacheKey] = ws
 	}
+	if ws.gen != gen && len(ws.byKey) > 0 {
+		if _, err := conn.Exec(ctx, "DEALLOCATE ALL").ReadAll(); err != nil {
+			return nil, err
+		}
+		clear(ws.byKey)
+	}
+	ws.gen = gen
 	var kb strings.Builder
 	kb.WriteString(sql)
 	for _, o := range oids {
