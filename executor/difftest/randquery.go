@@ -352,7 +352,12 @@ func (g *Generator) subquery(r ref) string {
 		if inner != "" {
 			where = " WHERE " + inner
 		}
-		return fmt.Sprintf("%s %sIN (SELECT %s.%s FROM %s %s%s)", r.sql(), not, alias, otherCol, other, alias, where)
+		limit := ""
+		if g.coin(0.25) {
+			// ties have equal values, so the set IN sees is determined
+			limit = fmt.Sprintf(" ORDER BY 1 LIMIT %d", 1+g.r.IntN(30))
+		}
+		return fmt.Sprintf("%s %sIN (SELECT %s.%s FROM %s %s%s%s)", r.sql(), not, alias, otherCol, other, alias, where, limit)
 	default:
 		not := ""
 		if g.coin(0.4) {
