@@ -108,27 +108,146 @@ func (s *Session) execCombine(ctx context.Context, st *catalogState, pl *planner
 
 // loadIntermediate runs a plan and loads its rows into a new temporary
 // table name(columns) on the metadata connection, typed from the result's
-// RowDescription, within the row and byte limits.
+// RowDescription, within the row and byte limits; nil columns are named
+// c1, c2, ... A plan whose rows need no merge streams them from the
+// workers into the table as they come; others are computed first. It
+// returns the workers' description of the rows, when they gave it.
 func (s *Session) loadIntermediate(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, name string, columns []string, setting, why string, notify wire.Results) ([]pgconn.FieldDescription, error) {
-	buf := &output{r: notify, buffer: &distPortal{}, limit: s.newLimiter(why+" into "+name, setting)}
+	lim := s.newLimiter(why+" into "+name, setting)
+	if streamable(pl) {
+		var log *output
+		if notify != nil {
+			log = &output{r: notify}
+		}
+		return s.streamIntermediate(ctx, st, pl, b, name, columns, lim, log)
+	}
+	buf := &output{r: notify, buffer: &distPortal{}, limit: lim}
 	if _, err := s.execPlan(ctx, st, pl, b, buf); err != nil {
 		return nil, err
 	}
-	types := buf.buffer.types
+	err := s.fillIntermediate(ctx, name, columns, buf.buffer.types, func(yield func([][]byte) error) error {
+		for _, row := range buf.buffer.rows {
+			if err := yield(row); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return buf.buffer.fields, err
+}
+
+// streamable reports whether a plan's rows are its tasks' rows as they
+// come (no merge, no limit, no subplan).
+func streamable(pl *planner.Plan) bool {
+	if len(pl.Subplans) > 0 || len(pl.Tasks) == 0 || pl.Kind == planner.KindCoordinator {
+		return false
+	}
+	if pl.Kind == planner.KindRouter {
+		return true
+	}
+	m := pl.Merge
+	return m.Kind == planner.MergeConcat && m.Limit == nil && m.Offset == nil && m.Output == 0
+}
+
+// streamIntermediate loads a streamable plan's rows: the tasks run on
+// their goroutines (fanOut, on a goroutine of its own that this function
+// waits for) while this one writes their rows to the metadata database's
+// COPY, so the rows are never all held in memory. notify, when set, gets
+// the citus.log_remote_commands notices (sent before any row is read, so
+// only one goroutine writes to the client at a time).
+func (s *Session) streamIntermediate(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, name string, columns []string, lim *limiter, notify *output) ([]pgconn.FieldDescription, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan taskBatch, 4)
+	done := make(chan struct{})
+	var ferr error
+	go func() {
+		defer close(done)
+		defer close(batches)
+		ferr = s.fanOut(ctx, st, pl, b, nil, notify, func(bt taskBatch) error {
+			select {
+			case batches <- bt:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	stop := func() {
+		cancel()
+		for range batches {
+		}
+		<-done
+	}
+	var fields []pgconn.FieldDescription
+	var early []taskBatch
+	for fields == nil {
+		bt, ok := <-batches
+		if !ok {
+			break
+		}
+		early = append(early, bt)
+		fields = bt.fields
+	}
+	if fields == nil {
+		stop()
+		if ferr != nil {
+			return nil, ferr
+		}
+		return nil, internalError("intermediate result %s: no task described its rows", name)
+	}
+	types := make([]colType, len(fields))
+	for i, f := range fields {
+		types[i] = colType{oid: f.DataTypeOID, mod: f.TypeModifier}
+	}
+	err := s.fillIntermediate(ctx, name, columns, types, func(yield func([][]byte) error) error {
+		put := func(bt taskBatch) error {
+			for _, row := range bt.rows {
+				if err := lim.add(row); err != nil {
+					return err
+				}
+				if err := yield(row); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		for _, bt := range early {
+			if err := put(bt); err != nil {
+				return err
+			}
+		}
+		for bt := range batches {
+			if err := put(bt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	stop()
+	if ferr != nil && ferr != context.Canceled {
+		return nil, ferr // a worker's failure explains a short COPY
+	}
+	return fields, err
+}
+
+// fillIntermediate creates the temporary table name(columns) with the
+// given column types and loads the rows feed yields with COPY.
+func (s *Session) fillIntermediate(ctx context.Context, name string, columns []string, types []colType, feed func(yield func([][]byte) error) error) error {
 	if columns == nil {
 		for i := range types {
 			columns = append(columns, "c"+itoa(i+1))
 		}
 	}
 	if len(types) != len(columns) {
-		return nil, internalError("intermediate result %s: %d columns named, %d returned", name, len(columns), len(types))
+		return internalError("intermediate result %s: %d columns named, %d returned", name, len(columns), len(types))
 	}
 	var ddl strings.Builder
 	ddl.WriteString("CREATE TEMP TABLE " + catalog.QuoteIdentifier(name) + " (")
 	for i, c := range columns {
 		tn, err := s.h.typeName(ctx, types[i].oid, types[i].mod)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if i > 0 {
 			ddl.WriteString(", ")
@@ -137,21 +256,24 @@ func (s *Session) loadIntermediate(ctx context.Context, st *catalogState, pl *pl
 	}
 	ddl.WriteString(") ON COMMIT DROP")
 	if _, err := s.meta.internal(ctx, internalQuery{sql: ddl.String()}); err != nil {
-		return nil, err
+		return err
 	}
-	rows := buf.buffer.rows
 	_, err := s.meta.internal(ctx, internalQuery{
 		sql: "COPY " + catalog.QuoteIdentifier(name) + " FROM STDIN",
 		copyIn: func(send func([]byte) error) error {
 			var data []byte
-			for _, row := range rows {
+			err := feed(func(row [][]byte) error {
 				data = appendCopyText(data, row)
 				if len(data) >= copyFlushSize {
 					if err := send(data); err != nil {
 						return err
 					}
-					data = nil
+					data = data[:0]
 				}
+				return nil
+			})
+			if err != nil {
+				return err
 			}
 			if len(data) > 0 {
 				return send(data)
@@ -159,7 +281,7 @@ func (s *Session) loadIntermediate(ctx context.Context, st *catalogState, pl *pl
 			return nil
 		},
 	})
-	return buf.buffer.fields, err
+	return err
 }
 
 // appendCopyText appends a row in COPY's text format (tab-separated, \N
