@@ -41,6 +41,7 @@ func TestDistributed(t *testing.T) {
 		{"multi-shard", testMultiShard},
 		{"limit-stops", testLimitStops},
 		{"dml", testDML},
+		{"reference-writes", testReferenceWrites},
 		{"copy", testCopy},
 		{"extended-session", testExtendedSession},
 		{"script", testScript},

@@ -9,6 +9,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgfed/pgfed/catalog"
 )
 
 // testDML checks the command tags of writes that span shards, RETURNING,
@@ -157,4 +159,37 @@ func testWorkerDown(t *testing.T, c *cluster) {
 		t.Fatalf("after the worker came back: %d %v", n, err)
 	}
 	_ = fmt.Sprint()
+}
+
+// testReferenceWrites writes a reference table: every placement gets the
+// write, the client sees one placement's tag and rows.
+func testReferenceWrites(t *testing.T, c *cluster) {
+	c.distribute(t, "CREATE TABLE regions (code text PRIMARY KEY, name text)", "regions", "", 0, 0, "")
+	conn := c.connect(t)
+	if tag := mustExec(t, conn, "INSERT INTO regions VALUES ('eu', 'Europe')"); tag != "INSERT 0 1" {
+		t.Errorf("insert tag %q", tag)
+	}
+	rows := queryStrings(t, conn, "UPDATE regions SET name = 'EU' WHERE code = 'eu' RETURNING name")
+	if joinRows(rows) != "EU" {
+		t.Errorf("update returning %v", rows)
+	}
+	ctx := testCtx(t)
+	snap, _ := c.handler.Store().Snapshot(ctx)
+	sh := snap.ShardsOf(catalog.RelationName{Schema: "public", Name: "regions"})[0]
+	for _, w := range c.workers {
+		wc, err := w.Connect(ctx, "postgres")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var name string
+		err = wc.QueryRow(ctx, "SELECT name FROM "+sh.Name()+" WHERE code = 'eu'").Scan(&name)
+		wc.Close(ctx)
+		if err != nil || name != "EU" {
+			t.Errorf("placement on %s: %q %v", w.Name, name, err)
+		}
+	}
+	// Joined with a distributed table on any shard.
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders o JOIN regions r ON r.code = 'eu'")); got != "40" {
+		t.Errorf("join with the reference table: %s", got)
+	}
 }

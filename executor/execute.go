@@ -260,6 +260,8 @@ func (s *Session) servePortal(dp *distPortal, opts wire.ExecuteOptions, r wire.R
 // execPlan runs a bound plan and returns its command tag.
 func (s *Session) execPlan(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, out *output) (string, error) {
 	switch {
+	case pl.Kind == planner.KindExplain:
+		return "", internalError("EXPLAIN is run by the session, not as a plan")
 	case pl.Kind == planner.KindRouter && len(pl.Subplans) == 0:
 		return s.execRouter(ctx, st, pl, b, out)
 	case pl.Kind == planner.KindCoordinator || pl.Merge.Kind == planner.MergeCombine || len(pl.Subplans) > 0:

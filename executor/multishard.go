@@ -227,6 +227,11 @@ func (s *Session) execConcat(ctx context.Context, st *catalogState, pl *planner.
 		if stop && limit >= 0 && sent >= limit && out.described {
 			return errLimitReached
 		}
+		if pl.Replicated && bt.task != 0 {
+			// The same write on another placement of a reference
+			// table: the client gets the first placement's answer.
+			return nil
+		}
 		if bt.fields != nil {
 			if err := out.fieldsFromWorker(bt.fields, n); err != nil {
 				return err
