@@ -42,6 +42,7 @@ func TestDistributed(t *testing.T) {
 		{"limit-stops", testLimitStops},
 		{"dml", testDML},
 		{"reference-writes", testReferenceWrites},
+		{"insert-select", testInsertSelect},
 		{"copy", testCopy},
 		{"extended-session", testExtendedSession},
 		{"script", testScript},

@@ -193,3 +193,38 @@ func testReferenceWrites(t *testing.T, c *cluster) {
 		t.Errorf("join with the reference table: %s", got)
 	}
 }
+
+// testInsertSelect checks INSERT ... SELECT whose rows go through the
+// coordinator: from a local query, from a distributed one into a table
+// that is not co-located, and prepared with a parameter.
+func testInsertSelect(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	if tag := mustExec(t, conn, "INSERT INTO orders (id, customer, amount, note) SELECT g, g % 7, g * 1.5, 'gen' FROM generate_series(6001, 6050) g"); tag != "INSERT 0 50" {
+		t.Errorf("insert from a local query: %q", tag)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*), sum(amount) FROM orders WHERE note = 'gen'")); got != "50,451912.5" {
+		t.Errorf("after insert: %s", got)
+	}
+	if tag := mustExec(t, conn, "INSERT INTO customers SELECT id::int - 5000, note FROM orders WHERE note = 'gen' AND id <= 6010"); tag != "INSERT 0 10" {
+		t.Errorf("insert from a distributed query: %q", tag)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*), min(cid), max(cid) FROM customers WHERE name = 'gen'")); got != "10,1001,1010" {
+		t.Errorf("after insert into customers: %s", got)
+	}
+	tag, err := conn.Exec(ctx, "INSERT INTO orders SELECT g, 0, 0, $1 FROM generate_series(6101, 6110) g", "genp")
+	if err != nil || tag.String() != "INSERT 0 10" {
+		t.Errorf("prepared insert ... select: %v %v", tag, err)
+	}
+	// Atomic: a duplicate key on one shard leaves nothing.
+	_, err = conn.Exec(ctx, "INSERT INTO orders SELECT g, 0, 0, 'dup' FROM generate_series(6040, 6200) g")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23505" {
+		t.Errorf("duplicate: %v", err)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders WHERE note = 'dup'")); got != "0" {
+		t.Errorf("rows of a failed insert ... select: %s", got)
+	}
+	mustExec(t, conn, "DELETE FROM orders WHERE note IN ('gen', 'genp')")
+	mustExec(t, conn, "DELETE FROM customers WHERE name = 'gen'")
+}

@@ -222,6 +222,8 @@ func (s *Session) runPortal(ctx context.Context, h *distStatement, b *binding, o
 	case cmdExplain:
 		_, err := s.explainCommand(ctx, st, h.sql, b, out)
 		return err
+	case cmdInsertSelect:
+		return s.insertSelect(ctx, st, h.sql, b, out)
 	}
 	pl := h.plan
 	if st != h.state {

@@ -22,12 +22,15 @@ const (
 	cmdCopy
 	cmdExplain
 	cmdDDL // CREATE, ALTER, DROP, TRUNCATE...: local DDL invalidates table shapes
+	// cmdInsertSelect is an INSERT ... SELECT the planner leaves to the
+	// session (never returned by classify).
+	cmdInsertSelect
 )
 
 // String names the command.
 func (c command) String() string {
 	return [...]string{"other", "begin", "commit", "rollback", "savepoint", "release", "rollback to",
-		"prepare transaction", "set", "copy", "explain", "ddl"}[c]
+		"prepare transaction", "set", "copy", "explain", "ddl", "insert select"}[c]
 }
 
 // classify looks at the first two words of sql, skipping white space and

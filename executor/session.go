@@ -127,6 +127,9 @@ func (s *Session) simpleStatement(ctx context.Context, sql string, out *output) 
 		if stmts := splitScript(sql); stmts != nil {
 			return s.script(ctx, stmts, out)
 		}
+		if refusedInsertSelect(sql, err) {
+			return s.distributedResult(ctx, s.insertSelect(ctx, st, sql, nil, out))
+		}
 		return s.distributedResult(ctx, err)
 	}
 	if pl.Kind == planner.KindLocal {
@@ -210,6 +213,9 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 	}
 	pl, err := cs.planner.Plan(sql)
 	if err != nil {
+		if refusedInsertSelect(sql, err) {
+			return &distStatement{meta: st, sql: sql, cmd: cmdInsertSelect, desc: desc, state: cs}, desc, nil
+		}
 		s.closeFailed(ctx, st)
 		return nil, desc, clientError(err)
 	}
