@@ -1,0 +1,414 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/pgfed/pgfed/consensus"
+	"github.com/pgfed/pgfed/consensus/commit"
+	"github.com/pgfed/pgfed/consensus/quorum"
+	"github.com/pgfed/pgfed/consensus/transport"
+	"github.com/pgfed/pgfed/consensus/validator"
+)
+
+// App is the federated commit run by one organization's validator: the
+// commit.Ledger, Proposer and Participant, the links that disseminate
+// requests and votes, the I/O on the organization's workers, and the
+// server coordinators submit to. See doc.go for its loop.
+type App struct {
+	cfg Config
+	org string
+	id  quorum.NodeID
+	log hclog.Logger
+	drv *commit.Driver
+
+	// mu guards the commit state, which the loop, the validator's goroutine
+	// (Propose) and the server (waitFinal) share; nobody does I/O under it.
+	mu     sync.Mutex
+	ledger *commit.Ledger
+	prop   *commit.Proposer
+	part   *commit.Participant
+	ready  bool
+
+	// Owned by the loop goroutine.
+	st         state
+	held       []commit.Vote // signed, not yet persisted: never sent
+	workers    map[string]*worker
+	order      []string // worker names, sorted as configured
+	known      map[string]bool
+	orphanSeen map[string]uint64 // worker name/gid -> tick first seen as an orphan
+	poke       bool
+	dirty      bool // the state must be written again (a write failed)
+
+	v       *validator.Validator
+	gossip  *gossip
+	srv     *server
+	decided chan struct{}
+	submits chan submission
+
+	wmu     sync.Mutex
+	waiters map[string]map[chan struct{}]struct{}
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	closed sync.Once
+}
+
+type submission struct {
+	req  commit.Request
+	errc chan error
+}
+
+// New checks cfg and returns an App to hand to the validator
+// (Driver, Propose, OnDecision) before Start.
+func New(cfg Config) (*App, error) {
+	org, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, org: org, id: transport.NodeID(cfg.Key), drv: commit.NewDriver(cfg.Membership),
+		workers: map[string]*worker{}, known: map[string]bool{}, orphanSeen: map[string]uint64{},
+		decided: make(chan struct{}, 1), submits: make(chan submission, 64),
+		waiters: map[string]map[chan struct{}]struct{}{}}
+	a.log = cfg.Logger.Named("federation").With("org", org)
+	for _, w := range cfg.Workers {
+		a.workers[w.Name] = &worker{w: w}
+		a.order = append(a.order, w.Name)
+	}
+	return a, nil
+}
+
+// Org is the organization the App acts for.
+func (a *App) Org() string { return a.org }
+
+// Driver is the consensus.Driver for validator.Config.Driver.
+func (a *App) Driver() consensus.Driver { return a.drv }
+
+// Propose is validator.Config.Propose: the justified decisions of the
+// pool (nil before Start has restored the state).
+func (a *App) Propose(slot uint64) consensus.Value {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.ready {
+		return nil
+	}
+	return a.prop.Propose(slot)
+}
+
+// OnDecision is validator.Config.OnDecision: it only wakes the loop, which
+// reads the slots from the validator's ledger in order.
+func (a *App) OnDecision(validator.Decision) {
+	select {
+	case a.decided <- struct{}{}:
+	default:
+	}
+}
+
+// Start restores the state (the commit ledger replayed from v's ledger,
+// then the Participant from StateFile), opens the federation links and the
+// client server, and starts the loop. v must run with a.Driver,
+// a.Propose and a.OnDecision.
+func (a *App) Start(ctx context.Context, v *validator.Validator) error {
+	a.v = v
+	st, found, err := loadState(a.cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("federation: org %s: %w", a.org, err)
+	}
+	if st.Vetoed == nil {
+		st.Vetoed = map[string]uint64{}
+	}
+	a.st = st
+	l := commit.NewLedger(a.cfg.Membership)
+	for slot := uint64(1); slot <= v.Last(); slot++ {
+		rec, ok, err := v.Ledger().Get(slot)
+		if err != nil || !ok {
+			return fmt.Errorf("federation: org %s: slot %d: replaying the ledger: %v", a.org, slot, err)
+		}
+		if _, err := l.Apply(slot, rec.Value); err != nil {
+			return fmt.Errorf("federation: org %s: slot %d: %w", a.org, slot, err)
+		}
+	}
+	pcfg := commit.ParticipantConfig{Ledger: l, Key: a.cfg.Key, Timeout: a.cfg.Timeout}
+	var part *commit.Participant
+	if found && len(st.Participant) > 0 {
+		part, err = commit.RestoreParticipant(pcfg, st.Participant)
+	} else {
+		part, err = commit.NewParticipant(pcfg)
+	}
+	if err != nil {
+		return fmt.Errorf("federation: org %s: %w", a.org, err)
+	}
+	prop, err := commit.NewProposer(commit.ProposerConfig{Ledger: l})
+	if err != nil {
+		return err
+	}
+	if a.st.Applied > l.Slot() {
+		return fmt.Errorf("federation: org %s: state applied slot %d beyond the ledger's %d", a.org, a.st.Applied, l.Slot())
+	}
+
+	ctx, a.cancel = context.WithCancel(ctx)
+	tr, err := transport.Start(ctx, transport.Config{Key: a.cfg.Key, Network: a.cfg.Membership.Network(),
+		Listener: a.cfg.GossipListener, ListenAddr: a.cfg.GossipListen, Peers: a.cfg.GossipPeers,
+		MaxFrameSize: maxGossipFrame, Logger: a.cfg.Logger.Named("federation-links")})
+	if err != nil {
+		a.cancel()
+		return fmt.Errorf("federation: org %s: %w", a.org, err)
+	}
+	a.gossip = &gossip{tr: tr, m: a.cfg.Membership, log: a.log, out: make(chan inbound, maxInbound)}
+	ln := a.cfg.ClientListener
+	if ln == nil && a.cfg.ClientListen != "" {
+		if ln, err = net.Listen("tcp", a.cfg.ClientListen); err != nil {
+			a.cancel()
+			tr.Close()
+			return fmt.Errorf("federation: org %s: client listener: %w", a.org, err)
+		}
+	}
+	a.mu.Lock()
+	a.ledger, a.prop, a.part, a.ready = l, prop, part, true
+	a.mu.Unlock()
+
+	a.wg.Add(2)
+	go func() { defer a.wg.Done(); a.gossip.run(ctx) }()
+	go func() { defer a.wg.Done(); a.run(ctx) }()
+	if ln != nil {
+		a.srv = &server{a: a, ln: ln, sem: make(chan struct{}, maxClients)}
+		a.wg.Add(2)
+		go func() { defer a.wg.Done(); a.srv.run(ctx) }()
+		go func() { defer a.wg.Done(); <-ctx.Done(); ln.Close() }()
+	}
+	a.log.Info("federation started", "slot", l.Slot(), "applied", a.st.Applied, "links", tr.Addr().String())
+	return nil
+}
+
+// GossipAddr is where the federation links listen.
+func (a *App) GossipAddr() string { return a.gossip.tr.Addr().String() }
+
+// ClientAddr is where coordinators connect ("" without a client server).
+func (a *App) ClientAddr() string {
+	if a.srv == nil {
+		return ""
+	}
+	return a.srv.ln.Addr().String()
+}
+
+// Applied is the last slot whose actions were carried out on the workers.
+// It is safe to call while the App runs.
+func (a *App) Applied() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.st.Applied
+}
+
+// Ledger returns a snapshot of the commit ledger (commit.Ledger.Snapshot)
+// and its digest.
+func (a *App) Ledger() ([]byte, [32]byte) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.ledger.Snapshot(), a.ledger.Digest()
+}
+
+// Close stops the loop, the links and the server, waits for every
+// goroutine and closes the worker connections. The validator is closed by
+// its owner.
+func (a *App) Close() error {
+	var err error
+	a.closed.Do(func() {
+		if a.cancel == nil {
+			return
+		}
+		a.cancel()
+		a.wg.Wait()
+		err = a.gossip.tr.Close()
+		for _, w := range a.workers {
+			w.close()
+		}
+	})
+	return err
+}
+
+// run is the loop: the only goroutine that does worker I/O, persists the
+// state and sends votes.
+func (a *App) run(ctx context.Context) {
+	tick := time.NewTicker(a.cfg.TickInterval)
+	defer tick.Stop()
+	rebroadcast := time.NewTicker(a.cfg.RebroadcastInterval)
+	defer rebroadcast.Stop()
+	sweep := time.NewTicker(a.cfg.SweepInterval)
+	defer sweep.Stop()
+	a.catchUp(ctx)
+	a.sweep(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case in := <-a.gossip.out:
+			a.receive(in)
+		case s := <-a.submits:
+			s.errc <- a.learn(s.req, true)
+		case <-a.decided:
+			a.catchUp(ctx)
+		case <-tick.C:
+			a.tick(ctx)
+		case <-rebroadcast.C:
+			a.rebroadcast(nil)
+		case <-sweep.C:
+			a.sweep(ctx)
+		}
+		if a.poke && ctx.Err() == nil {
+			a.poke = false
+			// A justified decision needs a nomination: with a custom
+			// Propose the validator nominates when something is submitted,
+			// and a constant item keeps its pool at one entry.
+			sctx, cancel := context.WithTimeout(ctx, time.Second)
+			if err := a.v.Submit(sctx, []byte("pgfed/federation")); err != nil && ctx.Err() == nil {
+				a.log.Debug("nomination poke failed", "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// submitRequest hands a coordinator's checked request to the loop.
+func (a *App) submitRequest(ctx context.Context, r commit.Request) error {
+	s := submission{req: r, errc: make(chan error, 1)}
+	select {
+	case a.submits <- s:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-s.errc:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// learn adds a request to the pool and, when the organization takes part,
+// to the Participant; a coordinator's request is broadcast at once.
+func (a *App) learn(r commit.Request, broadcast bool) error {
+	a.mu.Lock()
+	err := a.prop.AddRequest(r)
+	var lerr error
+	if err == nil {
+		if _, ours := r.Participant(a.org); ours {
+			lerr = a.part.Learn(r)
+			a.known[r.GID] = true
+		}
+	}
+	a.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("federation: org %s: gid %s: %w", a.org, r.GID, err)
+	}
+	if lerr != nil && !errors.Is(lerr, commit.ErrDecided) {
+		a.log.Warn("request not learned", "gid", r.GID, "err", lerr)
+	}
+	if broadcast {
+		a.gossip.broadcastRequest(&r)
+	}
+	return nil
+}
+
+// receive handles a verified message from another validator.
+func (a *App) receive(in inbound) {
+	switch {
+	case in.connected:
+		a.rebroadcast(&in.from)
+	case in.req != nil:
+		_ = a.learn(*in.req, false)
+	case in.vote != nil:
+		a.mu.Lock()
+		err := a.prop.AddVote(*in.vote)
+		a.mu.Unlock()
+		if err != nil {
+			a.log.Debug("vote not added", "gid", in.vote.GID, "err", err)
+			return
+		}
+		a.poke = true
+	}
+}
+
+// rebroadcast sends the pending requests and this validator's votes to
+// every peer (to one peer: to, when it just connected), until their gid is
+// final. Votes not yet persisted are never sent.
+func (a *App) rebroadcast(to *quorum.NodeID) {
+	a.mu.Lock()
+	reqs := a.prop.Requests()
+	var votes []commit.Vote
+	if len(a.held) == 0 {
+		votes = a.part.Votes()
+	}
+	a.mu.Unlock()
+	for i := range reqs {
+		if to != nil {
+			a.gossip.sendRequest(*to, &reqs[i])
+		} else {
+			a.gossip.broadcastRequest(&reqs[i])
+		}
+	}
+	for i := range votes {
+		if to != nil {
+			a.gossip.sendVote(*to, &votes[i])
+		} else {
+			a.gossip.broadcastVote(&votes[i])
+		}
+	}
+	if len(reqs) > 0 {
+		a.poke = true
+	}
+}
+
+// waitFinal waits until gid is final in the ledger.
+func (a *App) waitFinal(ctx context.Context, gid string) (commit.Final, error) {
+	ch := make(chan struct{})
+	a.wmu.Lock()
+	if a.waiters[gid] == nil {
+		a.waiters[gid] = map[chan struct{}]struct{}{}
+	}
+	a.waiters[gid][ch] = struct{}{}
+	a.wmu.Unlock()
+	defer func() {
+		a.wmu.Lock()
+		delete(a.waiters[gid], ch)
+		if len(a.waiters[gid]) == 0 {
+			delete(a.waiters, gid)
+		}
+		a.wmu.Unlock()
+	}()
+	a.mu.Lock()
+	f, ok := a.ledger.Decision(gid)
+	a.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	select {
+	case <-ch:
+	case <-ctx.Done():
+		return commit.Final{}, ctx.Err()
+	}
+	a.mu.Lock()
+	f, ok = a.ledger.Decision(gid)
+	a.mu.Unlock()
+	if !ok {
+		return commit.Final{}, fmt.Errorf("federation: org %s: gid %s: woken without a decision", a.org, gid)
+	}
+	return f, nil
+}
+
+// wake wakes the waiters of gids that became final.
+func (a *App) wake(gids []string) {
+	a.wmu.Lock()
+	defer a.wmu.Unlock()
+	for _, gid := range gids {
+		for ch := range a.waiters[gid] {
+			close(ch)
+		}
+		delete(a.waiters, gid)
+	}
+}

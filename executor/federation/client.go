@@ -1,0 +1,130 @@
+package federation
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/pgfed/pgfed/consensus/commit"
+	"github.com/pgfed/pgfed/consensus/quorum"
+)
+
+// Endpoint is a validator's client address and the key that signs its
+// answers.
+type Endpoint struct {
+	Addr string
+	Key  quorum.NodeID
+}
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	// Membership is the federation: requests are checked against it before
+	// they are sent.
+	Membership *commit.Membership
+	// Validators are tried in order, the organization's own first; any
+	// validator of the federation will do.
+	Validators []Endpoint
+	// Retry is the pause between attempts (default 200ms).
+	Retry time.Duration
+	// Logger (nil: no logging).
+	Logger hclog.Logger
+}
+
+// Client submits coordinators' signed requests to validators and waits for
+// the final decisions. It is safe for concurrent use.
+type Client struct {
+	cfg ClientConfig
+	log hclog.Logger
+}
+
+// ErrRejected: the validator refused the request (its message says why);
+// submitting it again will not help.
+var ErrRejected = errors.New("federation: request rejected")
+
+// NewClient checks cfg.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	if cfg.Membership == nil || len(cfg.Validators) == 0 {
+		return nil, errors.New("federation: ClientConfig needs Membership and Validators")
+	}
+	if cfg.Retry <= 0 {
+		cfg.Retry = 200 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	return &Client{cfg: cfg, log: cfg.Logger.Named("federation-client")}, nil
+}
+
+// Commit submits the signed request r and waits until its gid is final:
+// it returns the decision (COMMIT or ABORT, with the slot) as signed by a
+// validator. It goes on trying the validators in turn, again and again,
+// until ctx is done (submitting a request twice is harmless); a request the
+// membership refuses fails at once with commit.ErrRequest, and one a
+// validator rejects with ErrRejected. An Outcome whose Request differs
+// from r.Hash() means another request for the gid was decided.
+func (c *Client) Commit(ctx context.Context, r commit.Request) (Outcome, error) {
+	if err := c.cfg.Membership.CheckRequest(&r); err != nil {
+		return Outcome{}, err
+	}
+	payload := r.Encode()
+	for i := 0; ; i++ {
+		ep := c.cfg.Validators[i%len(c.cfg.Validators)]
+		o, err := c.once(ctx, ep, payload)
+		switch {
+		case err == nil:
+			return o, nil
+		case errors.Is(err, ErrRejected):
+			return Outcome{}, fmt.Errorf("gid %s: %w", r.GID, err)
+		case ctx.Err() != nil:
+			return Outcome{}, fmt.Errorf("federation: gid %s: waiting for the decision: %w", r.GID, ctx.Err())
+		}
+		c.log.Debug("validator unavailable, retrying", "gid", r.GID, "addr", ep.Addr, "err", err)
+		select {
+		case <-ctx.Done():
+			return Outcome{}, fmt.Errorf("federation: gid %s: waiting for the decision: %w", r.GID, ctx.Err())
+		case <-time.After(c.cfg.Retry):
+		}
+	}
+}
+
+func (c *Client) once(ctx context.Context, ep Endpoint, payload []byte) (Outcome, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", ep.Addr)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	nonce := make([]byte, 32)
+	if _, err := rand.Read(nonce); err != nil {
+		return Outcome{}, err
+	}
+	if err := writeFrame(conn, frameSubmit, append(nonce, payload...)); err != nil {
+		return Outcome{}, err
+	}
+	kind, body, err := readFrame(bufio.NewReader(conn))
+	if err != nil {
+		return Outcome{}, err
+	}
+	switch kind {
+	case frameOutcome:
+		o, err := decodeOutcome(c.cfg.Membership.Network(), nonce, body)
+		if err != nil {
+			return Outcome{}, err
+		}
+		if o.Validator != ep.Key {
+			return Outcome{}, fmt.Errorf("%w: signed by %s, expected %s", ErrBadOutcome, o.Validator, ep.Key)
+		}
+		return o, nil
+	case frameError:
+		return Outcome{}, fmt.Errorf("%w by %s: %s", ErrRejected, ep.Addr, body)
+	}
+	return Outcome{}, fmt.Errorf("federation: %s answered frame kind %d", ep.Addr, kind)
+}
