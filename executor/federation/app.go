@@ -169,6 +169,7 @@ func (a *App) Start(ctx context.Context, v *validator.Validator) error {
 			return fmt.Errorf("federation: org %s: client listener: %w", a.org, err)
 		}
 	}
+	a.log.Info("federation started", "slot", l.Slot(), "applied", a.st.Applied, "links", tr.Addr().String())
 	a.mu.Lock()
 	a.ledger, a.prop, a.part, a.ready = l, prop, part, true
 	a.mu.Unlock()
@@ -182,7 +183,6 @@ func (a *App) Start(ctx context.Context, v *validator.Validator) error {
 		go func() { defer a.wg.Done(); a.srv.run(ctx) }()
 		go func() { defer a.wg.Done(); <-ctx.Done(); ln.Close() }()
 	}
-	a.log.Info("federation started", "slot", l.Slot(), "applied", a.st.Applied, "links", tr.Addr().String())
 	return nil
 }
 

@@ -84,6 +84,11 @@ func (a *App) sweep(ctx context.Context) {
 		}
 	}
 	a.mu.Lock()
+	for gid := range a.known {
+		if a.ledger.Decided(gid) {
+			delete(a.known, gid)
+		}
+	}
 	for gid := range a.st.Vetoed {
 		if a.ledger.Decided(gid) {
 			delete(a.st.Vetoed, gid)
