@@ -1,0 +1,195 @@
+package federation
+
+import (
+	"context"
+	"errors"
+	"math/rand"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pgfed/pgfed/consensus/commit"
+	"github.com/pgfed/pgfed/consensus/transport"
+)
+
+// TestBankTransfers: concurrent transfers between accounts at three
+// banks for a bounded time, some of them failing on purpose (a part left
+// unprepared) or by lock timeouts. Afterwards: the sum of balances is
+// unchanged, every transfer acknowledged COMMIT is applied exactly once at
+// both banks and every ABORT at neither, each account's balance matches its
+// transfer rows, every bank's ledger is identical, and no prepared
+// transaction is left.
+func TestBankTransfers(t *testing.T) {
+	f := newFed(t, 3)
+	seed := time.Now().UnixNano()
+	t.Logf("seed %d", seed)
+	const (
+		coordinators = 6
+		runFor       = 8 * time.Second
+	)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+
+	type transfer struct {
+		gid  string
+		legs []leg
+		o    Outcome
+		err  error
+	}
+	var (
+		mu        sync.Mutex
+		transfers []transfer
+		skipped   int
+	)
+	deadline := time.Now().Add(runFor)
+	var wg sync.WaitGroup
+	for g := 0; g < coordinators; g++ {
+		rng := rand.New(rand.NewSource(seed + int64(g)))
+		var eps []Endpoint
+		for i := range f.banks {
+			b := f.banks[(g+i)%len(f.banks)]
+			eps = append(eps, Endpoint{Addr: b.cliAddr, Key: transport.NodeID(b.key)})
+		}
+		client, err := NewClient(ClientConfig{Membership: f.m, Validators: eps, Retry: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				i := rng.Intn(len(f.banks))
+				j := (i + 1 + rng.Intn(len(f.banks)-1)) % len(f.banks)
+				amt := int64(1 + rng.Intn(50))
+				gid := f.newGID()
+				legs := []leg{{f.banks[i], 1 + rng.Intn(testAccounts), -amt}, {f.banks[j], 1 + rng.Intn(testAccounts), amt}}
+				// The source leg first: if it cannot be prepared, nothing is.
+				if err := f.prepare(ctx, gid, legs[0]); err != nil {
+					mu.Lock()
+					skipped++
+					mu.Unlock()
+					continue
+				}
+				// One in ten leaves its destination unprepared (ABORT after
+				// the timeout); a lock timeout does the same.
+				if rng.Intn(10) != 0 {
+					_ = f.prepare(ctx, gid, legs[1])
+				}
+				cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
+				o, err := client.Commit(cctx, f.request(gid, legs...))
+				ccancel()
+				mu.Lock()
+				transfers = append(transfers, transfer{gid: gid, legs: legs, o: o, err: err})
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	var commits, aborts int
+	for _, tr := range transfers {
+		switch {
+		case tr.err != nil:
+			t.Errorf("%s: %v", tr.gid, tr.err)
+		case tr.o.Outcome == commit.Commit:
+			commits++
+		default:
+			aborts++
+		}
+	}
+	t.Logf("seed %d: %d transfers: %d COMMIT, %d ABORT, %d not started (lock timeouts)", seed, len(transfers), commits, aborts, skipped)
+	if commits == 0 {
+		t.Fatal("no transfer committed")
+	}
+
+	f.settled(ctx)
+	f.sameLedgers(ctx)
+
+	// Every bank's transfer rows and balances.
+	type row struct {
+		account int
+		delta   int64
+	}
+	rows := make([]map[string]row, len(f.banks))
+	var total int64
+	for bi, b := range f.banks {
+		c := f.connect(ctx, b)
+		rs, err := c.Query(ctx, "SELECT gid, account, delta FROM transfers")
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows[bi] = map[string]row{}
+		for rs.Next() {
+			var gid string
+			var r row
+			if err := rs.Scan(&gid, &r.account, &r.delta); err != nil {
+				t.Fatal(err)
+			}
+			rows[bi][gid] = r
+		}
+		if err := rs.Err(); err != nil {
+			t.Fatal(err)
+		}
+		want := map[int]int64{}
+		for _, r := range rows[bi] {
+			want[r.account] += r.delta
+		}
+		rs, err = c.Query(ctx, "SELECT id, balance FROM accounts")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rs.Next() {
+			var id int
+			var bal int64
+			if err := rs.Scan(&id, &bal); err != nil {
+				t.Fatal(err)
+			}
+			total += bal
+			if bal != testBalance+want[id] {
+				t.Errorf("%s account %d: balance %d, transfer rows say %d", b.org, id, bal, testBalance+want[id])
+			}
+		}
+		if err := rs.Err(); err != nil {
+			t.Fatal(err)
+		}
+		c.Close(ctx)
+	}
+	if want := int64(len(f.banks) * testAccounts * testBalance); total != want {
+		t.Errorf("seed %d: total balance %d, want %d", seed, total, want)
+	}
+	bankIndex := func(b *testBank) int {
+		for i := range f.banks {
+			if f.banks[i] == b {
+				return i
+			}
+		}
+		return -1
+	}
+	seen := make([]map[string]bool, len(f.banks))
+	for i := range seen {
+		seen[i] = map[string]bool{}
+	}
+	for _, tr := range transfers {
+		for _, l := range tr.legs {
+			bi := bankIndex(l.bank)
+			r, ok := rows[bi][tr.gid]
+			seen[bi][tr.gid] = true
+			switch {
+			case tr.err != nil:
+			case tr.o.Outcome == commit.Commit && (!ok || r.account != l.account || r.delta != l.delta):
+				t.Errorf("seed %d: %s acknowledged COMMIT, but %s has row %v (%+v)", seed, tr.gid, l.bank.org, ok, r)
+			case tr.o.Outcome == commit.Abort && ok:
+				t.Errorf("seed %d: %s aborted, but %s has its row", seed, tr.gid, l.bank.org)
+			}
+		}
+	}
+	for bi, rs := range rows {
+		for gid := range rs {
+			if !seen[bi][gid] {
+				t.Errorf("seed %d: %s has a row of %s, which no transfer made", seed, f.banks[bi].org, gid)
+			}
+		}
+	}
+	if t.Failed() {
+		t.Fatal(errors.New("bank invariants broken"))
+	}
+}
