@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgerrcode"
 	"github.com/pgfed/pgfed/wire"
@@ -22,10 +23,40 @@ import (
 type catalogState struct {
 	snap    *catalog.Snapshot
 	schema  *planner.Schema
-	planner *planner.Planner
+	planner *planner.Planner // for the default search path
 	// gen numbers the states of a handler; statements prepared on worker
 	// connections under an older one are dropped.
 	gen uint64
+
+	// defs, aggs and cacheSize make the planners of other search paths.
+	defs      []planner.TableDef
+	aggs      []string
+	cacheSize int
+	mu        sync.Mutex
+	byPath    map[string]*planner.Planner
+}
+
+// maxSearchPaths bounds the planners kept for sessions' own search paths.
+const maxSearchPaths = 64
+
+// plannerFor returns the planner of a search path (nil: the default one),
+// making it on first use.
+func (st *catalogState) plannerFor(path []string) *planner.Planner {
+	if path == nil {
+		return st.planner
+	}
+	key := strings.Join(path, "\x00")
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if p, ok := st.byPath[key]; ok {
+		return p
+	}
+	if st.byPath == nil || len(st.byPath) >= maxSearchPaths {
+		st.byPath = map[string]*planner.Planner{}
+	}
+	p := planner.New(st.snap, planner.NewSchema(path, st.defs, st.aggs...), st.cacheSize)
+	st.byPath[key] = p
+	return p
 }
 
 // current returns the planner of the newest catalog. The store's snapshot
@@ -45,10 +76,11 @@ func (h *Handler) current(ctx context.Context) (*catalogState, error) {
 	if cur := h.cur.Load(); cur != nil && cur.snap == snap {
 		return cur, nil
 	}
-	schema, err := h.loadSchema(ctx, snap)
+	defs, aggs, err := h.loadSchema(ctx, snap)
 	if err != nil {
 		return nil, catalogError(err)
 	}
+	schema := planner.NewSchema(nil, defs, aggs...)
 	if err := h.pools.SetNodes(snap.NodesActive()); err != nil {
 		return nil, err
 	}
@@ -56,7 +88,8 @@ func (h *Handler) current(ctx context.Context) (*catalogState, error) {
 	if size < 0 {
 		size = 0
 	}
-	st := &catalogState{snap: snap, schema: schema, planner: planner.New(snap, schema, size), gen: h.gen.Add(1)}
+	st := &catalogState{snap: snap, schema: schema, planner: planner.New(snap, schema, size), gen: h.gen.Add(1),
+		defs: defs, aggs: aggs, cacheSize: size}
 	h.cur.Store(st)
 	h.log.Debug("catalog loaded", "version", snap.Version(), "tables", len(snap.Tables()), "nodes", len(snap.NodesActive()))
 	return st, nil
@@ -81,18 +114,18 @@ SELECT DISTINCT p.proname FROM pg_proc p WHERE p.prokind = 'a' AND p.pronamespac
 
 // loadSchema reads the table shapes the planner needs from the metadata
 // database.
-func (h *Handler) loadSchema(ctx context.Context, snap *catalog.Snapshot) (*planner.Schema, error) {
+func (h *Handler) loadSchema(ctx context.Context, snap *catalog.Snapshot) ([]planner.TableDef, []string, error) {
 	c, err := h.metaPool.Acquire(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer c.Release()
 	res, err := c.PgConn().Exec(ctx, schemaQuery).ReadAll()
 	if err != nil {
-		return nil, fmt.Errorf("read the distributed tables' columns: %w", err)
+		return nil, nil, fmt.Errorf("read the distributed tables' columns: %w", err)
 	}
 	if len(res) != 2 {
-		return nil, fmt.Errorf("read the distributed tables' columns: %d results", len(res))
+		return nil, nil, fmt.Errorf("read the distributed tables' columns: %d results", len(res))
 	}
 	var defs []planner.TableDef
 	for _, row := range res[0].Rows {
@@ -108,7 +141,7 @@ func (h *Handler) loadSchema(ctx context.Context, snap *catalog.Snapshot) (*plan
 	for _, row := range res[1].Rows {
 		aggs = append(aggs, string(row[0]))
 	}
-	return planner.NewSchema(nil, defs, aggs...), nil
+	return defs, aggs, nil
 }
 
 // typeNames caches format_type(oid, typmod), the SQL names of the column

@@ -77,6 +77,9 @@ func (c *cluster) distribute(t testing.TB, ddl, name, column string, typ catalog
 	ctx := testCtx(t)
 	runOn(t, c.pg, ddl)
 	rel := catalog.RelationName{Schema: "public", Name: name}
+	if i := strings.IndexByte(name, '.'); i >= 0 {
+		rel = catalog.RelationName{Schema: name[:i], Name: name[i+1:]}
+	}
 	tb := catalog.Table{Relation: rel, Method: catalog.MethodHash, Column: column, ColumnType: typ, ShardCount: shardCount}
 	if shardCount == 0 {
 		tb = catalog.Table{Relation: rel, Method: catalog.MethodReference, ShardCount: 1}
@@ -133,6 +136,9 @@ func (c *cluster) distribute(t testing.TB, ddl, name, column string, typ catalog
 	byNode := map[int32][]string{}
 	for _, sh := range snap.ShardsOf(rel) {
 		shardDDL := strings.Replace(ddl, name, sh.Name(), 1)
+		if rel.Schema != "public" {
+			shardDDL = "CREATE SCHEMA IF NOT EXISTS " + rel.Schema + "; " + strings.Replace(ddl, name, rel.Schema+"."+sh.Name(), 1)
+		}
 		for _, p := range snap.PlacementsOf(sh.ID) {
 			byNode[p.NodeID] = append(byNode[p.NodeID], shardDDL)
 		}

@@ -94,7 +94,7 @@ func (s *Session) namesDistributed(st *catalogState, sql string) bool {
 
 // planIsDistributed reports whether a query plans to anything but local.
 func (s *Session) planIsDistributed(st *catalogState, sql string) bool {
-	pl, err := st.planner.Plan(sql)
+	pl, err := s.plan(st, sql)
 	return err != nil || pl.Kind != planner.KindLocal
 }
 
@@ -104,7 +104,7 @@ func (s *Session) lookupTable(st *catalogState, rv *pg.RangeVar) (catalog.Table,
 	if rv.Schemaname != "" {
 		return st.snap.Table(rv.Schemaname, rv.Relname)
 	}
-	for _, sch := range st.schema.SearchPath() {
+	for _, sch := range s.searchPathOf(st) {
 		if t, ok := st.snap.Table(sch, rv.Relname); ok {
 			return t, true
 		}

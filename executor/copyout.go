@@ -29,7 +29,7 @@ func (s *Session) copyTableOut(ctx context.Context, st *catalogState, pc *parsed
 		cols[i] = catalog.QuoteIdentifier(c)
 	}
 	q := "SELECT " + strings.Join(cols, ", ") + " FROM " + pc.table.Relation.String()
-	pl, err := st.planner.Plan(q)
+	pl, err := s.plan(st, q)
 	if err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (s *Session) copyQueryOut(ctx context.Context, st *catalogState, cs *pg.Cop
 	if err != nil {
 		return false, nil
 	}
-	pl, err := st.planner.Plan(q)
+	pl, err := s.plan(st, q)
 	if err != nil {
 		return true, err
 	}

@@ -40,6 +40,7 @@ func TestDistributed(t *testing.T) {
 		{"transactions", testTransactions},
 		{"multi-shard", testMultiShard},
 		{"limit-stops", testLimitStops},
+		{"search-path", testSearchPath},
 		{"dml", testDML},
 		{"reference-writes", testReferenceWrites},
 		{"insert-select", testInsertSelect},

@@ -227,7 +227,7 @@ func (s *Session) runPortal(ctx context.Context, h *distStatement, b *binding, o
 	}
 	pl := h.plan
 	if st != h.state {
-		if pl, err = st.planner.Plan(h.sql); err != nil {
+		if pl, err = s.plan(st, h.sql); err != nil {
 			return err
 		}
 		if pl.Kind == planner.KindLocal {

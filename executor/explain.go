@@ -41,7 +41,7 @@ func (s *Session) explainCommand(ctx context.Context, st *catalogState, sql stri
 	if err != nil {
 		return false, nil
 	}
-	pl, err := st.planner.Plan(q)
+	pl, err := s.plan(st, q)
 	if err != nil {
 		return true, err
 	}

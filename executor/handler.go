@@ -244,7 +244,10 @@ func (h *Handler) NewSession(ctx context.Context, s wire.Startup, c wire.Client)
 	}
 	log.Debug("session opened", "user", s.User, "database", s.Database, "backend_pid", m.pid)
 	m.finish() // start listening while the client is idle
-	sess := &Session{log: log, h: h, meta: m}
+	sess := &Session{log: log, h: h, meta: m, user: s.User}
+	if sp, ok := s.Params["search_path"]; ok {
+		sess.setSearchPath(sp)
+	}
 	if h.pools != nil {
 		sess.workers = h.pools.NewSession()
 	}

@@ -114,7 +114,7 @@ func (s *Session) insertSelect(ctx context.Context, st *catalogState, sql string
 // insertSelectRows runs the SELECT and routes its rows.
 func (s *Session) insertSelectRows(ctx context.Context, st *catalogState, sel string, b *binding, r *rowRouter) error {
 	if len(sel) > 0 {
-		pl, err := st.planner.Plan(sel)
+		pl, err := s.plan(st, sel)
 		if err != nil {
 			return err
 		}

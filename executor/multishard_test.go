@@ -162,3 +162,29 @@ func testLimitStops(t *testing.T, c *cluster) {
 		t.Errorf("after a stopped read: %s", got)
 	}
 }
+
+// testSearchPath checks that unqualified names resolve through the
+// session's search_path, set with SET or at startup.
+func testSearchPath(t *testing.T, c *cluster) {
+	runOn(t, c.pg, "CREATE SCHEMA app")
+	c.distribute(t, "CREATE TABLE app.things (id int, v text)", "app.things", "id", catalog.TypeInt4, 4, "")
+	conn := c.connect(t)
+	mustExec(t, conn, "INSERT INTO app.things VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+	mustExec(t, conn, "SET search_path = app, public")
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM things")); got != "3" {
+		t.Errorf("through SET search_path: %s", got)
+	}
+	if tag := mustExec(t, conn, "INSERT INTO things VALUES (4, 'd')"); tag != "INSERT 0 1" {
+		t.Errorf("insert through the search path: %s", tag)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT v FROM things WHERE id = 4")); got != "d" {
+		t.Errorf("router through the search path: %s", got)
+	}
+	startup := c.connect(t, "search_path=app")
+	if got := joinRows(queryStrings(t, startup, "SELECT count(*) FROM things")); got != "4" {
+		t.Errorf("through the startup search_path: %s", got)
+	}
+	if got := joinRows(queryStrings(t, c.connect(t), "SELECT count(*) FROM app.things")); got != "4" {
+		t.Errorf("qualified: %s", got)
+	}
+}

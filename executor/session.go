@@ -43,6 +43,10 @@ type Session struct {
 	blockOpts, sessionOpts dtx.TxnOptions
 
 	set settings
+	// searchPath is the session's search_path when it set one (nil: the
+	// default); user is the session's user, for "$user".
+	searchPath []string
+	user       string
 
 	cancelMu sync.Mutex
 	cancelFn context.CancelFunc
@@ -122,7 +126,7 @@ func (s *Session) simpleStatement(ctx context.Context, sql string, out *output) 
 			return s.distributedResult(ctx, err)
 		}
 	}
-	pl, err := st.planner.Plan(sql)
+	pl, err := s.plan(st, sql)
 	if err != nil {
 		if stmts := splitScript(sql); stmts != nil {
 			return s.script(ctx, stmts, out)
@@ -211,7 +215,7 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 		}
 		return st, desc, nil
 	}
-	pl, err := cs.planner.Plan(sql)
+	pl, err := s.plan(cs, sql)
 	if err != nil {
 		if refusedInsertSelect(sql, err) {
 			return &distStatement{meta: st, sql: sql, cmd: cmdInsertSelect, desc: desc, state: cs}, desc, nil

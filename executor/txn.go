@@ -150,7 +150,7 @@ func (s *Session) endTxn(ctx context.Context, commit bool) error {
 // characteristics the workers' transactions get.
 func (s *Session) setCommand(ctx context.Context, sql string, runMeta func() error) error {
 	low := strings.ToLower(sql)
-	relevant := strings.Contains(low, "citus.") || strings.Contains(low, "pgfed.") ||
+	relevant := strings.Contains(low, "citus.") || strings.Contains(low, "pgfed.") || strings.Contains(low, "search_path") ||
 		strings.Contains(low, "transaction") || strings.Contains(low, "characteristics") || strings.Contains(low, "all")
 	if err := runMeta(); err != nil || !relevant {
 		return err
@@ -163,6 +163,19 @@ func (s *Session) setCommand(ctx context.Context, sql string, runMeta func() err
 	case st.resetAll:
 		s.set = settings{}
 		s.sessionOpts = dtx.TxnOptions{}
+		s.searchPath = nil
+	case st.name == "search_path":
+		// The values are identifiers already unquoted by the parser. SET
+		// LOCAL is kept for the session too (a simplification).
+		s.searchPath = nil
+		if st.value != "" {
+			for _, v := range strings.Split(st.value, ",") {
+				if v == "$user" {
+					v = s.user
+				}
+				s.searchPath = append(s.searchPath, v)
+			}
+		}
 	case st.txnChars:
 		opts := &s.blockOpts
 		if st.session {
