@@ -247,6 +247,8 @@ func (h *Handler) NewSession(ctx context.Context, s wire.Startup, c wire.Client)
 	sess := &Session{log: log, h: h, meta: m, user: s.User}
 	if sp, ok := s.Params["search_path"]; ok {
 		sess.setSearchPath(sp)
+	} else if sp, ok := optionSetting(s.Params["options"], "search_path"); ok {
+		sess.setSearchPath(sp)
 	}
 	if h.pools != nil {
 		sess.workers = h.pools.NewSession()

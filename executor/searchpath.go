@@ -53,3 +53,42 @@ func parseSearchPath(value, user string) []string {
 	}
 	return out
 }
+
+// optionSetting finds a setting in the options startup parameter
+// ("-c name=value" or "--name=value", backslash escaping spaces).
+func optionSetting(options, name string) (string, bool) {
+	var words []string
+	var cur strings.Builder
+	for i := 0; i < len(options); i++ {
+		c := options[i]
+		switch {
+		case c == '\\' && i+1 < len(options):
+			i++
+			cur.WriteByte(options[i])
+		case c == ' ' || c == '\t':
+			if cur.Len() > 0 {
+				words = append(words, cur.String())
+				cur.Reset()
+			}
+		default:
+			cur.WriteByte(c)
+		}
+	}
+	if cur.Len() > 0 {
+		words = append(words, cur.String())
+	}
+	found, value := false, ""
+	for i, w := range words {
+		switch {
+		case w == "-c" && i+1 < len(words):
+			if v, ok := strings.CutPrefix(words[i+1], name+"="); ok {
+				found, value = true, v
+			}
+		case strings.HasPrefix(w, "--"+name+"="):
+			found, value = true, strings.TrimPrefix(w, "--"+name+"=")
+		case strings.HasPrefix(w, "-c"+name+"="):
+			found, value = true, strings.TrimPrefix(w, "-c"+name+"=")
+		}
+	}
+	return value, found
+}
