@@ -29,7 +29,7 @@ type App struct {
 	drv *commit.Driver
 
 	// mu guards the commit state, which the loop, the validator's goroutine
-	// (Propose) and the server (waitFinal) share; nobody does I/O under it.
+	// (Propose) and the server (waitOutcome) share; nobody does I/O under it.
 	mu     sync.Mutex
 	ledger *commit.Ledger
 	prop   *commit.Proposer
@@ -52,8 +52,12 @@ type App struct {
 	decided chan struct{}
 	submits chan submission
 
-	wmu     sync.Mutex
-	waiters map[string]map[chan struct{}]struct{}
+	// wmu guards what coordinators wait on besides the ledger: the slot
+	// each organization reported applied, and the channel closed at every
+	// change.
+	wmu       sync.Mutex
+	appliedBy map[string]uint64
+	changed   chan struct{}
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -75,7 +79,7 @@ func New(cfg Config) (*App, error) {
 	a := &App{cfg: cfg, org: org, id: transport.NodeID(cfg.Key), drv: commit.NewDriver(cfg.Membership),
 		workers: map[string]*worker{}, known: map[string]bool{}, orphanSeen: map[string]uint64{},
 		decided: make(chan struct{}, 1), submits: make(chan submission, 64),
-		waiters: map[string]map[chan struct{}]struct{}{}}
+		appliedBy: map[string]uint64{}, changed: make(chan struct{})}
 	a.log = cfg.Logger.Named("federation").With("org", org)
 	for _, w := range cfg.Workers {
 		a.workers[w.Name] = &worker{w: w}
@@ -168,6 +172,9 @@ func (a *App) Start(ctx context.Context, v *validator.Validator) error {
 			tr.Close()
 			return fmt.Errorf("federation: org %s: client listener: %w", a.org, err)
 		}
+	}
+	if a.st.Applied > 0 {
+		a.appliedBy[a.org] = a.st.Applied
 	}
 	a.log.Info("federation started", "slot", l.Slot(), "applied", a.st.Applied, "links", tr.Addr().String())
 	a.mu.Lock()
@@ -322,6 +329,8 @@ func (a *App) receive(in inbound) {
 		a.rebroadcast(&in.from)
 	case in.req != nil:
 		_ = a.learn(*in.req, false)
+	case in.applied != 0:
+		a.reportApplied(in.from, in.applied)
 	case in.vote != nil:
 		a.mu.Lock()
 		err := a.prop.AddVote(*in.vote)
@@ -362,53 +371,14 @@ func (a *App) rebroadcast(to *quorum.NodeID) {
 	if len(reqs) > 0 {
 		a.poke = true
 	}
-}
-
-// waitFinal waits until gid is final in the ledger.
-func (a *App) waitFinal(ctx context.Context, gid string) (commit.Final, error) {
-	ch := make(chan struct{})
-	a.wmu.Lock()
-	if a.waiters[gid] == nil {
-		a.waiters[gid] = map[chan struct{}]struct{}{}
-	}
-	a.waiters[gid][ch] = struct{}{}
-	a.wmu.Unlock()
-	defer func() {
-		a.wmu.Lock()
-		delete(a.waiters[gid], ch)
-		if len(a.waiters[gid]) == 0 {
-			delete(a.waiters, gid)
-		}
-		a.wmu.Unlock()
-	}()
 	a.mu.Lock()
-	f, ok := a.ledger.Decision(gid)
+	applied := a.st.Applied
 	a.mu.Unlock()
-	if ok {
-		return f, nil
-	}
-	select {
-	case <-ch:
-	case <-ctx.Done():
-		return commit.Final{}, ctx.Err()
-	}
-	a.mu.Lock()
-	f, ok = a.ledger.Decision(gid)
-	a.mu.Unlock()
-	if !ok {
-		return commit.Final{}, fmt.Errorf("federation: org %s: gid %s: woken without a decision", a.org, gid)
-	}
-	return f, nil
-}
-
-// wake wakes the waiters of gids that became final.
-func (a *App) wake(gids []string) {
-	a.wmu.Lock()
-	defer a.wmu.Unlock()
-	for _, gid := range gids {
-		for ch := range a.waiters[gid] {
-			close(ch)
+	if applied > 0 {
+		if to != nil {
+			a.gossip.sendApplied(*to, applied)
+		} else {
+			a.gossip.broadcastApplied(applied)
 		}
-		delete(a.waiters, gid)
 	}
 }

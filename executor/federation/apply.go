@@ -44,7 +44,9 @@ func (a *App) catchUp(ctx context.Context) {
 		for _, ig := range res.Ignored {
 			a.log.Debug("decision ignored", "slot", slot, "gid", ig.GID, "first_slot", ig.FirstSlot, "err", ig.Err)
 		}
-		a.wake(gids)
+		if len(gids) > 0 {
+			a.signal()
+		}
 	}
 	a.applyActions(ctx)
 }
@@ -85,6 +87,8 @@ func (a *App) applyActions(ctx context.Context) {
 		return
 	}
 	a.log.Debug("applied", "slot", done)
+	a.reportApplied(a.id, done)
+	a.gossip.broadcastApplied(done)
 }
 
 // applyAction finishes the action's parts on the workers.

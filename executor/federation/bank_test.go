@@ -3,6 +3,7 @@ package federation
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand"
 	"sync"
 	"testing"
@@ -78,6 +79,14 @@ func TestBankTransfers(t *testing.T) {
 				cctx, ccancel := context.WithTimeout(ctx, 30*time.Second)
 				o, err := client.Commit(cctx, f.request(gid, legs...))
 				ccancel()
+				if err == nil && o.Outcome == commit.Commit {
+					// Acknowledged: visible at both banks already.
+					for _, l := range legs {
+						if ok, herr := hasRow(ctx, l.bank, gid); herr != nil || !ok {
+							err = fmt.Errorf("acknowledged COMMIT not visible at %s: row %v, %v", l.bank.org, ok, herr)
+						}
+					}
+				}
 				mu.Lock()
 				transfers = append(transfers, transfer{gid: gid, legs: legs, o: o, err: err})
 				mu.Unlock()
@@ -192,4 +201,16 @@ func TestBankTransfers(t *testing.T) {
 	if t.Failed() {
 		t.Fatal(errors.New("bank invariants broken"))
 	}
+}
+
+// hasRow reports whether gid's transfer row is visible at bank b.
+func hasRow(ctx context.Context, b *testBank, gid string) (bool, error) {
+	c, err := b.server.Connect(ctx, "postgres")
+	if err != nil {
+		return false, err
+	}
+	defer c.Close(context.Background())
+	var n int
+	err = c.QueryRow(ctx, "SELECT count(*) FROM transfers WHERE gid = $1", gid).Scan(&n)
+	return n == 1, err
 }

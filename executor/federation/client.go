@@ -61,9 +61,10 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return &Client{cfg: cfg, log: cfg.Logger.Named("federation-client")}, nil
 }
 
-// Commit submits the signed request r and waits until its gid is final:
-// it returns the decision (COMMIT or ABORT, with the slot) as signed by a
-// validator. It goes on trying the validators in turn, again and again,
+// Commit submits the signed request r and waits until its gid is final
+// and, for a COMMIT, applied by every participant organization (so the
+// caller's client sees its writes everywhere): it returns the decision
+// (COMMIT or ABORT, with the slot) as signed by a validator. It goes on trying the validators in turn, again and again,
 // until ctx is done (submitting a request twice is harmless); a request the
 // membership refuses fails at once with commit.ErrRequest, and one a
 // validator rejects with ErrRejected. An Outcome whose Request differs

@@ -38,7 +38,9 @@
 //			Ledger.Apply every slot of the validator's ledger beyond ours,
 //			in order; Prune; wake the coordinators waiting for those gids;
 //			apply Ledger.Actions(our org, last applied) in slot order;
-//			record the last slot applied (fsync)
+//			record the last slot applied (fsync), then tell the peers
+//		case a peer's applied slot: answer the coordinators whose COMMIT
+//			every participant has now applied
 //		case rebroadcast timer: send Proposer.Requests and our own votes
 //		case sweep timer: Ledger.Resolve every prepared gid on our workers;
 //			roll back orphans (below)
@@ -107,7 +109,9 @@
 //
 // See protocol.go: one TCP exchange per request; the request carries its
 // coordinator's signature, the answer carries the validator's signature
-// over the client's nonce. The validator links' transport was not reused:
+// over the client's nonce. A COMMIT is answered once every participant
+// organization reported the slot applied (each validator broadcasts its
+// last applied slot on the links), an ABORT as soon as it is final. The validator links' transport was not reused:
 // it admits only the peers listed in its configuration, and coordinators
 // come and go.
 package federation

@@ -43,13 +43,14 @@ func TestCommitAllPrepared(t *testing.T) {
 	if o.Outcome != commit.Commit || o.Slot == 0 {
 		t.Fatalf("outcome %v in slot %d, want COMMIT", o.Outcome, o.Slot)
 	}
-	f.settled(ctx)
+	// Commit answers once both banks applied it: the rows are visible now.
 	if bal, ok := f.balance(ctx, b1, 1, gid); bal != testBalance-100 || !ok {
 		t.Fatalf("bank1 account 1: balance %d, transfer row %v; want %d, true", bal, ok, testBalance-100)
 	}
 	if bal, ok := f.balance(ctx, b2, 2, gid); bal != testBalance+100 || !ok {
 		t.Fatalf("bank2 account 2: balance %d, transfer row %v; want %d, true", bal, ok, testBalance+100)
 	}
+	f.settled(ctx)
 }
 
 // TestAbortMissingPart: one part never prepared -> ABORT after the

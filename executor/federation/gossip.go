@@ -2,6 +2,7 @@ package federation
 
 import (
 	"context"
+	"encoding/binary"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -17,6 +18,9 @@ const (
 	kindRequest transport.Kind = 32
 	// kindVote carries one signed commit.Vote (Vote.Encode).
 	kindVote transport.Kind = 33
+	// kindApplied carries the u64 last slot the sender applied to its
+	// organization's workers (the link authenticates the sender).
+	kindApplied transport.Kind = 34
 )
 
 // maxGossipFrame bounds a federation frame: a request with every limit
@@ -29,6 +33,7 @@ type inbound struct {
 	from      quorum.NodeID
 	req       *commit.Request
 	vote      *commit.Vote
+	applied   uint64
 	connected bool
 }
 
@@ -41,8 +46,6 @@ type gossip struct {
 	m   *commit.Membership
 	log hclog.Logger
 	out chan inbound
-	// dropped counts frames dropped because out was full (loop-owned read
-	// is racy on purpose: only logged).
 }
 
 // maxInbound bounds the verified messages waiting for the loop.
@@ -86,6 +89,12 @@ func (g *gossip) run(ctx context.Context) {
 				continue
 			}
 			in = inbound{from: m.From, vote: &v}
+		case kindApplied:
+			if len(m.Payload) != 8 || binary.BigEndian.Uint64(m.Payload) == 0 {
+				g.log.Warn("bad applied frame", "peer", m.From.String())
+				continue
+			}
+			in = inbound{from: m.From, applied: binary.BigEndian.Uint64(m.Payload)}
 		default:
 			g.log.Debug("ignoring frame", "peer", m.From.String(), "kind", m.Kind.String())
 			continue
@@ -116,4 +125,12 @@ func (g *gossip) sendRequest(to quorum.NodeID, r *commit.Request) {
 
 func (g *gossip) sendVote(to quorum.NodeID, v *commit.Vote) {
 	_ = g.tr.Send(to, kindVote, v.Encode())
+}
+
+func (g *gossip) broadcastApplied(slot uint64) {
+	_ = g.tr.Broadcast(kindApplied, binary.BigEndian.AppendUint64(nil, slot))
+}
+
+func (g *gossip) sendApplied(to quorum.NodeID, slot uint64) {
+	_ = g.tr.Send(to, kindApplied, binary.BigEndian.AppendUint64(nil, slot))
 }

@@ -20,7 +20,9 @@ import (
 //	S: frame(outcome: u8 outcome | u64 slot | hash[32] | u16 len gid | signer[32] | signature[64])
 //	   or frame(error: message)
 //
-// frames are u32 length | u8 kind | payload, at most maxClientFrame. The
+// The server answers once the gid is final and, for a COMMIT, every
+// participant organization's validator reported the slot applied (kind 34
+// on the validator links). Frames are u32 length | u8 kind | payload, at most maxClientFrame. The
 // request is signed by its coordinator, so whoever submits it proves
 // nothing and needs no authentication (validators gossip it the same way);
 // the outcome is signed by the validator's key over outcomeDomain, the

@@ -88,7 +88,7 @@ func (s *server) serve(ctx context.Context, conn net.Conn) {
 		writeFrame(conn, frameError, []byte(err.Error()))
 		return
 	}
-	f, err := s.a.waitFinal(ctx, req.GID)
+	f, err := s.a.waitOutcome(ctx, req.GID)
 	if err != nil {
 		return
 	}
