@@ -123,3 +123,44 @@ func TestValidatorBadConfig(t *testing.T) {
 		t.Fatalf("no --config: exit %d", code)
 	}
 }
+
+func TestValidatorFederationRunsAlone(t *testing.T) {
+	dir := t.TempDir()
+	self := keygen(t, filepath.Join(dir, "self.key"))
+	fed := map[string]any{"organization": "bank1", "commit_timeout_ticks": 20, "listen": "127.0.0.1:0", "client_listen": "127.0.0.1:0",
+		"membership": []map[string]any{{"name": "bank1", "validators": []string{self}}}}
+	path := writeConfig(t, dir, map[string]any{"network": "test", "key_file": "self.key", "listen": "127.0.0.1:0", "data_dir": "data",
+		"quorum_set": map[string]any{"threshold": 1, "validators": []string{self}}, "federation": fed})
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var out, errb bytes.Buffer
+	if code := validatorMain(ctx, []string{"--config", path}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "federated commit running") || !strings.Contains(errb.String(), "org=bank1") {
+		t.Fatalf("no federation line: %s", errb.String())
+	}
+}
+
+func TestValidatorFederationBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	self := keygen(t, filepath.Join(dir, "self.key"))
+	other := keygen(t, filepath.Join(dir, "other.key"))
+	base := func(fed map[string]any) string {
+		return writeConfig(t, dir, map[string]any{"network": "test", "key_file": "self.key", "listen": "127.0.0.1:0", "data_dir": "data",
+			"quorum_set": map[string]any{"threshold": 1, "validators": []string{self}}, "federation": fed})
+	}
+	members := []map[string]any{{"name": "bank1", "validators": []string{self}}, {"name": "bank2", "validators": []string{other}}}
+	for name, fed := range map[string]map[string]any{
+		"other organization": {"organization": "bank2", "commit_timeout_ticks": 20, "listen": "127.0.0.1:0", "membership": members},
+		"no timeout":         {"organization": "bank1", "listen": "127.0.0.1:0", "membership": members},
+		"no membership":      {"organization": "bank1", "commit_timeout_ticks": 20, "listen": "127.0.0.1:0"},
+		"bad worker": {"organization": "bank1", "commit_timeout_ticks": 20, "listen": "127.0.0.1:0", "membership": members,
+			"workers": []map[string]any{{"name": "w1", "host": "127.0.0.1"}}},
+	} {
+		var out, errb bytes.Buffer
+		if code := validatorMain(context.Background(), []string{"--config", base(fed)}, &out, &errb); code != 2 {
+			t.Errorf("%s: exit %d, want 2: %s", name, code, errb.String())
+		}
+	}
+}
