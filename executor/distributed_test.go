@@ -55,7 +55,8 @@ func TestDistributed(t *testing.T) {
 		{"explain", testExplain},
 		{"log-remote-commands", testRemoteCommands},
 		{"cancel", testCancel},
-		// Last: it stops and restarts a worker.
+		// Last: they stop and restart a worker.
+		{"reference-failover", testReferenceFailover},
 		{"worker-down", testWorkerDown},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, c) })

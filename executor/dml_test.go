@@ -228,3 +228,32 @@ func testInsertSelect(t *testing.T, c *cluster) {
 	mustExec(t, conn, "DELETE FROM orders WHERE note IN ('gen', 'genp')")
 	mustExec(t, conn, "DELETE FROM customers WHERE name = 'gen'")
 }
+
+// testReferenceFailover reads a reference table while the worker of its
+// first placement is down: the read goes to another placement.
+func testReferenceFailover(t *testing.T, c *cluster) {
+	c.distribute(t, "CREATE TABLE countries (code text PRIMARY KEY, name text)", "countries", "", 0, 0, "")
+	conn := c.connect(t)
+	mustExec(t, conn, "INSERT INTO countries VALUES ('fr', 'France'), ('de', 'Germany')")
+	ctx := testCtx(t)
+	w := c.workers[0]
+	if err := w.StopImmediate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := w.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	if got := joinRows(queryStrings(t, conn, "SELECT name FROM countries WHERE code = 'fr'")); got != "France" {
+		t.Errorf("router read with the first placement down: %q", got)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM countries WHERE code = $1", "de").Scan(&n); err != nil || n != 1 {
+		t.Errorf("prepared read with the first placement down: %d %v", n, err)
+	}
+	// A write needs every placement: it fails cleanly.
+	if _, err := conn.Exec(ctx, "INSERT INTO countries VALUES ('it', 'Italy')"); err == nil {
+		t.Error("a write to a reference table succeeded with a placement down")
+	}
+}

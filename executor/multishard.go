@@ -98,12 +98,31 @@ func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan
 				}
 				defer func() { <-slots[node] }()
 				run = func(t *planner.Task, read func(rowSource) error) (string, error) {
-					c, err := s.workers.Acquire(gctx, node)
-					if err != nil {
-						return "", &workerFailure{node: node, err: s.taskError(st, node, t, err)}
+					at, next := node, 0
+					for dead := 0; ; dead++ {
+						c, err := s.workers.Acquire(gctx, at)
+						if err != nil {
+							// Another placement of the shards, if any.
+							alt, ok := nextPlacement(t, at, &next)
+							if !ok || gctx.Err() != nil {
+								return "", &workerFailure{node: at, err: s.taskError(st, at, t, err)}
+							}
+							at = alt
+							continue
+						}
+						rows := 0
+						tag, err := s.runTaskOn(gctx, st, t, at, c.PgConn(), b, resultFormats, nil, func(rr rowSource) error {
+							return read(countRows{rr, &rows})
+						})
+						lost := c.PgConn().IsClosed()
+						c.Release()
+						// A pooled connection found dead (a worker restart)
+						// before any row: read with another one.
+						if err != nil && lost && rows == 0 && dead < maxDeadConns && gctx.Err() == nil {
+							continue
+						}
+						return tag, err
 					}
-					defer c.Release()
-					return s.runTaskOn(gctx, st, t, node, c.PgConn(), b, resultFormats, nil, read)
 				}
 			}
 			for _, i := range idxs {
@@ -162,6 +181,21 @@ func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan
 // errLimitReached stops the tasks of a parallel read once its LIMIT is
 // reached.
 var errLimitReached = errors.New("limit reached")
+
+// countRows counts the rows read from a result.
+type countRows struct {
+	rowSource
+	n *int
+}
+
+// NextRow advances and counts.
+func (c countRows) NextRow() bool {
+	ok := c.rowSource.NextRow()
+	if ok {
+		*c.n++
+	}
+	return ok
+}
 
 // parallelPerNode bounds the connections a parallel read opens to one
 // worker (below dtx's per-session cap).

@@ -167,9 +167,17 @@ func (s *Session) execRouterDirect(ctx context.Context, st *catalogState, pl *pl
 		}
 	}
 	vals, formats, oids := b.taskArgs(t.Params)
+	node, next, lostConns := t.Node, 0, 0
 	for attempt := 0; ; attempt++ {
-		c, err := s.workers.Acquire(ctx, t.Node)
+		c, err := s.workers.Acquire(ctx, node)
 		if err != nil {
+			// A read may go to another placement of the shards (a
+			// reference table's) when this worker cannot be reached.
+			if alt, ok := nextPlacement(t, node, &next); ok && !pl.Modify && ctx.Err() == nil {
+				s.log.Debug("worker unreachable; reading another placement", "worker", node, "next", alt, "error", err)
+				node = alt
+				continue
+			}
 			return "", s.directError(st, t, err)
 		}
 		err = s.alignSettings(ctx, c.PgConn())
@@ -186,17 +194,41 @@ func (s *Session) execRouterDirect(ctx context.Context, st *catalogState, pl *pl
 			}
 			tag, err = rr.Close()
 		}
+		lost := c.PgConn().IsClosed()
 		c.Release()
 		switch {
 		case err == nil && rerr == nil:
 			return tag.String(), nil
 		case err == nil:
 			return "", rerr
-		case attempt == 0 && pgconn.SafeToRetry(err) && ctx.Err() == nil && !out.described && out.rows == 0:
+		case ctx.Err() != nil || out.described || out.rows > 0:
+		case (pgconn.SafeToRetry(err) || lost && !pl.Modify) && lostConns < maxDeadConns:
+			// The connection was dead (a worker restart left the pool's
+			// idle connections dead): nothing reached the worker, or the
+			// statement only reads. Another connection, or another
+			// placement, gets it.
+			lostConns++
 			continue
 		}
 		return "", s.directError(st, t, err)
 	}
+}
+
+// maxDeadConns bounds the dead pooled connections a statement skips
+// before it fails.
+const maxDeadConns = 32
+
+// nextPlacement returns the next node of t.Nodes other than the one that
+// failed, advancing *next through the list.
+func nextPlacement(t *planner.Task, failed int32, next *int) (int32, bool) {
+	for *next < len(t.Nodes) {
+		n := t.Nodes[*next]
+		*next++
+		if n != failed && n != t.Node {
+			return n, true
+		}
+	}
+	return 0, false
 }
 
 // directError names the worker and shard of a failed direct task.
