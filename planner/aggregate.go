@@ -213,13 +213,19 @@ func (p *Planner) splitAggregate(q *query) (*Plan, error) {
 			return nil, notPushable("subquery or window function in an aggregate query")
 		}
 	}
+	for _, k := range keys {
+		if isRow(k) {
+			return nil, notPushable("GROUP BY a row value")
+		}
+	}
 	sp := &splitter{q: q, p: p, groups: keys}
+	sp.widened = sp.widensGroups()
 	w := &pg.SelectStmt{FromClause: s.FromClause, WhereClause: s.WhereClause}
+	sp.w = w
 	for _, k := range keys {
 		w.TargetList = append(w.TargetList, target(irCol(len(w.TargetList)), k))
-		w.GroupClause = append(w.GroupClause, k)
+		sp.groupBy(len(w.TargetList) - 1)
 	}
-	sp.w = w
 	c := &pg.SelectStmt{FromClause: []*pg.Node{tableNode(irName(1), "")},
 		LimitCount: clone(s.LimitCount), LimitOffset: clone(s.LimitOffset), LimitOption: s.LimitOption}
 	for i := range keys {
@@ -301,260 +307,10 @@ func (p *Planner) splitAggregate(q *query) (*Plan, error) {
 		w.LimitCount = limitPlusOffset(s.LimitCount, s.LimitOffset)
 		w.LimitOption = pg.LimitOption_LIMIT_OPTION_COUNT
 	}
+	sp.padRows()
 	pl := &Plan{Kind: KindMultiShard, SQL: q.sql, cat: p.cat, Note: "partial aggregates", strategy: stratSplit}
 	if err := p.setCombine(pl, c, len(w.TargetList)); err != nil {
 		return nil, err
 	}
 	return p.finish(pl, q, w)
-}
-
-// splitter rewrites expressions of an aggregate query for the combine.
-type splitter struct {
-	p            *Planner
-	q            *query
-	w            *pg.SelectStmt
-	groups       []*pg.Node
-	distinctKeys int
-}
-
-// add appends a worker column (or finds the same one) and returns a
-// reference to it.
-func (sp *splitter) add(e *pg.Node) *pg.Node {
-	for i := len(sp.groups); i < len(sp.w.TargetList); i++ {
-		if exprEqual(sp.w.TargetList[i].GetResTarget().Val, e) {
-			return colNode(irCol(i))
-		}
-	}
-	sp.w.TargetList = append(sp.w.TargetList, target(irCol(len(sp.w.TargetList)), e))
-	return colNode(irCol(len(sp.w.TargetList) - 1))
-}
-
-// groupIndex returns the group key equal to e, or -1.
-func (sp *splitter) groupIndex(e *pg.Node) int {
-	var c colRef
-	var ok bool
-	if cr := e.GetColumnRef(); cr != nil {
-		c, ok = resolveColumn(sp.q.top, cr)
-	}
-	for i, g := range sp.groups {
-		if exprEqual(g, e) {
-			return i
-		}
-		if ok {
-			if gc := g.GetColumnRef(); gc != nil {
-				if c2, ok2 := resolveColumn(sp.q.top, gc); ok2 && c2 == c {
-					return i
-				}
-			}
-		}
-	}
-	return -1
-}
-
-// groupOnly reports whether an ORDER BY expression (over the input)
-// calls no aggregate, so it reads group keys only.
-func (sp *splitter) groupOnly(e *pg.Node) bool {
-	ok := true
-	walkNodes(e, func(n *pg.Node) bool {
-		if f := n.GetFuncCall(); f != nil && isAggregate(sp.p.schema, f) {
-			ok = false
-		}
-		return ok && n.GetSubLink() == nil
-	})
-	return ok
-}
-
-// rewriteWorker returns an ORDER BY item for the worker: the expression
-// itself (it reads group keys only).
-func (sp *splitter) rewriteWorker(e *pg.Node) (*pg.Node, error) {
-	if i := matchOutput(sp.q, e); i >= 0 && sp.q.outs[i].val != nil {
-		return sp.q.outs[i].val, nil
-	}
-	return e, nil
-}
-
-// rewrite turns an expression over the input into one over the combine's
-// columns: group keys become their column, aggregates their final step.
-// orderBy allows output names and ordinals (ORDER BY, DISTINCT ON).
-func (sp *splitter) rewrite(e *pg.Node, orderBy bool) (*pg.Node, error) {
-	if orderBy {
-		if c := e.GetAConst(); c != nil {
-			return clone(e), nil
-		}
-		if cr := e.GetColumnRef(); cr != nil && len(cr.Fields) == 1 {
-			if s := cr.Fields[0].GetString_(); s != nil {
-				for _, o := range sp.q.outs {
-					if o.name == s.Sval {
-						return clone(e), nil
-					}
-				}
-			}
-		}
-	}
-	out := clone(e)
-	var err error
-	var walkErr error
-	replaceNodes(out, func(n *pg.Node) *pg.Node {
-		if walkErr != nil {
-			return nil
-		}
-		if i := sp.groupIndex(n); i >= 0 {
-			return colNode(irCol(i))
-		}
-		if f := n.GetFuncCall(); f != nil && isAggregate(sp.p.schema, f) {
-			r, e := sp.final(f)
-			if e != nil {
-				walkErr = e
-				return nil
-			}
-			return r
-		}
-		if n.GetColumnRef() != nil {
-			walkErr = notPushable("column outside GROUP BY and aggregates")
-		}
-		return nil
-	})
-	if walkErr != nil {
-		err = walkErr
-	}
-	return out, err
-}
-
-// final splits one aggregate call: it adds the partial columns to the
-// worker and returns the combine expression.
-func (sp *splitter) final(f *pg.FuncCall) (*pg.Node, error) {
-	name := funcName(f)
-	if f.AggWithinGroup || len(f.AggOrder) > 0 || f.FuncVariadic {
-		return nil, notPushable("ordered aggregate %s", name)
-	}
-	filtered := func(fn string, args ...*pg.Node) *pg.Node {
-		n := call(fn, args...)
-		n.GetFuncCall().AggFilter = f.AggFilter
-		return n
-	}
-	if f.AggDistinct {
-		if len(f.Args) != 1 || f.AggFilter != nil {
-			return nil, notPushable("DISTINCT aggregate with several arguments or FILTER")
-		}
-		if name == "count" && anyDistCol(sp.q, f.Args) {
-			// Each value of the distribution column lives in one shard.
-			part := filtered("count", f.Args[0])
-			part.GetFuncCall().AggDistinct = true
-			return cast(coalesce(call("sum", sp.add(part)), intConst(0)), "int8"), nil
-		}
-		switch name {
-		case "count", "sum", "avg", "min", "max", "array_agg", "bool_and", "bool_or":
-		default:
-			return nil, notPushable("DISTINCT %s", name)
-		}
-		sp.w.GroupClause = append(sp.w.GroupClause, f.Args[0])
-		sp.distinctKeys++
-		col := sp.add(f.Args[0])
-		r := call(name, col)
-		r.GetFuncCall().AggDistinct = true
-		return r, nil
-	}
-	arg := func() *pg.Node {
-		if len(f.Args) > 0 {
-			return f.Args[0]
-		}
-		return nil
-	}
-	switch name {
-	case "count":
-		var part *pg.Node
-		if f.AggStar {
-			part = filtered("count")
-			part.GetFuncCall().AggStar = true
-		} else {
-			if len(f.Args) != 1 {
-				return nil, notPushable("count with several arguments")
-			}
-			part = filtered("count", f.Args[0])
-		}
-		return cast(coalesce(call("sum", sp.add(part)), intConst(0)), "int8"), nil
-	case "sum":
-		if len(f.Args) != 1 {
-			return nil, notPushable("odd sum")
-		}
-		r := call("sum", sp.add(filtered("sum", arg())))
-		if t := sp.argType(arg()); t == catalog.TypeInt2 || t == catalog.TypeInt4 {
-			r = cast(r, "int8")
-		}
-		return r, nil
-	case "avg":
-		if len(f.Args) != 1 {
-			return nil, notPushable("odd avg")
-		}
-		s := sp.add(filtered("sum", arg()))
-		c := sp.add(filtered("count", arg()))
-		return binOp("/", call("sum", s), call("sum", c)), nil
-	case "min", "max", "bool_and", "bool_or", "bit_and", "bit_or", "bit_xor":
-		if len(f.Args) != 1 {
-			return nil, notPushable("odd %s", name)
-		}
-		return call(name, sp.add(filtered(name, arg()))), nil
-	case "every":
-		return call("bool_and", sp.add(filtered("every", arg()))), nil
-	case "string_agg":
-		if len(f.Args) != 2 || f.Args[1].GetAConst() == nil {
-			return nil, notPushable("string_agg with a computed delimiter")
-		}
-		return call("string_agg", sp.add(filtered("string_agg", f.Args...)), clone(f.Args[1])), nil
-	case "array_agg", "json_agg", "jsonb_agg":
-		if len(f.Args) != 1 {
-			return nil, notPushable("odd %s", name)
-		}
-		if name == "array_agg" && !sp.scalarArg(arg()) {
-			return nil, notPushable("array_agg of a value that may be an array")
-		}
-		col := sp.add(filtered(name, arg()))
-		return sp.concat(name, col), nil
-	}
-	return nil, notPushable("aggregate %s cannot be split", name)
-}
-
-// argType returns the schema type of a plain column argument, 0 if not.
-func (sp *splitter) argType(e *pg.Node) catalog.Type {
-	cr := e.GetColumnRef()
-	if cr == nil {
-		return 0
-	}
-	c, ok := resolveColumn(sp.q.top, cr)
-	if !ok || c.rel.def == nil {
-		return 0
-	}
-	if j := c.rel.def.column(c.col); j >= 0 {
-		return c.rel.def.Columns[j].Type
-	}
-	return 0
-}
-
-// scalarArg reports a plain column argument of a known non-array type.
-func (sp *splitter) scalarArg(e *pg.Node) bool {
-	t := sp.argType(e)
-	return t.Hashable() || t == 3802 || t == 114 || t == 1186
-}
-
-// concat returns the final step of array_agg, json_agg and jsonb_agg: the
-// partial arrays of the group's rows, unnested and aggregated again (the
-// order of an unordered aggregate is unspecified, so any order is right).
-func (sp *splitter) concat(name string, col *pg.Node) *pg.Node {
-	unnest := map[string]string{"array_agg": "unnest", "json_agg": "json_array_elements", "jsonb_agg": "jsonb_array_elements"}[name]
-	colName := col.GetColumnRef().Fields[0].GetString_().Sval
-	sub := &pg.SelectStmt{TargetList: []*pg.Node{target("", call(name, colNode("e")))}}
-	fn := &pg.Node{Node: &pg.Node_RangeFunction{RangeFunction: &pg.RangeFunction{
-		Functions: []*pg.Node{pg.MakeListNode([]*pg.Node{call(unnest, colNode("i", colName)), nil})},
-		Alias:     &pg.Alias{Aliasname: "e"}}}}
-	sub.FromClause = []*pg.Node{tableNode(irName(1), "i"), fn}
-	var conds []*pg.Node
-	for i := range sp.groups {
-		conds = append(conds, pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_NOT_DISTINCT, []*pg.Node{strNode("=")},
-			colNode("i", irCol(i)), colNode(irName(1), irCol(i)), -1))
-	}
-	if len(conds) > 0 {
-		sub.WhereClause = andNode(conds)
-	}
-	return &pg.Node{Node: &pg.Node_SubLink{SubLink: &pg.SubLink{SubLinkType: pg.SubLinkType_EXPR_SUBLINK,
-		Subselect: selectNode(sub), Location: -1}}}
 }

@@ -128,7 +128,11 @@ func anchored(top *level, s *pg.SelectStmt, l *level) bool {
 }
 
 // inAnchor recognises "top.dist IN (SELECT sub.dist FROM ...)" as a
-// conjunct of the top WHERE and returns the subquery's relation.
+// conjunct of the top WHERE and returns the subquery's relation. Unlike
+// a correlated subquery, which sees only the rows of one distribution
+// value, such a subquery runs over a whole shard: it qualifies only when
+// its answer over every shard's rows is the union of its answers per
+// shard (perValue).
 func inAnchor(top *level, s *pg.SelectStmt, l *level) *rel {
 	sl := l.link
 	if sl.SubLinkType != pg.SubLinkType_ANY_SUBLINK || len(sl.OperName) > 1 || len(l.sel.TargetList) != 1 {
@@ -138,6 +142,9 @@ func inAnchor(top *level, s *pg.SelectStmt, l *level) *rel {
 		if op := sl.OperName[0].GetString_(); op == nil || op.Sval != "=" {
 			return nil
 		}
+	}
+	if !perValue(l.sel) {
+		return nil
 	}
 	conj := false
 	for _, c := range conjuncts(s.WhereClause, nil) {
@@ -157,4 +164,16 @@ func inAnchor(top *level, s *pg.SelectStmt, l *level) *rel {
 		return nil
 	}
 	return i.rel
+}
+
+// perValue reports whether a subquery's result over a set of rows is the
+// union of its results over the rows of each distribution value: no LIMIT
+// or OFFSET (they count rows across values) and no DISTINCT ON (it keeps
+// one row of each key across values). Aggregates are fine here: the
+// subquery's single output is its distribution column, so it groups by it.
+func perValue(s *pg.SelectStmt) bool {
+	if s.LimitCount != nil && !isNullConst(s.LimitCount) || s.LimitOffset != nil && !isNullConst(s.LimitOffset) {
+		return false
+	}
+	return len(s.DistinctClause) == 0 || s.DistinctClause[0].GetNode() == nil
 }

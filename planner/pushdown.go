@@ -71,6 +71,10 @@ func (p *Planner) pushable(sql string, stmt *pg.Node, a *analysis, prunes map[*r
 		return nil, unsupported("SELECT ... FOR UPDATE/SHARE across several shards is not supported; pin the distribution column")
 	case s.IntoClause != nil:
 		return nil, notPushable("SELECT INTO")
+	case hasSubLink(s.LimitCount) || hasSubLink(s.LimitOffset):
+		// The shards and the combine query would both evaluate it, the
+		// latter over the metadata database's empty shells.
+		return nil, notPushable("subquery in LIMIT or OFFSET")
 	}
 	q := &query{sql: sql, s: s, a: a}
 	for _, l := range a.levels {
@@ -340,4 +344,16 @@ func limitPlusOffset(limit, offset *pg.Node) *pg.Node {
 	}
 	// Typed, so that two parameters of unknown type still add up.
 	return binOp("+", cast(clone(limit), "int8"), cast(clone(offset), "int8"))
+}
+
+// hasSubLink reports a subquery anywhere in an expression.
+func hasSubLink(n *pg.Node) bool {
+	found := false
+	if n != nil {
+		walkNodes(n, func(x *pg.Node) bool {
+			found = found || x.GetSubLink() != nil
+			return !found
+		})
+	}
+	return found
 }
