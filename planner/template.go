@@ -12,7 +12,8 @@ import (
 // distributed or reference table reference is cut out at its token
 // location and becomes a slot, so the shards receive the client's text
 // byte for byte apart from table names. ok is false when a reference is
-// not where the parse tree says (ONLY t, say); callers then deparse.
+// not where the parse tree says (ONLY t, say) or cannot take the alias
+// (TABLE t); callers then deparse.
 func textFragment(sql string, rels []*rel) (*Fragment, bool) {
 	order := make([]int, len(rels))
 	for i := range order {
@@ -28,7 +29,7 @@ func textFragment(sql string, rels []*rel) (*Fragment, bool) {
 			return nil, false
 		}
 		end, parts, ok := nameSpan(sql, off)
-		if !ok || !sameName(parts, r.rv) {
+		if !ok || !sameName(parts, r.rv) || r.level != nil && tableShorthand(r.level.sel) {
 			return nil, false
 		}
 		f.Parts = append(f.Parts, sql[prev:off])
@@ -42,6 +43,18 @@ func textFragment(sql string, rels []*rel) (*Fragment, bool) {
 	}
 	f.Parts = append(f.Parts, sql[prev:])
 	return f, true
+}
+
+// tableShorthand reports "TABLE name", which the parser turns into
+// SELECT * FROM name with no location on the *: the name takes no alias
+// there, so such a statement is deparsed rather than cut.
+func tableShorthand(s *pg.SelectStmt) bool {
+	if s == nil || len(s.TargetList) != 1 || len(s.FromClause) != 1 {
+		return false
+	}
+	rt := s.TargetList[0].GetResTarget()
+	cr := rt.GetVal().GetColumnRef()
+	return rt.Location < 0 && cr != nil && cr.Location < 0 && len(cr.Fields) == 1 && cr.Fields[0].GetAStar() != nil
 }
 
 // sameName reports whether the name parts read from the text are the
