@@ -44,6 +44,7 @@ type App struct {
 	known      map[string]bool
 	orphanSeen map[string]uint64 // worker name/gid -> tick first seen as an orphan
 	poke       bool
+	round      int  // rebroadcast rounds
 	dirty      bool // the state must be written again (a write failed)
 
 	v       *validator.Validator
@@ -354,6 +355,13 @@ func (a *App) rebroadcast(to *quorum.NodeID) {
 		votes = a.part.Votes()
 	}
 	a.mu.Unlock()
+	if to == nil && len(reqs) > 0 {
+		// Start each round elsewhere: a full send queue drops its oldest
+		// frames, which must not always be the same requests.
+		a.round++
+		k := a.round % len(reqs)
+		reqs = append(reqs[k:], reqs[:k]...)
+	}
 	for i := range reqs {
 		if to != nil {
 			a.gossip.sendRequest(*to, &reqs[i])

@@ -182,9 +182,12 @@ func (a *App) tick(ctx context.Context) {
 		a.poke = true
 	}
 	a.mu.Lock()
-	behind := a.st.Applied < a.ledger.Slot()
+	behind, unread := a.st.Applied < a.ledger.Slot(), a.ledger.Slot() < a.v.Last()
 	a.mu.Unlock()
-	if behind {
+	switch {
+	case unread:
+		a.catchUp(ctx)
+	case behind:
 		a.applyActions(ctx)
 	}
 }

@@ -18,8 +18,11 @@ import (
 // Endpoint is a validator's client address and the key that signs its
 // answers.
 type Endpoint struct {
+	// Addr is the validator's client address (federation.Config.ClientListen).
 	Addr string
-	Key  quorum.NodeID
+	// Key is the validator's public key: answers signed by another key are
+	// refused.
+	Key quorum.NodeID
 }
 
 // ClientConfig configures a Client.

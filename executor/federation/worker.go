@@ -20,9 +20,13 @@ type worker struct {
 // WorkerError names the organization, worker and gid of a failed worker
 // statement.
 type WorkerError struct {
+	// Org, Worker and GID name the organization, the worker and the worker
+	// gid ("" when the statement is about no gid).
 	Org, Worker, GID string
-	Op               string
-	Err              error
+	// Op is the statement or step that failed.
+	Op string
+	// Err is the cause.
+	Err error
 }
 
 // Error names the operation, organization, worker and gid.
