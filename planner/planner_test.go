@@ -21,7 +21,8 @@ import (
 //	                     reference <name>(<col> <type>, ...)
 //	                     local <name>(<col> <type>, ...)
 //	                     org <name>(<col> <type>, ...) by <orgcol> hash <col> [shards <n>]
-//	                   (nodes may end with "org <name>")
+//	                   (nodes may end with "org <name>"; tables may end
+//	                   with "pk <col>,<col>", their primary key)
 //	plan               the physical plan of the input statement
 //	bind params=a,b    the plan bound to parameter values (text; NULL for null)
 //	build              the relational algebra of the input statement
@@ -168,6 +169,9 @@ func testPlanner(input string) (*Planner, error) {
 				}
 			}
 			return ""
+		}
+		if pk := opt("pk"); pk != "" {
+			defs[len(defs)-1].PrimaryKey = strings.Split(pk, ",")
 		}
 		switch kind {
 		case "local":

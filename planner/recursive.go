@@ -52,8 +52,10 @@ func (p *Planner) recursive(sql string, stmt *pg.Node, a *analysis, prunes map[*
 	for _, s := range pl.Subplans {
 		pl.Deferred = pl.Deferred || s.Plan.Deferred
 	}
+	regrouped, undo := a.groupFunctionalDeps(sharded)
+	defer undo()
 	f, ok := textFragment(sql, sharded)
-	if !ok || len(subs) > 0 {
+	if !ok || len(subs) > 0 || regrouped {
 		if f, err = treeFragment(stmt, sharded, sql); err != nil {
 			return nil, err
 		}

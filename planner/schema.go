@@ -27,6 +27,11 @@ type TableDef struct {
 	// Columns lists the columns in attribute order (dropped ones left
 	// out).
 	Columns []Column
+	// PrimaryKey names the columns of the table's primary key, in key
+	// order; nil when it has none or it is unknown. A grouped query may
+	// read any column of a table whose key it groups by; the planner
+	// needs the key to keep that true over a pulled copy of the table.
+	PrimaryKey []string
 }
 
 // Schema is what the planner needs to know about the relations a statement
@@ -53,6 +58,7 @@ func NewSchema(searchPath []string, tables []TableDef, aggregates ...string) *Sc
 	for i := range tables {
 		t := tables[i]
 		t.Columns = append([]Column(nil), t.Columns...)
+		t.PrimaryKey = append([]string(nil), t.PrimaryKey...)
 		s.tables[t.Relation] = &t
 	}
 	for _, a := range aggregates {
