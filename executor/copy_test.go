@@ -33,6 +33,15 @@ func testCopy(t *testing.T, c *cluster) {
 	if got := joinRows(queryStrings(t, conn, "SELECT note FROM orders WHERE id IN (5005, 5006) ORDER BY id")); got != "a,b;multi\nline" {
 		t.Errorf("after csv copy: %q", got)
 	}
+	// COPY ... WHERE: the workers filter, the tag counts what they loaded.
+	tag, err = pc.CopyFrom(ctx, strings.NewReader("5401\t1\t1\tw\n5402\t1\t2\tw\n5403\t1\t3\tw\n"), "COPY orders FROM STDIN WHERE amount > 1")
+	if err != nil || tag.String() != "COPY 2" {
+		t.Errorf("copy where: %v %v", tag, err)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders WHERE note = 'w'")); got != "2" {
+		t.Errorf("after copy where: %s", got)
+	}
+	mustExec(t, conn, "DELETE FROM orders WHERE note = 'w'")
 	// A bad value on line 3 (checked by its worker): nothing is loaded,
 	// and the error names the client's line.
 	bad := "5101\t1\t1\tx\n5102\t1\t1\tx\n5103\t1\tnot-a-number\tx\n5104\t1\t1\tx\n"

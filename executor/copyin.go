@@ -369,6 +369,8 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 			return err
 		}
 	}
+	// The workers' counts: a WHERE clause may have filtered rows out.
+	total = sender.rows.Load()
 	return out.complete("COPY " + strconv.FormatInt(total, 10))
 }
 
@@ -385,6 +387,7 @@ func shardCopySQL(pc *parsedCopy, sh catalog.Shard) (string, error) {
 		}
 		cs.Options = append(cs.Options, o)
 	}
+	cs.WhereClause = pc.stmt.WhereClause // the workers filter
 	return deparseNode(&pg.Node{Node: &pg.Node_CopyStmt{CopyStmt: cs}})
 }
 

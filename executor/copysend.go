@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/errgroup"
@@ -16,6 +17,7 @@ type copyJob struct {
 	shard int64
 	data  []byte
 	lines []int // the client's line of each record of data
+	count bool  // the rows the worker loads count (first placement only)
 }
 
 // copySender streams the shards' COPY data to the workers: one goroutine
@@ -31,6 +33,7 @@ type copySender struct {
 	gctx  context.Context
 	lanes map[int32]chan copyJob
 	done  bool
+	rows  atomic.Int64 // rows the workers loaded (first placements)
 }
 
 // newCopySender returns a sender whose goroutines end with ctx.
@@ -49,11 +52,12 @@ func (cs *copySender) send(ctx context.Context, sc *shardCopy) error {
 	job := copyJob{sql: sc.sql, shard: sc.shard.ID, data: sc.data.Bytes(), lines: sc.lines}
 	sc.data = bytes.Buffer{}
 	sc.lines = nil
-	for _, p := range cs.st.snap.PlacementsOf(sc.shard.ID) {
+	for i, p := range cs.st.snap.PlacementsOf(sc.shard.ID) {
 		ch, err := cs.lane(ctx, p.NodeID)
 		if err != nil {
 			return err
 		}
+		job.count = i == 0
 		select {
 		case ch <- job:
 		case <-cs.gctx.Done():
@@ -86,8 +90,12 @@ func (cs *copySender) lane(ctx context.Context, node int32) (chan copyJob, error
 			if cs.pc.opts.format == copyBinary {
 				r = io.MultiReader(bytes.NewReader(binaryHeader), r, bytes.NewReader([]byte{0xff, 0xff}))
 			}
-			if _, err := conn.CopyFrom(cs.gctx, r, job.sql); err != nil {
+			tag, err := conn.CopyFrom(cs.gctx, r, job.sql)
+			if err != nil {
 				return &workerFailure{node: node, err: s.copyError(cs.st, cs.pc, job, node, err)}
+			}
+			if job.count {
+				cs.rows.Add(tag.RowsAffected())
 			}
 		}
 		return nil

@@ -108,7 +108,7 @@ func (s *Session) insertSelect(ctx context.Context, st *catalogState, sql string
 			return err
 		}
 	}
-	return out.complete("INSERT 0 " + strconv.FormatInt(r.total, 10))
+	return out.complete("INSERT 0 " + strconv.FormatInt(r.sender.rows.Load(), 10))
 }
 
 // insertSelectRows runs the SELECT and routes its rows.
