@@ -32,11 +32,22 @@
 //     connection unchanged and its answer is relayed message by message
 //     (relay.go), as before there was a planner.
 //  5. Router plans run their one task on the worker holding the shard
-//     (router.go); multi-shard plans fan out, one goroutine per worker,
-//     and merge: streamed concatenation, a k-way merge sort in Go, or a
+//     (router.go); multi-shard plans fan out and merge: streamed
+//     concatenation (stopped at LIMIT), a k-way merge sort in Go, or a
 //     combine query on the metadata connection over intermediate results
 //     (multishard.go, merge.go, intermediate.go). Subplans (recursive
-//     planning) are loaded into intermediate results first.
+//     planning) are loaded into intermediate results first, streamed
+//     from the workers into COPY when they need no merge. Inside a
+//     transaction the tasks of one worker run one after the other on the
+//     transaction's connection to it; reads outside one run each task on
+//     a pooled connection of its own, up to four per worker at once, and
+//     reads of replicated shards fail over to another placement.
+//  6. INSERT ... SELECT that the planner cannot run shard by shard is run
+//     here: the SELECT's rows are routed to the shards like COPY's
+//     (insertselect.go).
+//
+// Statements are planned with the session's search_path (SET, or the
+// startup parameters), each distinct path with a planner of its own.
 //
 // Prepared statements (Parse) are prepared on the metadata database under
 // the client's name, which describes them (distributed tables have shell
