@@ -156,7 +156,7 @@ func (g *Generator) Next() Query {
 	for i := g.r.IntN(4); i > 0; i-- {
 		where = append(where, g.predicate(refs))
 	}
-	q := Query{File: "random", Line: g.n}
+	q := Query{File: randomFile, Line: g.n}
 	var sel, tail []string
 	distinct := ""
 	if g.coin(0.5) {
