@@ -1,7 +1,6 @@
 package executor
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -198,5 +197,3 @@ func mustExec(t testing.TB, conn *pgx.Conn, q string, args ...any) string {
 	}
 	return tag.String()
 }
-
-var _ = context.Background

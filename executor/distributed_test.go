@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgfed/pgfed/catalog"
@@ -228,7 +227,6 @@ func testTransactions(t *testing.T, c *cluster) {
 	}
 	mustExec(t, conn, "ROLLBACK")
 	mustExec(t, conn, "DELETE FROM orders WHERE note = 'rr'")
-	_ = pgx.ErrNoRows
 }
 
 // containsAll reports whether s contains every one of subs.

@@ -2,7 +2,6 @@ package executor
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -158,7 +157,6 @@ func testWorkerDown(t *testing.T, c *cluster) {
 	if err := conn.QueryRow(ctx, "SELECT count(*) FROM orders", pgx.QueryExecModeSimpleProtocol).Scan(&n); err != nil || n != 40 {
 		t.Fatalf("after the worker came back: %d %v", n, err)
 	}
-	_ = fmt.Sprint()
 }
 
 // testReferenceWrites writes a reference table: every placement gets the
