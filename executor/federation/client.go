@@ -64,40 +64,59 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	return &Client{cfg: cfg, log: cfg.Logger.Named("federation-client")}, nil
 }
 
+// ErrNotApplied: the transaction is final as COMMIT, but ctx ended before
+// every participant reported it applied (it will be: only visibility is
+// late).
+var ErrNotApplied = errors.New("federation: committed, not yet applied by every participant")
+
 // Commit submits the signed request r and waits until its gid is final
 // and, for a COMMIT, applied by every participant organization (so the
 // caller's client sees its writes everywhere): it returns the decision
-// (COMMIT or ABORT, with the slot) as signed by a validator. It goes on trying the validators in turn, again and again,
-// until ctx is done (submitting a request twice is harmless); a request the
-// membership refuses fails at once with commit.ErrRequest, and one a
-// validator rejects with ErrRejected. An Outcome whose Request differs
-// from r.Hash() means another request for the gid was decided.
+// (COMMIT or ABORT, with the slot) as signed by a validator. It goes on
+// trying the validators in turn, again and again, until ctx is done
+// (submitting a request twice is harmless). A request the membership
+// refuses fails at once with commit.ErrRequest, and one a validator
+// rejects with ErrRejected. If ctx ends after the COMMIT was final but
+// before it was applied everywhere, Commit returns that Outcome (Applied
+// false) with an error wrapping ErrNotApplied: the transaction is
+// committed. An Outcome whose Request differs from r.Hash() means another
+// request for the gid was decided.
 func (c *Client) Commit(ctx context.Context, r commit.Request) (Outcome, error) {
 	if err := c.cfg.Membership.CheckRequest(&r); err != nil {
 		return Outcome{}, err
 	}
 	payload := r.Encode()
+	var final *Outcome
+	done := func() (Outcome, error) {
+		if final != nil {
+			return *final, fmt.Errorf("%w: gid %s slot %d: %w", ErrNotApplied, r.GID, final.Slot, ctx.Err())
+		}
+		return Outcome{}, fmt.Errorf("federation: gid %s: waiting for the decision: %w", r.GID, ctx.Err())
+	}
 	for i := 0; ; i++ {
 		ep := c.cfg.Validators[i%len(c.cfg.Validators)]
-		o, err := c.once(ctx, ep, payload)
+		o, err := c.once(ctx, ep, payload, func(o Outcome) { final = &o })
 		switch {
 		case err == nil:
 			return o, nil
 		case errors.Is(err, ErrRejected):
 			return Outcome{}, fmt.Errorf("gid %s: %w", r.GID, err)
 		case ctx.Err() != nil:
-			return Outcome{}, fmt.Errorf("federation: gid %s: waiting for the decision: %w", r.GID, ctx.Err())
+			return done()
 		}
 		c.log.Debug("validator unavailable, retrying", "gid", r.GID, "addr", ep.Addr, "err", err)
 		select {
 		case <-ctx.Done():
-			return Outcome{}, fmt.Errorf("federation: gid %s: waiting for the decision: %w", r.GID, ctx.Err())
+			return done()
 		case <-time.After(c.cfg.Retry):
 		}
 	}
 }
 
-func (c *Client) once(ctx context.Context, ep Endpoint, payload []byte) (Outcome, error) {
+// once submits to one validator and reads its answers: final is called
+// with a COMMIT not yet applied everywhere, and once returns with the
+// outcome that needs no further wait.
+func (c *Client) once(ctx context.Context, ep Endpoint, payload []byte, final func(Outcome)) (Outcome, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", ep.Addr)
 	if err != nil {
@@ -113,22 +132,30 @@ func (c *Client) once(ctx context.Context, ep Endpoint, payload []byte) (Outcome
 	if err := writeFrame(conn, frameSubmit, append(nonce, payload...)); err != nil {
 		return Outcome{}, err
 	}
-	kind, body, err := readFrame(bufio.NewReader(conn))
-	if err != nil {
-		return Outcome{}, err
-	}
-	switch kind {
-	case frameOutcome:
-		o, err := decodeOutcome(c.cfg.Membership.Network(), nonce, body)
+	br := bufio.NewReader(conn)
+	for {
+		kind, body, err := readFrame(br)
 		if err != nil {
 			return Outcome{}, err
 		}
-		if o.Validator != ep.Key {
-			return Outcome{}, fmt.Errorf("%w: signed by %s, expected %s", ErrBadOutcome, o.Validator, ep.Key)
+		switch kind {
+		case frameOutcome:
+			o, err := decodeOutcome(c.cfg.Membership.Network(), nonce, body)
+			if err != nil {
+				return Outcome{}, err
+			}
+			if o.Validator != ep.Key {
+				return Outcome{}, fmt.Errorf("%w: signed by %s, expected %s", ErrBadOutcome, o.Validator, ep.Key)
+			}
+			if o.Outcome == commit.Commit && !o.Applied {
+				final(o)
+				continue
+			}
+			return o, nil
+		case frameError:
+			return Outcome{}, fmt.Errorf("%w by %s: %s", ErrRejected, ep.Addr, body)
+		default:
+			return Outcome{}, fmt.Errorf("federation: %s answered frame kind %d", ep.Addr, kind)
 		}
-		return o, nil
-	case frameError:
-		return Outcome{}, fmt.Errorf("%w by %s: %s", ErrRejected, ep.Addr, body)
 	}
-	return Outcome{}, fmt.Errorf("federation: %s answered frame kind %d", ep.Addr, kind)
 }

@@ -17,10 +17,11 @@ import (
 // connection:
 //
 //	C: frame(submit: nonce[32] | commit.Request encoding)
-//	S: frame(outcome: u8 outcome | u64 slot | hash[32] | u16 len gid | signer[32] | signature[64])
+//	S: frame(outcome: u8 outcome | u8 applied | u64 slot | hash[32] | u16 len gid | signer[32] | signature[64])
 //	   or frame(error: message)
 //
-// The server answers once the gid is final and, for a COMMIT, every
+// The server answers as soon as the gid is final; a COMMIT not yet applied
+// everywhere gets a second answer, with applied set, once every
 // participant organization's validator reported the slot applied (kind 34
 // on the validator links). Frames are u32 length | u8 kind | payload, at most maxClientFrame. The
 // request is signed by its coordinator, so whoever submits it proves
@@ -48,6 +49,10 @@ type Outcome struct {
 	// Request is the hash of the decided request: a different hash than
 	// the one submitted means another request for the gid was decided.
 	Request consensus.Hash
+	// Applied reports that every participant organization applied the
+	// decision (for a COMMIT: its writes are visible on every worker). An
+	// ABORT is answered without waiting for it.
+	Applied bool
 	// Validator is the key that signed the answer.
 	Validator quorum.NodeID
 }
@@ -78,7 +83,11 @@ func readFrame(r *bufio.Reader) (byte, []byte, error) {
 }
 
 func outcomeContent(o *Outcome) []byte {
-	b := []byte{byte(o.Outcome)}
+	applied := byte(0)
+	if o.Applied {
+		applied = 1
+	}
+	b := []byte{byte(o.Outcome), applied}
 	b = binary.BigEndian.AppendUint64(b, o.Slot)
 	b = append(b, o.Request[:]...)
 	b = binary.BigEndian.AppendUint16(b, uint16(len(o.GID)))
@@ -105,23 +114,25 @@ var ErrBadOutcome = errors.New("federation: bad outcome")
 // decodeOutcome parses and verifies an outcome answer for nonce.
 func decodeOutcome(network consensus.Hash, nonce []byte, b []byte) (Outcome, error) {
 	var o Outcome
-	if len(b) < 1+8+32+2 {
+	const head = 1 + 1 + 8 + 32 + 2
+	if len(b) < head {
 		return o, fmt.Errorf("%w: %d bytes", ErrBadOutcome, len(b))
 	}
 	o.Outcome = commit.Outcome(b[0])
-	o.Slot = binary.BigEndian.Uint64(b[1:9])
-	copy(o.Request[:], b[9:41])
-	n := int(binary.BigEndian.Uint16(b[41:43]))
-	if len(b) != 43+n+32+64 {
+	o.Applied = b[1] == 1
+	o.Slot = binary.BigEndian.Uint64(b[2:10])
+	copy(o.Request[:], b[10:42])
+	n := int(binary.BigEndian.Uint16(b[42:head]))
+	if len(b) != head+n+32+64 {
 		return o, fmt.Errorf("%w: %d bytes", ErrBadOutcome, len(b))
 	}
-	o.GID = string(b[43 : 43+n])
-	copy(o.Validator[:], b[43+n:43+n+32])
-	sig := b[43+n+32:]
-	if o.Outcome != commit.Commit && o.Outcome != commit.Abort {
-		return o, fmt.Errorf("%w: gid %s: outcome %d", ErrBadOutcome, o.GID, o.Outcome)
+	o.GID = string(b[head : head+n])
+	copy(o.Validator[:], b[head+n:head+n+32])
+	sig := b[head+n+32:]
+	if o.Outcome != commit.Commit && o.Outcome != commit.Abort || b[1] > 1 {
+		return o, fmt.Errorf("%w: gid %s: outcome %d, applied %d", ErrBadOutcome, o.GID, o.Outcome, b[1])
 	}
-	if !ed25519.Verify(ed25519.PublicKey(o.Validator[:]), outcomeSigning(network, nonce, b[:43+n]), sig) {
+	if !ed25519.Verify(ed25519.PublicKey(o.Validator[:]), outcomeSigning(network, nonce, b[:head+n]), sig) {
 		return o, fmt.Errorf("%w: gid %s: bad signature of %s", ErrBadOutcome, o.GID, o.Validator)
 	}
 	return o, nil

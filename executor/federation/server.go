@@ -88,11 +88,20 @@ func (s *server) serve(ctx context.Context, conn net.Conn) {
 		writeFrame(conn, frameError, []byte(err.Error()))
 		return
 	}
-	f, err := s.a.waitOutcome(ctx, req.GID)
-	if err != nil {
-		return
+	// First the decision as soon as it is final, then, for a COMMIT not
+	// yet applied everywhere, again once it is.
+	for _, wantApplied := range []bool{false, true} {
+		f, applied, err := s.a.waitOutcome(ctx, req.GID, wantApplied)
+		if err != nil {
+			return
+		}
+		o := Outcome{GID: req.GID, Outcome: f.Decision.Outcome, Slot: f.Slot, Request: f.Decision.Request.Hash(), Applied: applied, Validator: s.a.id}
+		conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if writeFrame(conn, frameOutcome, encodeOutcome(s.a.cfg.Membership.Network(), s.a.cfg.Key, nonce, &o)) != nil {
+			return
+		}
+		if applied || o.Outcome != commit.Commit {
+			return
+		}
 	}
-	o := Outcome{GID: req.GID, Outcome: f.Decision.Outcome, Slot: f.Slot, Request: f.Decision.Request.Hash(), Validator: s.a.id}
-	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	writeFrame(conn, frameOutcome, encodeOutcome(s.a.cfg.Membership.Network(), s.a.cfg.Key, nonce, &o))
 }

@@ -34,14 +34,9 @@ func (a *App) reportApplied(from quorum.NodeID, slot uint64) {
 	}
 }
 
-// settled reports whether the coordinator can answer f: an ABORT at once
-// (nothing becomes visible), a COMMIT once every participant organization
-// reported the slot applied, so that its client sees its writes on every
-// worker.
+// settled reports whether every participant organization of f reported
+// its slot applied (for a COMMIT: its writes are visible on every worker).
 func (a *App) settled(f commit.Final) bool {
-	if f.Decision.Outcome != commit.Commit {
-		return true
-	}
 	a.wmu.Lock()
 	defer a.wmu.Unlock()
 	for _, p := range f.Decision.Request.Participants {
@@ -52,9 +47,10 @@ func (a *App) settled(f commit.Final) bool {
 	return true
 }
 
-// waitOutcome waits until gid is final in the ledger and, for a COMMIT,
-// applied by every participant.
-func (a *App) waitOutcome(ctx context.Context, gid string) (commit.Final, error) {
+// waitOutcome waits until gid is final in the ledger and, when applied
+// is true and the decision is a COMMIT, until every participant applied
+// it. It returns the decision and whether every participant applied it.
+func (a *App) waitOutcome(ctx context.Context, gid string, applied bool) (commit.Final, bool, error) {
 	for {
 		a.wmu.Lock()
 		ch := a.changed
@@ -62,13 +58,16 @@ func (a *App) waitOutcome(ctx context.Context, gid string) (commit.Final, error)
 		a.mu.Lock()
 		f, ok := a.ledger.Decision(gid)
 		a.mu.Unlock()
-		if ok && a.settled(f) {
-			return f, nil
+		if ok {
+			done := f.Decision.Outcome == commit.Commit && a.settled(f)
+			if done || !applied || f.Decision.Outcome != commit.Commit {
+				return f, done, nil
+			}
 		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			return commit.Final{}, ctx.Err()
+			return commit.Final{}, false, ctx.Err()
 		}
 	}
 }
