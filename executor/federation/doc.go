@@ -108,10 +108,12 @@
 // # Client protocol
 //
 // See protocol.go: one TCP exchange per request; the request carries its
-// coordinator's signature, the answer carries the validator's signature
-// over the client's nonce. A COMMIT is answered once every participant
-// organization reported the slot applied (each validator broadcasts its
-// last applied slot on the links), an ABORT as soon as it is final. The validator links' transport was not reused:
+// coordinator's signature, each answer carries the validator's signature
+// over the client's nonce. The decision is answered as soon as it is
+// final, and a COMMIT again once every participant organization reported
+// the slot applied (each validator broadcasts its last applied slot on the
+// links); Client.Commit returns on the latter, or with ErrNotApplied when
+// its ctx ends in between. The validator links' transport was not reused:
 // it admits only the peers listed in its configuration, and coordinators
 // come and go.
 package federation

@@ -40,8 +40,8 @@ func TestCommitAllPrepared(t *testing.T) {
 	b1, b2 := f.banks[0], f.banks[1]
 	gid := f.newGID()
 	o := f.commitTransfer(ctx, gid, nil, leg{b1, 1, -100}, leg{b2, 2, 100})
-	if o.Outcome != commit.Commit || o.Slot == 0 {
-		t.Fatalf("outcome %v in slot %d, want COMMIT", o.Outcome, o.Slot)
+	if o.Outcome != commit.Commit || o.Slot == 0 || !o.Applied {
+		t.Fatalf("outcome %v in slot %d (applied %v), want COMMIT applied", o.Outcome, o.Slot, o.Applied)
 	}
 	// Commit answers once both banks applied it: the rows are visible now.
 	if bal, ok := f.balance(ctx, b1, 1, gid); bal != testBalance-100 || !ok {
