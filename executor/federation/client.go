@@ -113,9 +113,38 @@ func (c *Client) Commit(ctx context.Context, r commit.Request) (Outcome, error) 
 	}
 }
 
+// Submit hands the signed request r to a validator (trying them in turn
+// until ctx is done) and returns once one has learned and broadcast it,
+// without waiting for the decision. A coordinator submits before it sends
+// PREPARE TRANSACTION (consensus/commit's doc), then waits with Commit.
+func (c *Client) Submit(ctx context.Context, r commit.Request) error {
+	if err := c.cfg.Membership.CheckRequest(&r); err != nil {
+		return err
+	}
+	payload := r.Encode()
+	for i := 0; ; i++ {
+		ep := c.cfg.Validators[i%len(c.cfg.Validators)]
+		_, err := c.once(ctx, ep, payload, nil)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, ErrRejected):
+			return fmt.Errorf("gid %s: %w", r.GID, err)
+		case ctx.Err() != nil:
+			return fmt.Errorf("federation: gid %s: submitting: %w", r.GID, ctx.Err())
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("federation: gid %s: submitting: %w", r.GID, ctx.Err())
+		case <-time.After(c.cfg.Retry):
+		}
+	}
+}
+
 // once submits to one validator and reads its answers: final is called
 // with a COMMIT not yet applied everywhere, and once returns with the
-// outcome that needs no further wait.
+// outcome that needs no further wait; with final nil (Submit) it returns
+// as soon as the request is accepted.
 func (c *Client) once(ctx context.Context, ep Endpoint, payload []byte, final func(Outcome)) (Outcome, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", ep.Addr)
@@ -147,11 +176,15 @@ func (c *Client) once(ctx context.Context, ep Endpoint, payload []byte, final fu
 			if o.Validator != ep.Key {
 				return Outcome{}, fmt.Errorf("%w: signed by %s, expected %s", ErrBadOutcome, o.Validator, ep.Key)
 			}
-			if o.Outcome == commit.Commit && !o.Applied {
+			if o.Outcome == commit.Commit && !o.Applied && final != nil {
 				final(o)
 				continue
 			}
 			return o, nil
+		case frameAccepted:
+			if final == nil {
+				return Outcome{}, nil
+			}
 		case frameError:
 			return Outcome{}, fmt.Errorf("%w by %s: %s", ErrRejected, ep.Addr, body)
 		default:

@@ -108,11 +108,8 @@ func TestCoordinatorCrash(t *testing.T) {
 	// (2) Submitted, then the coordinator dies after preparing one part.
 	gid2 := f.newGID()
 	r := f.request(gid2, leg{b1, 6, -80}, leg{b2, 6, 80})
-	cctx, ccancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	_, err = f.client.Commit(cctx, r)
-	ccancel()
-	if err == nil {
-		t.Fatal("commit returned before any part was prepared")
+	if err := f.client.Submit(ctx, r); err != nil {
+		t.Fatal(err)
 	}
 	if err := f.prepare(ctx, gid2, leg{b2, 6, 80}); err != nil {
 		t.Fatal(err)

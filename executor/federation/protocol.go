@@ -17,7 +17,8 @@ import (
 // connection:
 //
 //	C: frame(submit: nonce[32] | commit.Request encoding)
-//	S: frame(outcome: u8 outcome | u8 applied | u64 slot | hash[32] | u16 len gid | signer[32] | signature[64])
+//	S: frame(accepted), then
+//	   frame(outcome: u8 outcome | u8 applied | u64 slot | hash[32] | u16 len gid | signer[32] | signature[64])
 //	   or frame(error: message)
 //
 // The server answers as soon as the gid is final; a COMMIT not yet applied
@@ -33,6 +34,9 @@ const (
 	frameSubmit  byte = 1
 	frameOutcome byte = 2
 	frameError   byte = 3
+	// frameAccepted (empty) tells that the validator learned the request
+	// and broadcast it; it is advisory and unsigned (Client.Submit).
+	frameAccepted byte = 4
 
 	maxClientFrame = 1 << 20
 	outcomeDomain  = "pgfed/federation/v1/outcome"

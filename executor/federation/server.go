@@ -88,6 +88,10 @@ func (s *server) serve(ctx context.Context, conn net.Conn) {
 		writeFrame(conn, frameError, []byte(err.Error()))
 		return
 	}
+	conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if writeFrame(conn, frameAccepted, nil) != nil {
+		return
+	}
 	// First the decision as soon as it is final, then, for a COMMIT not
 	// yet applied everywhere, again once it is.
 	for _, wantApplied := range []bool{false, true} {
