@@ -46,6 +46,7 @@ func TestDistributed(t *testing.T) {
 		{"copy", testCopy},
 		{"extended-session", testExtendedSession},
 		{"script", testScript},
+		{"deferred-begin", testDeferredBegin},
 		{"citus-api", testCitusAPI},
 		{"prepared-after-ddl", testPreparedAfterDDL},
 		{"worker-statement-generation", testWorkerStatementGeneration},

@@ -125,3 +125,36 @@ func testScript(t *testing.T, c *cluster) {
 	}
 	mustExec(t, conn, "DELETE FROM orders WHERE note = 'script'")
 }
+
+// testDeferredBegin checks the BEGIN the session answers itself: the
+// block is reported at once, local statements in it still roll back, and
+// a block of distributed statements only commits on the workers.
+func testDeferredBegin(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	mustExec(t, conn, "CREATE TABLE IF NOT EXISTS local_notes (x int)")
+	mustExec(t, conn, "BEGIN")
+	if st := conn.PgConn().TxStatus(); st != 'T' {
+		t.Fatalf("status after BEGIN: %c", st)
+	}
+	mustExec(t, conn, "INSERT INTO local_notes VALUES (1)")
+	mustExec(t, conn, "UPDATE orders SET note = 'deferred' WHERE id = 9")
+	mustExec(t, conn, "ROLLBACK")
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM local_notes")); got != "0" {
+		t.Errorf("local insert of a rolled back block: %s", got)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders WHERE note = 'deferred'")); got != "0" {
+		t.Errorf("distributed update of a rolled back block: %s", got)
+	}
+	// Only distributed statements: committed by the workers alone.
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "UPDATE orders SET note = 'deferred' WHERE id = 9")
+	mustExec(t, conn, "UPDATE orders SET note = 'deferred' WHERE id = 10")
+	mustExec(t, conn, "COMMIT")
+	if st := conn.PgConn().TxStatus(); st != 'I' {
+		t.Errorf("status after COMMIT: %c", st)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders WHERE note = 'deferred'")); got != "2" {
+		t.Errorf("after the block: %s", got)
+	}
+	mustExec(t, conn, "UPDATE orders SET note = 'n' WHERE note = 'deferred'")
+}

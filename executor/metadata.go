@@ -42,8 +42,12 @@ type metadataConn struct {
 	paramsMu sync.Mutex
 	params   map[string]string // the backend's latest ParameterStatus values
 
-	txStatus byte        // from the last ReadyForQuery
-	broken   *wire.Error // set once the connection is unusable; every request returns it
+	txStatus byte // from the last ReadyForQuery
+	// pendingBegin is a client's BEGIN the session answered itself; it is
+	// sent before the next request, if one comes before the block ends
+	// (see lazybegin.go).
+	pendingBegin string
+	broken       *wire.Error // set once the connection is unusable; every request returns it
 
 	// Extended-protocol state. inBatch: messages were sent since the last
 	// ReadyForQuery, so Sync has work to do. aborted: the backend reported
@@ -136,6 +140,12 @@ func (m *metadataConn) begin(ctx context.Context) error {
 		}
 	}
 	m.sendCloses()
+	if m.pendingBegin != "" {
+		if err := m.flushPendingBegin(); err != nil {
+			m.finish()
+			return err
+		}
+	}
 	return nil
 }
 

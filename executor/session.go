@@ -102,7 +102,7 @@ func (s *Session) simpleStatement(ctx context.Context, sql string, out *output) 
 	runMeta := func() error { return s.meta.simpleQuery(ctx, sql, out.r) }
 	switch cmd {
 	case cmdBegin, cmdCommit, cmdRollback, cmdSavepoint, cmdRelease, cmdRollbackTo, cmdPrepareTxn:
-		return s.transactionControl(ctx, cmd, sql, runMeta)
+		return s.transactionControl(ctx, cmd, sql, runMeta, out.r)
 	case cmdSet:
 		return s.setCommand(ctx, sql, runMeta)
 	}
@@ -171,7 +171,7 @@ func (s *Session) syncBlock() {
 	if s.meta.inBatch {
 		return
 	}
-	s.block = s.meta.txStatus != 'I'
+	s.block = s.meta.txStatus != 'I' || s.meta.pendingBegin != ""
 	if !s.block && s.txn != nil && !s.implicit {
 		s.log.Warn("transaction block ended by a statement the session did not see; rolling back the workers")
 		s.endTxn(context.Background(), false)
@@ -261,7 +261,7 @@ func (s *Session) Execute(ctx context.Context, p *wire.Portal, opts wire.Execute
 		if h.cmd == cmdSet {
 			return false, s.setCommand(ctx, h.sql, run)
 		}
-		err := s.transactionControl(ctx, h.cmd, h.sql, run)
+		err := s.transactionControl(ctx, h.cmd, h.sql, run, nil)
 		if opts.SyncFollows {
 			s.syncBlock()
 		}
@@ -345,6 +345,9 @@ func (s *Session) Sync(ctx context.Context) error {
 // database's, which the session keeps in step with the distributed
 // transaction (a failed distributed statement fails the block there too).
 func (s *Session) TxStatus() byte {
+	if s.meta.pendingBegin != "" {
+		return 'T' // the block's BEGIN waits to be sent (lazybegin.go)
+	}
 	return s.meta.txStatus
 }
 

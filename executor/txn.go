@@ -31,11 +31,19 @@ var errInFailedTransaction = &wire.Error{Code: pgerrcode.InFailedSQLTransaction,
 // than one was written) and the metadata database only if they committed;
 // if they did not, the metadata transaction is rolled back and the error
 // returned, so both sides end the same way.
-func (s *Session) transactionControl(ctx context.Context, cmd command, sql string, runMeta func() error) error {
+//
+// r, when not nil (the simple query protocol), lets BEGIN outside a block
+// be answered by the session and sent to the metadata database only when
+// the block needs it (lazybegin.go).
+func (s *Session) transactionControl(ctx context.Context, cmd command, sql string, runMeta func() error, r wire.Results) error {
 	switch cmd {
 	case cmdBegin:
-		opts, _, _ := parseTransaction(sql)
-		if err := runMeta(); err != nil {
+		opts, _, ok := parseTransaction(sql)
+		if r != nil && ok && !s.block && s.meta.txStatus == 'I' && !s.meta.inBatch && !s.meta.aborted {
+			if err := s.deferBegin(sql, r); err != nil {
+				return err
+			}
+		} else if err := runMeta(); err != nil {
 			return err
 		}
 		if !s.block {
@@ -53,6 +61,16 @@ func (s *Session) transactionControl(ctx context.Context, cmd command, sql strin
 		}
 		return nil
 	case cmdCommit:
+		if s.meta.pendingBegin != "" && r != nil {
+			// Nothing ran on the metadata database: the workers decide.
+			err := s.endTxn(ctx, true)
+			s.meta.pendingBegin = ""
+			s.endBlock()
+			if err != nil {
+				return err
+			}
+			return s.endDeferred("COMMIT", r)
+		}
 		if s.txn == nil || s.meta.txStatus == 'E' || s.meta.aborted {
 			err := runMeta()
 			s.endTxn(ctx, false)
@@ -72,6 +90,11 @@ func (s *Session) transactionControl(ctx context.Context, cmd command, sql strin
 		s.endBlock()
 		return err
 	case cmdRollback:
+		if s.meta.pendingBegin != "" && r != nil {
+			s.endTxn(ctx, false)
+			s.endBlock()
+			return s.endDeferred("ROLLBACK", r)
+		}
 		err := runMeta()
 		s.endTxn(ctx, false)
 		s.endBlock()
