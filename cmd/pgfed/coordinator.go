@@ -97,7 +97,13 @@ func startCoordinator(ctx context.Context, o coordinatorOptions, log hclog.Logge
 	}
 	runCtx, stopRun := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
-	go func() { ran <- h.Run(runCtx) }()
+	go func() {
+		err := h.Run(runCtx)
+		if err != nil {
+			log.Error("the coordinator's background loops stopped", "error", err)
+		}
+		ran <- err
+	}()
 	done := make(chan error, 1)
 	go func() {
 		err := srv.Serve(ctx, ln)
