@@ -64,7 +64,10 @@
 //     the tasks' RowDescription (CREATE TEMP TABLE ... ON COMMIT DROP, or
 //     dropped after the statement), loads every task's rows into it (COPY),
 //     then runs Merge.SQL on the metadata connection with its parameters
-//     mapped by Merge.Params, and relays that answer. For Modify plans the
+//     mapped by Merge.Params, and relays that answer. Merge.SQL may name
+//     the table's row type: a final sum is cast to its partial column's
+//     type through it, so the columns must have exactly the tasks' types
+//     (with typmods). For Modify plans the
 //     command tags' counts are summed and RETURNING rows concatenated;
 //     writes on several nodes commit with 2PC. A Replicated plan writes a
 //     reference table: every task is the same statement on another
