@@ -47,6 +47,7 @@ func TestDistributed(t *testing.T) {
 		{"extended-session", testExtendedSession},
 		{"script", testScript},
 		{"deferred-begin", testDeferredBegin},
+		{"pgx-batch", testDistributedBatch},
 		{"citus-api", testCitusAPI},
 		{"prepared-after-ddl", testPreparedAfterDDL},
 		{"worker-statement-generation", testWorkerStatementGeneration},

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/pgfed/pgfed/wire"
 )
 
@@ -157,4 +159,41 @@ func testDeferredBegin(t *testing.T, c *cluster) {
 		t.Errorf("after the block: %s", got)
 	}
 	mustExec(t, conn, "UPDATE orders SET note = 'n' WHERE note = 'deferred'")
+}
+
+// testDistributedBatch sends distributed statements in one pgx batch (one Sync):
+// they form one implicit transaction, committed at the Sync, or rolled
+// back entirely when one fails.
+func testDistributedBatch(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	b := &pgx.Batch{}
+	for i := 8101; i <= 8104; i++ {
+		b.Queue("INSERT INTO orders VALUES ($1, 0, 0, 'batch2')", int64(i))
+	}
+	b.Queue("SELECT count(*) FROM orders WHERE note = 'batch2'")
+	br := conn.SendBatch(ctx, b)
+	for i := 0; i < 4; i++ {
+		if _, err := br.Exec(); err != nil {
+			t.Fatalf("batch insert %d: %v", i, err)
+		}
+	}
+	var n int
+	if err := br.QueryRow().Scan(&n); err != nil || n != 4 {
+		t.Errorf("count inside the batch: %d %v", n, err)
+	}
+	if err := br.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// A failing statement rolls the whole batch back.
+	b = &pgx.Batch{}
+	b.Queue("INSERT INTO orders VALUES ($1, 0, 0, 'batch3')", int64(8105))
+	b.Queue("INSERT INTO orders VALUES ($1, 0, 0, 'batch3')", int64(8101))
+	if err := conn.SendBatch(ctx, b).Close(); err == nil {
+		t.Fatal("a batch with a duplicate key succeeded")
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM orders WHERE note IN ('batch2', 'batch3')")); got != "4" {
+		t.Errorf("after the failed batch: %s", got)
+	}
+	mustExec(t, conn, "DELETE FROM orders WHERE note = 'batch2'")
 }
