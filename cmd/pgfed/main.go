@@ -4,6 +4,7 @@
 //	pgfed coordinator   the PostgreSQL wire-protocol endpoint clients talk to
 //	pgfed quorum check  whether a network of validators has intersecting quorums
 //	pgfed validator     one organization's consensus validator
+//	pgfed bench         pgfed against plain PostgreSQL on this machine
 //	pgfed version       the version of this binary
 package main
 
@@ -33,6 +34,7 @@ func commands() map[string]command {
 		"coordinator": {"serve PostgreSQL clients in front of a metadata database and its workers", coordinatorMain},
 		"quorum":      {"analyse a network of validators (quorum check FILE)", quorumMain},
 		"validator":   {"run one organization's consensus validator (or: validator keygen)", validatorMain},
+		"bench":       {"compare a pgfed cluster with one plain PostgreSQL (make bench)", benchMain},
 		"version":     {"print the version", versionMain},
 	}
 }
