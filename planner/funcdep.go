@@ -95,7 +95,7 @@ func keyGrouped(r *rel, grouped map[colRef]bool) bool {
 }
 
 // ungroupedReads returns the columns of level l's relations that its
-// select list, HAVING, ORDER BY and DISTINCT read outside aggregate
+// select list, HAVING, ORDER BY, DISTINCT and WINDOW read outside aggregate
 // calls (subqueries included, resolved at their own level), in order of
 // appearance.
 func (a *analysis) ungroupedReads(l *level, levelOf map[*pg.ColumnRef]*level) []colRef {
@@ -104,6 +104,7 @@ func (a *analysis) ungroupedReads(l *level, levelOf map[*pg.ColumnRef]*level) []
 	s := l.sel
 	nodes := append(append([]*pg.Node{}, s.TargetList...), s.HavingClause)
 	nodes = append(append(nodes, s.SortClause...), s.DistinctClause...)
+	nodes = append(nodes, s.WindowClause...)
 	for _, n := range nodes {
 		if n == nil {
 			continue
