@@ -16,8 +16,9 @@
 //     header comment naming what it exercises and the tags @ordered (compare
 //     in order) and @empty (no rows is the right answer).
 //   - NewGenerator: random SELECTs over the schema (filters, joins along
-//     known keys, aggregates, GROUP BY, HAVING, DISTINCT, ORDER BY over every
-//     output column with LIMIT/OFFSET), deterministic in their output.
+//     known keys, aggregates, GROUP BY (by ordinal too, with constant
+//     keys), HAVING, DISTINCT, ORDER BY over every output column with
+//     LIMIT/OFFSET), deterministic in their output.
 //   - Runner: runs each query on both sides, compares with Diff, classifies
 //     the outcome (pass, mismatch, not supported, error, oracle error), keeps
 //     EXPLAIN of mismatches, and reports every failure and the main causes.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -415,7 +416,20 @@ func (g *Generator) aggregate(refs []ref) (sel, tail []string) {
 	}
 	sel = append(sel, aggs...)
 	if len(keys) > 0 {
-		tail = append(tail, "GROUP BY "+strings.Join(keys, ", "))
+		group := keys
+		if g.coin(0.2) {
+			// By ordinal, and then perhaps a constant key, which only an
+			// ordinal can name.
+			if g.coin(0.5) {
+				sel = append([]string{"'k'"}, sel...)
+				keys = append(keys, "")
+			}
+			group = make([]string, len(keys))
+			for i := range group {
+				group[i] = strconv.Itoa(i + 1)
+			}
+		}
+		tail = append(tail, "GROUP BY "+strings.Join(group, ", "))
 		if g.coin(0.3) {
 			tail = append(tail, fmt.Sprintf("HAVING count(*) > %d", g.r.IntN(5)))
 		}
@@ -451,7 +465,10 @@ func (g *Generator) expr(r ref) string {
 // r's kind.
 func (g *Generator) agg(refs []ref, r ref) string {
 	c := r.sql()
-	switch g.r.IntN(13) {
+	switch g.r.IntN(14) {
+	case 13:
+		// a row value, whose fields the shards return one by one
+		return "count(DISTINCT (" + c + ", " + refs[g.r.IntN(len(refs))].sql() + "))"
 	case 9:
 		return "sum(CASE WHEN " + g.predicate(refs) + " THEN 1 ELSE 0 END)"
 	case 10:
