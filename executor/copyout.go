@@ -14,7 +14,11 @@ import (
 	"github.com/pgfed/pgfed/planner"
 )
 
-// copyOut turns a statement's rows into COPY TO STDOUT data.
+// copyOut turns a statement's rows into COPY TO STDOUT data, one
+// CopyData message per row as PostgreSQL sends them (psycopg 3 loads each
+// message as one row); the wire server buffers the writes. A text header
+// has a message of its own; the binary header goes with the first row and
+// the binary trailer has a message of its own, as in PostgreSQL.
 type copyOut struct {
 	opts    copyOptions
 	started bool
@@ -77,11 +81,13 @@ func (s *Session) copyPlanOut(ctx context.Context, st *catalogState, pl *planner
 		s.implicit = true
 	}
 	s.ensureTxn()
-	if _, err := s.execPlan(ctx, st, bound, nil, co); err != nil {
+	sctx, stop := s.statementDeadline(ctx)
+	defer stop()
+	if _, err := s.execPlan(sctx, st, bound, nil, co); err != nil {
 		if s.implicit {
 			s.endTxn(ctx, false)
 		}
-		return err
+		return timeoutError(sctx, err)
 	}
 	if s.implicit {
 		if err := s.endTxn(ctx, true); err != nil {
@@ -129,6 +135,9 @@ func (c *copyOut) start(o *output, names []string) error {
 		}
 		c.buf = appendText(c.buf, row, c.opts)
 	}
+	if c.opts.format != copyBinary {
+		return c.flush(o)
+	}
 	return nil
 }
 
@@ -153,7 +162,7 @@ func (c *copyOut) startMeta(o *output, fields []pgproto3.FieldDescription) error
 	return c.start(o, names)
 }
 
-// row encodes one row, sending the buffer when it is large.
+// row encodes and sends one row.
 func (c *copyOut) row(o *output, vals [][]byte) error {
 	switch c.opts.format {
 	case copyBinary:
@@ -171,10 +180,7 @@ func (c *copyOut) row(o *output, vals [][]byte) error {
 	default:
 		c.buf = appendText(c.buf, vals, c.opts)
 	}
-	if len(c.buf) >= copyFlushSize {
-		return c.flush(o)
-	}
-	return nil
+	return c.flush(o)
 }
 
 // flush sends the buffered data.
@@ -195,11 +201,14 @@ func (c *copyOut) finish(o *output) error {
 			return err
 		}
 	}
-	if c.opts.format == copyBinary {
-		c.buf = binary.BigEndian.AppendUint16(c.buf, 0xffff)
-	}
 	if err := c.flush(o); err != nil {
 		return err
+	}
+	if c.opts.format == copyBinary {
+		c.buf = binary.BigEndian.AppendUint16(c.buf, 0xffff)
+		if err := c.flush(o); err != nil {
+			return err
+		}
 	}
 	return o.r.Send(&pgproto3.CopyDone{})
 }

@@ -58,7 +58,9 @@ func (b *binding) paramFormat(i int) int16 {
 	return 0
 }
 
-// plannerParams converts the bound values for planner.Plan.Bind.
+// plannerParams converts the bound values for planner.Plan.Bind, with
+// the types the statement declared (a driver may send an int2 for an int4
+// column).
 func (b *binding) plannerParams() []planner.Param {
 	if b == nil {
 		return nil
@@ -66,6 +68,9 @@ func (b *binding) plannerParams() []planner.Param {
 	out := make([]planner.Param, len(b.params))
 	for i, v := range b.params {
 		out[i] = planner.Param{Value: v, Binary: b.paramFormat(i) == 1, Null: v == nil}
+		if i < len(b.paramOIDs) {
+			out[i].Type = b.paramOIDs[i]
+		}
 	}
 	return out
 }
