@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
@@ -46,6 +47,7 @@ type output struct {
 	copy     *copyOut    // send rows as COPY TO STDOUT data
 
 	described bool
+	noColumns bool // a worker described a result without columns
 	rows      int64
 	dr        pgproto3.DataRow
 }
@@ -67,8 +69,13 @@ func (o *output) fieldsFromWorker(fields []pgconn.FieldDescription, n int) error
 		}
 	}
 	// pgconn does not tell NoData from a RowDescription without columns:
-	// no columns means a statement without a result set (UPDATE, INSERT).
-	if !o.describe || o.described || len(fields) == 0 {
+	// no columns is a statement without a result set (INSERT, UPDATE),
+	// unless rows or a SELECT tag come (SELECT FROM t), see noColumns.
+	if !o.describe || o.described {
+		return nil
+	}
+	if len(fields) == 0 {
+		o.noColumns = true
 		return nil
 	}
 	o.described = true
@@ -118,6 +125,9 @@ func (o *output) row(vals [][]byte) error {
 		o.buffer.rows = append(o.buffer.rows, copyRow(vals))
 		return nil
 	}
+	if err := o.describeNoColumns(); err != nil {
+		return err
+	}
 	o.dr.Values = vals
 	return o.r.Send(&o.dr)
 }
@@ -128,7 +138,22 @@ func (o *output) complete(tag string) error {
 		o.buffer.tag = tag
 		return nil
 	}
+	if strings.HasPrefix(tag, "SELECT ") {
+		if err := o.describeNoColumns(); err != nil {
+			return err
+		}
+	}
 	return o.r.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+}
+
+// describeNoColumns sends the RowDescription without columns of a query
+// that returns rows of no columns, once.
+func (o *output) describeNoColumns() error {
+	if !o.noColumns || o.described {
+		return nil
+	}
+	o.described = true
+	return o.r.Send(&pgproto3.RowDescription{})
 }
 
 // copyRow copies a row's values into one allocation.
@@ -154,14 +179,19 @@ func copyRow(vals [][]byte) [][]byte {
 // the block's, or an implicit one that commits at the end of the
 // statement (simple query protocol, or an Execute followed by Sync) or at
 // the batch's Sync. The CommandComplete is sent after the commit.
+//
+// The plan runs under the session's statement_timeout; the commit and the
+// rollback of an implicit transaction do not.
 func (s *Session) runDistributed(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, out *output, endsImplicit bool) error {
 	if s.block && (s.meta.txStatus == 'E' || s.meta.aborted) {
 		return errInFailedTransaction
 	}
+	sctx, stop := s.statementDeadline(ctx)
+	defer stop()
 	if s.directRouter(pl, endsImplicit) {
-		tag, err := s.execRouterDirect(ctx, st, pl, b, out)
+		tag, err := s.execRouterDirect(sctx, st, pl, b, out)
 		if err != nil {
-			return err
+			return timeoutError(sctx, err)
 		}
 		return out.complete(tag)
 	}
@@ -169,12 +199,12 @@ func (s *Session) runDistributed(ctx context.Context, st *catalogState, pl *plan
 		s.implicit = true
 	}
 	s.ensureTxn()
-	tag, err := s.execPlan(ctx, st, pl, b, out)
+	tag, err := s.execPlan(sctx, st, pl, b, out)
 	if err != nil {
 		if s.implicit {
 			s.endTxn(ctx, false)
 		}
-		return err
+		return timeoutError(sctx, err)
 	}
 	if s.implicit && endsImplicit {
 		if err := s.endTxn(ctx, true); err != nil {

@@ -250,6 +250,11 @@ func (h *Handler) NewSession(ctx context.Context, s wire.Startup, c wire.Client)
 	} else if sp, ok := optionSetting(s.Params["options"], "search_path"); ok {
 		sess.setSearchPath(sp)
 	}
+	if v, ok := s.Params[settingStatementTimeout]; ok {
+		sess.set.set(settingStatementTimeout, v)
+	} else if v, ok := optionSetting(s.Params["options"], settingStatementTimeout); ok {
+		sess.set.set(settingStatementTimeout, v)
+	}
 	if h.pools != nil {
 		sess.workers = h.pools.NewSession()
 	}

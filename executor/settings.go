@@ -3,6 +3,7 @@ package executor
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	pg "github.com/pganalyze/pg_query_go/v5"
 
@@ -28,6 +29,8 @@ type settings struct {
 	maxRows    int64 // 0: the handler's default
 	maxBytes   int64 // 0: the handler's default
 
+	statementTimeout time.Duration // 0: none
+
 	local map[string]string // SET LOCAL values of this transaction
 	saved map[string]string // values to restore at the end of the transaction
 }
@@ -35,7 +38,7 @@ type settings struct {
 // isOurs reports whether a setting name is one the session reads.
 func isOurs(name string) bool {
 	switch name {
-	case settingLogRemote, settingExplainAll, settingMaxResultBytes, planner.MaxIntermediateRowsSetting:
+	case settingLogRemote, settingExplainAll, settingMaxResultBytes, planner.MaxIntermediateRowsSetting, settingStatementTimeout:
 		return true
 	}
 	return false
@@ -54,6 +57,8 @@ func (s *settings) set(name, value string) {
 		s.maxRows = n
 	case settingMaxResultBytes:
 		s.maxBytes = n * 1024
+	case settingStatementTimeout:
+		s.statementTimeout = parseTimeout(value)
 	}
 }
 
@@ -68,6 +73,8 @@ func (s *settings) get(name string) string {
 		return strconv.FormatInt(s.maxRows, 10)
 	case settingMaxResultBytes:
 		return strconv.FormatInt(s.maxBytes/1024, 10)
+	case settingStatementTimeout:
+		return strconv.FormatInt(s.statementTimeout.Milliseconds(), 10)
 	}
 	return ""
 }

@@ -174,7 +174,8 @@ func (s *Session) endTxn(ctx context.Context, commit bool) error {
 func (s *Session) setCommand(ctx context.Context, sql string, runMeta func() error) error {
 	low := strings.ToLower(sql)
 	relevant := strings.Contains(low, "citus.") || strings.Contains(low, "pgfed.") || strings.Contains(low, "search_path") ||
-		strings.Contains(low, "transaction") || strings.Contains(low, "characteristics") || strings.Contains(low, "all")
+		strings.Contains(low, "transaction") || strings.Contains(low, "characteristics") || strings.Contains(low, "all") ||
+		strings.Contains(low, "timeout")
 	if err := runMeta(); err != nil || !relevant {
 		return err
 	}

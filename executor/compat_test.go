@@ -1,0 +1,320 @@
+package executor
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/pgfed/pgfed/catalog"
+)
+
+// TestCompat runs the cases the client compatibility suite (make compat)
+// found, against one cluster: each names the client behaviour it stands
+// for.
+func TestCompat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL servers")
+	}
+	c := newCluster(t)
+	c.distribute(t, "CREATE TABLE dt (id int PRIMARY KEY, v text)", "dt", "id", catalog.TypeInt4, 4, "")
+	c.distribute(t, "CREATE TABLE rt (id int PRIMARY KEY, v text)", "rt", "", 0, 0, "")
+	conn := c.connect(t)
+	for i := 1; i <= 20; i++ {
+		mustExec(t, conn, fmt.Sprintf("INSERT INTO dt VALUES (%d, 'v%d')", i, i))
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T, *cluster)
+	}{
+		{"write-no-row-description", testWriteNoRowDescription},
+		{"copy-out-one-row-per-message", testCopyOutRowPerMessage},
+		{"reference-write-tags", testReferenceWriteTags},
+		{"param-declared-type", testParamDeclaredType},
+		{"statement-timeout", testStatementTimeout},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, c) })
+	}
+}
+
+// rawConn is a protocol-level connection through the coordinator.
+type rawConn struct {
+	t  testing.TB
+	fe *pgproto3.Frontend
+}
+
+// newRawConn connects through the coordinator and hijacks the connection.
+func newRawConn(t testing.TB, c *cluster) *rawConn {
+	t.Helper()
+	ctx := testCtx(t)
+	pc, err := pgconn.Connect(ctx, c.connString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := pc.Hijack()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { hc.Conn.Close() })
+	hc.Conn.SetDeadline(time.Now().Add(20 * time.Second))
+	return &rawConn{t: t, fe: hc.Frontend}
+}
+
+// send sends messages and flushes.
+func (r *rawConn) send(msgs ...pgproto3.FrontendMessage) {
+	r.t.Helper()
+	for _, m := range msgs {
+		r.fe.Send(m)
+	}
+	if err := r.fe.Flush(); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// until reads messages up to ReadyForQuery and returns them, each
+// summarized: its type letter, and for some the contents ("T2" for a
+// RowDescription of two columns, "C:INSERT 0 1", "E:57014", "d:<data>").
+func (r *rawConn) until() []string {
+	r.t.Helper()
+	var got []string
+	for {
+		msg, err := r.fe.Receive()
+		if err != nil {
+			r.t.Fatalf("after %q: %v", got, err)
+		}
+		switch m := msg.(type) {
+		case *pgproto3.ReadyForQuery:
+			return got
+		case *pgproto3.RowDescription:
+			got = append(got, fmt.Sprintf("T%d", len(m.Fields)))
+		case *pgproto3.CommandComplete:
+			got = append(got, "C:"+string(m.CommandTag))
+		case *pgproto3.ErrorResponse:
+			got = append(got, "E:"+m.Code+":"+m.Message)
+		case *pgproto3.CopyData:
+			got = append(got, "d:"+string(m.Data))
+		case *pgproto3.DataRow:
+			vals := make([]string, len(m.Values))
+			for i, v := range m.Values {
+				vals[i] = string(v)
+			}
+			got = append(got, "D:"+strings.Join(vals, ","))
+		case *pgproto3.ParameterDescription:
+			got = append(got, fmt.Sprintf("t%d", len(m.ParameterOIDs)))
+		case *pgproto3.NoticeResponse, *pgproto3.ParameterStatus:
+		case *pgproto3.ParseComplete:
+			got = append(got, "1")
+		case *pgproto3.BindComplete:
+			got = append(got, "2")
+		case *pgproto3.CloseComplete:
+			got = append(got, "3")
+		case *pgproto3.NoData:
+			got = append(got, "n")
+		case *pgproto3.PortalSuspended:
+			got = append(got, "s")
+		case *pgproto3.CopyOutResponse:
+			got = append(got, "H")
+		case *pgproto3.CopyDone:
+			got = append(got, "c")
+		default:
+			got = append(got, fmt.Sprintf("%T", msg))
+		}
+	}
+}
+
+// simple runs a Query and returns the summarized answer.
+func (r *rawConn) simple(q string) string {
+	r.t.Helper()
+	r.send(&pgproto3.Query{String: q})
+	return strings.Join(r.until(), " ")
+}
+
+// testWriteNoRowDescription: a write without RETURNING has no result set,
+// so PostgreSQL sends no RowDescription (psycopg2's description is None
+// and its rowcount the tag's; JDBC in simple mode expects an update
+// count; psql prints no table).
+func testWriteNoRowDescription(t *testing.T, c *cluster) {
+	r := newRawConn(t, c)
+	for _, tc := range []struct{ q, want string }{
+		{"INSERT INTO dt VALUES (101, 'a')", "C:INSERT 0 1"},
+		{"UPDATE dt SET v = 'b' WHERE id = 101", "C:UPDATE 1"},
+		{"UPDATE dt SET v = v WHERE id > 100", "C:UPDATE 1"},
+		{"DELETE FROM dt WHERE id = 101", "C:DELETE 1"},
+		{"INSERT INTO rt VALUES (101, 'a')", "C:INSERT 0 1"},
+		{"DELETE FROM rt WHERE id = 101", "C:DELETE 1"},
+		{"INSERT INTO dt VALUES (102, 'a'), (103, 'b')", "C:INSERT 0 2"},
+		{"DELETE FROM dt WHERE id IN (102, 103) RETURNING id", "T1 D:102 D:103 C:DELETE 2"},
+		{"BEGIN; INSERT INTO dt VALUES (104, 'a'); ROLLBACK", "C:BEGIN C:INSERT 0 1 C:ROLLBACK"},
+		{"SELECT FROM dt WHERE id = 1", "T0 D: C:SELECT 1"},
+	} {
+		q, want := tc.q, tc.want
+		got := r.simple(q)
+		if strings.Contains(q, "RETURNING") {
+			got = sortedRows(got)
+		}
+		if got != want {
+			t.Errorf("%s: got %q, want %q", q, got, want)
+		}
+	}
+}
+
+// sortedRows sorts the D: items of a summarized answer.
+func sortedRows(s string) string {
+	parts := strings.Fields(s)
+	var rows []string
+	for _, p := range parts {
+		if strings.HasPrefix(p, "D:") {
+			rows = append(rows, p)
+		}
+	}
+	slices.Sort(rows)
+	var out []string
+	k := 0
+	for _, p := range parts {
+		if strings.HasPrefix(p, "D:") {
+			p = rows[k]
+			k++
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, " ")
+}
+
+// testCopyOutRowPerMessage: PostgreSQL sends one CopyData per row, and
+// psycopg 3 loads each message as one row.
+func testCopyOutRowPerMessage(t *testing.T, c *cluster) {
+	r := newRawConn(t, c)
+	got := r.simple("COPY (SELECT id, v FROM dt WHERE id <= 3 ORDER BY id) TO STDOUT")
+	if want := "H d:1\tv1\n d:2\tv2\n d:3\tv3\n c C:COPY 3"; got != want {
+		t.Errorf("copy query: got %q, want %q", got, want)
+	}
+	got = r.simple("COPY dt TO STDOUT")
+	if n, rows := strings.Count(got, "d:"), strings.Count(got, "\n"); n != rows {
+		t.Errorf("copy table: %d CopyData messages for %d rows: %q", n, rows, got)
+	}
+	got = r.simple("COPY (SELECT id FROM dt WHERE id <= 2 ORDER BY id) TO STDOUT (FORMAT csv, HEADER)")
+	if want := "H d:id\n d:1\n d:2\n c C:COPY 2"; got != want {
+		t.Errorf("copy csv with header: got %q, want %q", got, want)
+	}
+}
+
+// testReferenceWriteTags: a write to a reference table runs on every
+// placement, but its tag counts the rows once (JDBC's batch returns
+// [1,1,1], not [2,2,2]).
+func testReferenceWriteTags(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	if tag := mustExec(t, conn, "INSERT INTO rt VALUES (1, 'a'), (2, 'b'), (3, 'c')"); tag != "INSERT 0 3" {
+		t.Errorf("insert of 3 rows: %q", tag)
+	}
+	if tag := mustExec(t, conn, "UPDATE rt SET v = 'x' WHERE id <= 3"); tag != "UPDATE 3" {
+		t.Errorf("update of 3 rows: %q", tag)
+	}
+	// A batch of prepared inserts in one implicit transaction, as JDBC
+	// sends executeBatch.
+	var tags []string
+	rr := conn.PgConn().ExecBatch(ctx, batchOf("INSERT INTO rt VALUES ($1, 'b')", "11", "12", "13"))
+	res, err := rr.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		tags = append(tags, r.CommandTag.String())
+	}
+	if got := strings.Join(tags, ","); got != "INSERT 0 1,INSERT 0 1,INSERT 0 1" {
+		t.Errorf("batch tags %s", got)
+	}
+	mustExec(t, conn, "BEGIN")
+	if tag := mustExec(t, conn, "DELETE FROM rt WHERE id > 10"); tag != "DELETE 3" {
+		t.Errorf("delete in a block: %q", tag)
+	}
+	mustExec(t, conn, "COMMIT")
+	if tag := mustExec(t, conn, "DELETE FROM rt"); tag != "DELETE 3" {
+		t.Errorf("delete: %q", tag)
+	}
+}
+
+// batchOf is a batch of one statement executed once per value.
+func batchOf(sql string, vals ...string) *pgconn.Batch {
+	b := &pgconn.Batch{}
+	for _, v := range vals {
+		b.ExecParams(sql, [][]byte{[]byte(v)}, nil, nil, nil)
+	}
+	return b
+}
+
+// testParamDeclaredType: psycopg 3 sends a small integer as a binary int2
+// for an int4 column; the shard is the value's, read as its declared type.
+func testParamDeclaredType(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	res := conn.PgConn().ExecParams(ctx, "SELECT v FROM dt WHERE id = $1", [][]byte{{0, 7}}, []uint32{21}, []int16{1}, nil).Read()
+	if res.Err != nil || len(res.Rows) != 1 || string(res.Rows[0][0]) != "v7" {
+		t.Errorf("int2 parameter for an int4 column: %v %q", res.Err, res.Rows)
+	}
+	res = conn.PgConn().ExecParams(ctx, "UPDATE dt SET v = v WHERE id = $1", [][]byte{{0, 0, 0, 0, 0, 0, 0, 9}}, []uint32{20}, []int16{1}, nil).Read()
+	if res.Err != nil || res.CommandTag.String() != "UPDATE 1" {
+		t.Errorf("int8 parameter for an int4 column: %v %q", res.Err, res.CommandTag)
+	}
+}
+
+// testStatementTimeout: statement_timeout ends distributed statements as
+// it ends local ones, with PostgreSQL's error, and cancels the workers'
+// statements.
+func testStatementTimeout(t *testing.T, c *cluster) {
+	r := newRawConn(t, c)
+	const timedOut = "E:57014:canceling statement due to statement timeout"
+	if got := r.simple("SET statement_timeout = '300ms'"); got != "C:SET" {
+		t.Fatalf("set: %q", got)
+	}
+	for _, q := range []string{
+		"SELECT pg_sleep(3) FROM dt WHERE id = 1",
+		"SELECT count(pg_sleep(3)) FROM dt",
+		"UPDATE dt SET v = v || pg_sleep(3)::text WHERE id = 2",
+		"COPY (SELECT pg_sleep(3) FROM dt WHERE id = 1) TO STDOUT",
+	} {
+		start := time.Now()
+		got := r.simple(q)
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s took %v", q, d)
+		}
+		if !strings.HasSuffix(got, timedOut) {
+			t.Errorf("%s: got %q, want %q", q, got, timedOut)
+		}
+	}
+	// Under the extended protocol too, and in a block, which fails.
+	r.send(&pgproto3.Parse{Query: "SELECT pg_sleep(3) FROM dt WHERE id = $1"}, &pgproto3.Bind{Parameters: [][]byte{[]byte("3")}},
+		&pgproto3.Execute{}, &pgproto3.Sync{})
+	if got := strings.Join(r.until(), " "); got != "1 2 "+timedOut {
+		t.Errorf("extended: %q", got)
+	}
+	if got := r.simple("BEGIN; SELECT pg_sleep(3) FROM dt WHERE id = 1"); got != "C:BEGIN T1 "+timedOut {
+		t.Errorf("in a block: %q", got)
+	}
+	if got := r.simple("SELECT v FROM dt WHERE id = 1"); !strings.HasPrefix(got, "E:25P02") {
+		t.Errorf("after the timeout in a block: %q", got)
+	}
+	if got := r.simple("ROLLBACK"); got != "C:ROLLBACK" {
+		t.Errorf("rollback: %q", got)
+	}
+	// Fast statements still run; RESET lifts the timeout.
+	if got := r.simple("SELECT v FROM dt WHERE id = 1"); got != "T1 D:v1 C:SELECT 1" {
+		t.Errorf("after: %q", got)
+	}
+	r.simple("RESET statement_timeout")
+	if got := r.simple("SELECT pg_sleep(0.5) FROM dt WHERE id = 1"); got != "T1 D: C:SELECT 1" {
+		t.Errorf("after reset: %q", got)
+	}
+	// A timeout given at startup.
+	conn := c.connect(t, "options='-c statement_timeout=300'")
+	_, err := conn.Exec(testCtx(t), "SELECT pg_sleep(3) FROM dt WHERE id = 1")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "57014" || pe.Message != "canceling statement due to statement timeout" {
+		t.Errorf("startup option: %v", err)
+	}
+}
