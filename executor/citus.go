@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 
-	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgproto3"
 	pg "github.com/pganalyze/pg_query_go/v5"
 
@@ -15,7 +14,7 @@ import (
 // (function and view names); a statement without any, and without DDL,
 // is not parsed to ask citus.Match.
 var citusWords = []string{"citus", "pgfed", "pg_dist_", "distribut", "create_reference_table",
-	"worker_hash", "run_command_on_workers", "get_shard_id"}
+	"worker_hash", "run_command_on_workers", "get_shard_id", "recover_prepared_transactions"}
 
 // citusStatement returns the parsed statement when it is for the Citus API
 // (citus.Match), nil otherwise. The text is scanned first, so ordinary
@@ -52,7 +51,19 @@ func (s *Session) runCitus(ctx context.Context, sql string, stmt *pg.RawStmt, w 
 	if s.block && (s.meta.txStatus == 'E' || s.meta.aborted) {
 		return errInFailedTransaction
 	}
-	env := &citus.Env{
+	env := s.citusEnv()
+	if s.block {
+		env.Txn = s.ensureTxn()
+	}
+	err := citus.Run(ctx, env, sql, stmt, w)
+	s.h.invalidate()
+	return err
+}
+
+// citusEnv is the session's environment for the Citus API, without a
+// distributed transaction.
+func (s *Session) citusEnv() *citus.Env {
+	return &citus.Env{
 		Store:   s.h.store,
 		Coord:   s.h.coord,
 		Pools:   s.h.pools,
@@ -60,12 +71,6 @@ func (s *Session) runCitus(ctx context.Context, sql string, stmt *pg.RawStmt, w 
 		Meta:    metaQuerier{s},
 		Log:     s.log,
 	}
-	if s.block {
-		env.Txn = s.ensureTxn()
-	}
-	err := citus.Run(ctx, env, sql, stmt, w)
-	s.h.invalidate()
-	return err
 }
 
 // metaQuerier runs the Citus API's statements on the session's metadata
@@ -106,12 +111,6 @@ func (r ddlResults) Send(msg pgproto3.BackendMessage) error {
 	}
 	return r.Results.Send(msg)
 }
-
-// errCitusExtended is the answer to a Citus API function call through the
-// extended protocol, whose result the session cannot describe at Parse.
-var errCitusExtended = &wire.Error{Code: pgerrcode.FeatureNotSupported,
-	Message: "Citus API functions and views are answered through the simple query protocol only",
-	Hint:    "Send the statement without parameters as a simple Query (pgx: QueryExecModeSimpleProtocol)."}
 
 // containsFold reports whether s contains sub (lower case ASCII), ignoring
 // the case of s.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 
@@ -37,6 +38,7 @@ func TestCompat(t *testing.T) {
 		{"reference-write-tags", testReferenceWriteTags},
 		{"param-declared-type", testParamDeclaredType},
 		{"statement-timeout", testStatementTimeout},
+		{"citus-extended", testCitusExtended},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, c) })
 	}
@@ -316,5 +318,65 @@ func testStatementTimeout(t *testing.T, c *cluster) {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "57014" || pe.Message != "canceling statement due to statement timeout" {
 		t.Errorf("startup option: %v", err)
+	}
+}
+
+// testCitusExtended: Citus API calls through the extended protocol, with
+// the table name as a parameter (pgJDBC always uses it; so do drivers
+// that bind parameters).
+func testCitusExtended(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	mustExec(t, conn, "CREATE TABLE cx (id int PRIMARY KEY, v text)")
+	mustExec(t, conn, "CREATE TABLE cr (id int PRIMARY KEY)")
+	if tag := mustExec(t, conn, "SELECT create_distributed_table($1, $2)", "cx", "id"); tag != "SELECT 1" {
+		t.Errorf("create_distributed_table tag %q", tag)
+	}
+	mustExec(t, conn, "SELECT create_reference_table($1::regclass)", "cr")
+	mustExec(t, conn, "INSERT INTO cx VALUES (1, 'a'), (2, 'b')")
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM citus_shards WHERE table_name = 'cx'::regclass")); got != "32" {
+		t.Errorf("shards of cx: %s", got)
+	}
+	// A bigint result in binary (pgx asks for it), an int parameter.
+	var shard int64
+	if err := conn.QueryRow(ctx, "SELECT get_shard_id_for_distribution_column($1, $2::int)", "cx", 2).Scan(&shard); err != nil || shard == 0 {
+		t.Errorf("get_shard_id_for_distribution_column: %d %v", shard, err)
+	}
+	var want int64
+	if err := conn.QueryRow(ctx, "SELECT get_shard_id_for_distribution_column('cx', 2)", pgx.QueryExecModeSimpleProtocol).Scan(&want); err != nil || shard != want {
+		t.Errorf("shard %d, simple protocol %d, %v", shard, want, err)
+	}
+	// A set-returning function, a prepared statement used twice.
+	rows, err := conn.Query(ctx, "SELECT success, result FROM run_command_on_workers($1) ORDER BY nodeport", "SELECT 41 + 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var ok bool
+		var res string
+		if err := rows.Scan(&ok, &res); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(ok, res))
+	}
+	if rows.Err() != nil || strings.Join(got, ",") != "true42,true42" {
+		t.Errorf("run_command_on_workers: %v %v", got, rows.Err())
+	}
+	// Views and a NULL parameter; an error keeps its code.
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM citus_tables WHERE table_name = $1::regclass", "cr").Scan(&n); err != nil || n != 1 {
+		t.Errorf("citus_tables: %d %v", n, err)
+	}
+	_, err = conn.Exec(ctx, "SELECT create_distributed_table($1, $2)", "no_such_table", "id")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "42P01" {
+		t.Errorf("unknown table: %v", err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT recover_prepared_transactions()").Scan(&n); err != nil {
+		t.Errorf("recover_prepared_transactions: %v", err)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM cx")); got != "2" {
+		t.Errorf("rows of cx: %s", got)
 	}
 }

@@ -189,7 +189,7 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 	if csErr == nil {
 		if stmt := s.citusStatement(cs, sql, cmd); stmt != nil {
 			if cmd != cmdDDL {
-				return nil, wire.StatementDescription{}, s.distributedResult(ctx, errCitusExtended)
+				return s.prepareCitusQuery(ctx, name, sql, stmt, paramOIDs)
 			}
 			return &citusStatement{sql: sql, stmt: stmt}, wire.StatementDescription{ParamOIDs: []uint32{}}, nil
 		}
@@ -229,11 +229,17 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 	return &distStatement{meta: st, sql: sql, cmd: cmd, plan: pl, desc: desc, state: cs}, desc, nil
 }
 
-// citusStatement is the handle of DDL for the Citus API prepared with the
-// extended protocol: it is run by citus.Run at Execute.
+// citusStatement is the handle of a statement for the Citus API prepared
+// with the extended protocol: it is run by citus.Run at Execute. A query
+// (function calls, views) is also prepared on the metadata database in
+// the form citus.Describe gives, which described it.
 type citusStatement struct {
 	sql  string
 	stmt *pg.RawStmt
+
+	meta      *metaStatement // nil for DDL
+	desc      wire.StatementDescription
+	typeNames []string // the parameters' types (paramTypeNames)
 }
 
 // closeFailed forgets a statement prepared on the metadata database whose
@@ -273,6 +279,9 @@ func (s *Session) Execute(ctx context.Context, p *wire.Portal, opts wire.Execute
 	case *citusStatement:
 		ctx, done := s.startStatement(ctx)
 		defer done()
+		if h.meta != nil {
+			return false, clientError(s.distributedResult(ctx, s.executeCitusQuery(ctx, h, p, r)))
+		}
 		return false, clientError(s.distributedResult(ctx, s.runCitus(ctx, h.sql, h.stmt, ddlResults{r})))
 	default:
 		return false, internalError("portal %q has a statement handle of unknown type %T", p.Name, h)
@@ -296,6 +305,8 @@ func metaOf(handle any) *metaStatement {
 	case *ctlStatement:
 		return h.meta
 	case *distStatement:
+		return h.meta
+	case *citusStatement:
 		return h.meta
 	}
 	return nil
