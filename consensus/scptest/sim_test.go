@@ -112,13 +112,11 @@ func TestSimDeterministic(t *testing.T) {
 	}
 }
 
-// TestSimHarshFaults is the long sweep's harsher variant (longer faults,
-// more drops and crashes); it only runs with PGFED_SCP_SEEDS set.
+// TestSimHarshFaults is the harsher variant (longer faults, more drops and
+// crashes): two seeds per topology in make test, PGFED_SCP_SEEDS=N for the
+// long sweep.
 func TestSimHarshFaults(t *testing.T) {
-	if os.Getenv("PGFED_SCP_SEEDS") == "" {
-		t.Skip("set PGFED_SCP_SEEDS=N for the harsh sweep")
-	}
-	seeds := seedCount(1)
+	seeds := seedCount(2)
 	for _, top := range []Topology{Symmetric(4), Symmetric(7), Tiered(3, 3)} {
 		for seed := int64(1); seed <= int64(seeds); seed++ {
 			r := Run(Config{Seed: seed, Topology: top, Byzantine: top.MaxByzantine, FaultTicks: 500, DropRate: 0.3,
