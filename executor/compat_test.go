@@ -39,6 +39,7 @@ func TestCompat(t *testing.T) {
 		{"param-declared-type", testParamDeclaredType},
 		{"statement-timeout", testStatementTimeout},
 		{"citus-extended", testCitusExtended},
+		{"cursor-portal", testCursorPortal},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, c) })
 	}
@@ -378,5 +379,42 @@ func testCitusExtended(t *testing.T, c *cluster) {
 	}
 	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM cx")); got != "2" {
 		t.Errorf("rows of cx: %s", got)
+	}
+}
+
+// testCursorPortal: a cursor opened with SQL DECLARE is a portal, which a
+// client may Describe and Execute (psycopg 3's server-side cursors:
+// DECLARE, then Describe(P) + Sync).
+func testCursorPortal(t *testing.T, c *cluster) {
+	r := newRawConn(t, c)
+	r.simple("CREATE TEMP TABLE lt AS SELECT g AS id FROM generate_series(1, 3) g")
+	if got := r.simple(`BEGIN; DECLARE "cc" CURSOR FOR SELECT id FROM lt ORDER BY id`); got != "C:BEGIN C:DECLARE CURSOR" {
+		t.Fatalf("declare: %q", got)
+	}
+	r.send(&pgproto3.Describe{ObjectType: 'P', Name: "cc"}, &pgproto3.Sync{})
+	if got := strings.Join(r.until(), " "); got != "T1" {
+		t.Errorf("describe: %q", got)
+	}
+	r.send(&pgproto3.Execute{Portal: "cc", MaxRows: 2}, &pgproto3.Sync{})
+	if got := strings.Join(r.until(), " "); got != "D:1 D:2 s" {
+		t.Errorf("execute: %q", got)
+	}
+	if got := r.simple(`FETCH ALL FROM "cc"`); got != "T1 D:3 C:FETCH 1" {
+		t.Errorf("fetch: %q", got)
+	}
+	r.send(&pgproto3.Close{ObjectType: 'P', Name: "cc"}, &pgproto3.Sync{})
+	if got := strings.Join(r.until(), " "); got != "3" {
+		t.Errorf("close: %q", got)
+	}
+	if got := r.simple(`FETCH ALL FROM "cc"`); !strings.HasPrefix(got, "E:34000") {
+		t.Errorf("fetch after close: %q", got)
+	}
+	r.simple("ROLLBACK")
+	r.send(&pgproto3.Describe{ObjectType: 'P', Name: "nope"}, &pgproto3.Sync{})
+	if got := strings.Join(r.until(), " "); !strings.HasPrefix(got, "E:34000") {
+		t.Errorf("describe of no cursor: %q", got)
+	}
+	if got := r.simple("SELECT 1"); got != "T1 D:1 C:SELECT 1" {
+		t.Errorf("after: %q", got)
 	}
 }

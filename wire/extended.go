@@ -171,6 +171,16 @@ func (c *conn) describe(ctx context.Context, m *pgproto3.Describe) error {
 	case 'P':
 		p, ok := c.ext.portals[m.Name]
 		if !ok {
+			if cs, ok := c.sess.(Cursors); ok {
+				fields, err := cs.DescribeCursor(ctx, m.Name)
+				if err != nil {
+					return c.extError(err)
+				}
+				if fields == nil {
+					return c.w.send(&pgproto3.NoData{})
+				}
+				return c.w.send(&pgproto3.RowDescription{Fields: fields})
+			}
 			return c.reject(ctx, &Error{Code: pgerrcode.InvalidCursorName, Message: fmt.Sprintf("portal %q does not exist", m.Name)})
 		}
 		return c.sendRowDescription(p.Statement.Desc.Fields, p)
@@ -199,12 +209,19 @@ func (c *conn) sendRowDescription(fields []pgproto3.FieldDescription, p *Portal)
 // execute handles Execute.
 func (c *conn) execute(ctx context.Context, m *pgproto3.Execute) error {
 	p, ok := c.ext.portals[m.Portal]
-	if !ok {
+	cs, cursors := c.sess.(Cursors)
+	if !ok && !cursors {
 		return c.reject(ctx, &Error{Code: pgerrcode.InvalidCursorName, Message: fmt.Sprintf("portal %q does not exist", m.Portal)})
 	}
 	opts := ExecuteOptions{MaxRows: m.MaxRows, SyncFollows: c.r.syncBuffered()}
 	res := &results{c: c}
-	suspended, err := c.sess.Execute(ctx, p, opts, res)
+	var suspended bool
+	var err error
+	if ok {
+		suspended, err = c.sess.Execute(ctx, p, opts, res)
+	} else {
+		suspended, err = cs.ExecuteCursor(ctx, m.Portal, opts, res)
+	}
 	if c.readErr != nil {
 		return c.readErr
 	}
@@ -230,6 +247,10 @@ func (c *conn) closeMsg(ctx context.Context, m *pgproto3.Close) error {
 	case 'P':
 		if p, ok := c.ext.portals[m.Name]; ok {
 			if err := c.closePortalErr(ctx, p); err != nil {
+				return c.extError(err)
+			}
+		} else if cs, ok := c.sess.(Cursors); ok {
+			if err := cs.CloseCursor(ctx, m.Name); err != nil {
 				return c.extError(err)
 			}
 		}

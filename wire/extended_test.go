@@ -345,3 +345,40 @@ func TestErrorSentWithoutSync(t *testing.T) {
 	rc.flush()
 	expectMsgs(t, rc.until(), "RFQ I")
 }
+
+// TestSQLCursorsArePortals: a cursor opened with SQL DECLARE can be
+// described, executed and closed as a portal when the session has
+// Cursors (psycopg 3 describes its server-side cursors so); the server
+// asks the session only for names it does not know.
+func TestSQLCursorsArePortals(t *testing.T) {
+	h := &cursorHandler{}
+	ts := startServer(t, Config{Handler: h})
+	rc := connectRaw(t, ts.addr)
+	rc.send(&pgproto3.Query{String: "BEGIN"}, &pgproto3.Query{String: "DECLARE cc 3"})
+	rc.flush()
+	expectMsgs(t, rc.until(), "Complete BEGIN", "RFQ T")
+	expectMsgs(t, rc.until(), "Complete DECLARE CURSOR", "RFQ T")
+	rc.send(&pgproto3.Describe{ObjectType: 'P', Name: "cc"}, &pgproto3.Sync{})
+	rc.flush()
+	expectMsgs(t, rc.until(), "RowDesc n/23/0", "RFQ T")
+	rc.send(&pgproto3.Execute{Portal: "cc", MaxRows: 2}, &pgproto3.Execute{Portal: "cc"}, &pgproto3.Close{ObjectType: 'P', Name: "cc"}, &pgproto3.Sync{})
+	rc.flush()
+	expectMsgs(t, rc.until(), "Row 1", "Row 2", "PortalSuspended", "Row 3", "Complete SELECT 1", "CloseComplete", "RFQ T")
+	// A protocol portal of the same batch is the server's own.
+	rc.send(&pgproto3.Parse{Name: "s", Query: "SELECT 1"}, &pgproto3.Bind{PreparedStatement: "s", DestinationPortal: "p"},
+		&pgproto3.Describe{ObjectType: 'P', Name: "p"}, &pgproto3.Sync{})
+	rc.flush()
+	expectMsgs(t, rc.until(), "ParseComplete", "BindComplete", "RowDesc n/23/0", "RFQ T")
+	// A closed cursor is gone: the session's 34000 (which fails the
+	// block), without an Abort.
+	rc.send(&pgproto3.Describe{ObjectType: 'P', Name: "cc"}, &pgproto3.Sync{})
+	rc.flush()
+	expectMsgs(t, rc.until(), "ERROR 34000", "RFQ E")
+	var calls []string
+	for _, c := range h.last(t).Calls() {
+		if strings.Contains(c, "Cursor") || strings.HasPrefix(c, "Abort") {
+			calls = append(calls, c)
+		}
+	}
+	expectMsgs(t, calls, `DescribeCursor "cc"`, `ExecuteCursor "cc" max=2`, `ExecuteCursor "cc" max=0`, `CloseCursor "cc"`, `DescribeCursor "cc"`)
+}

@@ -145,3 +145,25 @@ type Session interface {
 	// Close releases the session when the connection ends.
 	Close() error
 }
+
+// Cursors is implemented by a Session whose SQL cursors (DECLARE ...
+// CURSOR) are portals too, as they are in PostgreSQL: a client may
+// Describe ('P'), Execute and Close a cursor it opened with DECLARE
+// (psycopg 3's server-side cursors describe theirs that way). The server
+// knows only the portals of Bind; for a name it does not know it asks the
+// session, which answers for its cursors, or with an error of SQLSTATE
+// 34000 (invalid_cursor_name) when there is none. The server keeps
+// nothing for a cursor. An error the session returns here needs no Abort
+// (the session saw it).
+type Cursors interface {
+	// DescribeCursor returns the columns of the cursor name, with the
+	// formats it returns them in (nil: the cursor returns no rows).
+	DescribeCursor(ctx context.Context, name string) ([]pgproto3.FieldDescription, error)
+	// ExecuteCursor fetches the next rows of the cursor name, at most
+	// opts.MaxRows when that is not 0, and returns suspended=true when
+	// rows remain, as Execute does.
+	ExecuteCursor(ctx context.Context, name string, opts ExecuteOptions, r Results) (suspended bool, err error)
+	// CloseCursor closes the cursor name; closing one that does not
+	// exist is not an error.
+	CloseCursor(ctx context.Context, name string) error
+}

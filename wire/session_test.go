@@ -343,3 +343,72 @@ func (s *testSession) Close() error {
 	s.record("Close")
 	return nil
 }
+
+// cursorHandler makes cursorSessions: test sessions with SQL cursors
+// (Cursors). "DECLARE <name> <n>" opens a cursor over the rows 1..n.
+type cursorHandler struct{ testHandler }
+
+func (h *cursorHandler) NewSession(ctx context.Context, s Startup, c Client) (Session, error) {
+	ts, err := h.testHandler.NewSession(ctx, s, c)
+	if err != nil {
+		return nil, err
+	}
+	return &cursorSession{testSession: ts.(*testSession), cursors: map[string]*testCursor{}}, nil
+}
+
+type cursorSession struct {
+	*testSession
+	cursors map[string]*testCursor
+}
+
+type testCursor struct{ next, n int }
+
+var _ Cursors = (*cursorSession)(nil)
+
+func (s *cursorSession) SimpleQuery(ctx context.Context, sql string, r Results) error {
+	if rest, ok := strings.CutPrefix(sql, "DECLARE "); ok {
+		s.record("SimpleQuery %s", sql)
+		name, count, _ := strings.Cut(rest, " ")
+		n, _ := strconv.Atoi(count)
+		s.cursors[name] = &testCursor{n: n}
+		return r.Send(&pgproto3.CommandComplete{CommandTag: []byte("DECLARE CURSOR")})
+	}
+	return s.testSession.SimpleQuery(ctx, sql, r)
+}
+
+func (s *cursorSession) DescribeCursor(ctx context.Context, name string) ([]pgproto3.FieldDescription, error) {
+	s.record("DescribeCursor %q", name)
+	if _, ok := s.cursors[name]; !ok {
+		if s.status == 'T' {
+			s.status = 'E' // an error aborts the transaction
+		}
+		return nil, &Error{Code: pgerrcode.InvalidCursorName, Message: fmt.Sprintf("portal %q does not exist", name)}
+	}
+	return []pgproto3.FieldDescription{intField("n")}, nil
+}
+
+func (s *cursorSession) ExecuteCursor(ctx context.Context, name string, opts ExecuteOptions, r Results) (bool, error) {
+	s.record("ExecuteCursor %q max=%d", name, opts.MaxRows)
+	c, ok := s.cursors[name]
+	if !ok {
+		return false, &Error{Code: pgerrcode.InvalidCursorName, Message: fmt.Sprintf("portal %q does not exist", name)}
+	}
+	sent := 0
+	for c.next < c.n && (opts.MaxRows == 0 || sent < int(opts.MaxRows)) {
+		c.next++
+		sent++
+		if err := r.Send(&pgproto3.DataRow{Values: [][]byte{[]byte(strconv.Itoa(c.next))}}); err != nil {
+			return false, err
+		}
+	}
+	if c.next < c.n {
+		return true, nil
+	}
+	return false, r.Send(&pgproto3.CommandComplete{CommandTag: []byte("SELECT " + strconv.Itoa(sent))})
+}
+
+func (s *cursorSession) CloseCursor(ctx context.Context, name string) error {
+	s.record("CloseCursor %q", name)
+	delete(s.cursors, name)
+	return nil
+}
