@@ -72,6 +72,14 @@ func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan
 			}
 		}
 	}
+	// A replicated write (to a reference table) runs on its first
+	// placement before the others, as Citus does: concurrent writers of the
+	// same rows then queue on that placement, instead of locking the copies
+	// in different orders on different workers and deadlocking.
+	var firstDone chan struct{}
+	if pl.Replicated && len(pl.Tasks) > 1 {
+		firstDone = make(chan struct{})
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	ch := make(chan taskBatch, 8)
@@ -126,6 +134,13 @@ func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan
 				}
 			}
 			for _, i := range idxs {
+				if firstDone != nil && i != 0 {
+					select {
+					case <-firstDone:
+					case <-gctx.Done():
+						return gctx.Err()
+					}
+				}
 				t := &pl.Tasks[i]
 				tag, err := run(t, func(rr rowSource) error {
 					bt := taskBatch{task: i, fields: slices.Clone(rr.FieldDescriptions())}
@@ -145,6 +160,9 @@ func (s *Session) fanOut(ctx context.Context, st *catalogState, pl *planner.Plan
 				}
 				if err := send(taskBatch{task: i, tag: tag, last: true}); err != nil {
 					return err
+				}
+				if firstDone != nil && i == 0 {
+					close(firstDone)
 				}
 			}
 			return nil
