@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -225,8 +226,10 @@ func (s *Session) streamIntermediate(ctx context.Context, st *catalogState, pl *
 		return nil
 	})
 	stop()
-	if ferr != nil && ferr != context.Canceled {
-		return nil, ferr // a worker's failure explains a short COPY
+	// A worker's failure explains a short COPY; a failure of the COPY
+	// (the limit) explains the workers' statements cancelled after it.
+	if ferr != nil && ferr != context.Canceled && (err == nil || !errors.Is(ferr, context.Canceled)) {
+		return nil, ferr
 	}
 	return fields, err
 }
