@@ -40,6 +40,8 @@ func TestCompat(t *testing.T) {
 		{"statement-timeout", testStatementTimeout},
 		{"citus-extended", testCitusExtended},
 		{"cursor-portal", testCursorPortal},
+		{"sql-prepare", testSQLPrepare},
+		{"sql-cursor", testSQLCursor},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, c) })
 	}
@@ -416,5 +418,111 @@ func testCursorPortal(t *testing.T, c *cluster) {
 	}
 	if got := r.simple("SELECT 1"); got != "T1 D:1 C:SELECT 1" {
 		t.Errorf("after: %q", got)
+	}
+}
+
+// testSQLPrepare: SQL PREPARE, EXECUTE and DEALLOCATE of statements on
+// distributed tables (psql, psycopg2).
+func testSQLPrepare(t *testing.T, c *cluster) {
+	r := newRawConn(t, c)
+	for _, step := range []struct{ q, want string }{
+		{"PREPARE p(int) AS SELECT v FROM dt WHERE id = $1", "C:PREPARE"},
+		{"EXECUTE p(3)", "T1 D:v3 C:SELECT 1"},
+		{"EXECUTE p(2 + 2)", "T1 D:v4 C:SELECT 1"},
+		{"PREPARE q AS SELECT count(*) FROM dt WHERE v = $1 OR id > $2", "C:PREPARE"},
+		{"EXECUTE q('v5', 18)", "T1 D:3 C:SELECT 1"},
+		{"PREPARE u AS UPDATE dt SET v = v WHERE id > $1", "C:PREPARE"},
+		{"EXECUTE u(15)", "C:UPDATE 5"},
+		{"EXECUTE u(19)", "C:UPDATE 1"},
+		{"BEGIN; UPDATE dt SET v = v WHERE id > 19; COMMIT", "C:BEGIN C:UPDATE 1 C:COMMIT"},
+		{"BEGIN", "C:BEGIN"},
+		{"EXECUTE u(19)", "C:UPDATE 1"},
+		{"COMMIT", "C:COMMIT"},
+		{"BEGIN; EXECUTE u(19); COMMIT", "C:BEGIN C:UPDATE 1 C:COMMIT"},
+		{"SELECT count(*) FROM pg_prepared_statements", "T1 D:3 C:SELECT 1"},
+		{"EXECUTE p(1, 2)", "E:42601:wrong number of parameters for prepared statement \"p\""},
+		{"PREPARE p AS SELECT 1 FROM dt", "E:42P05:prepared statement \"p\" already exists"},
+		{"DEALLOCATE p", "C:DEALLOCATE"},
+		{"EXECUTE p(1)", "E:26000:prepared statement \"p\" does not exist"},
+		{"PREPARE p AS SELECT v FROM dt WHERE id = $1::bigint", "C:PREPARE"},
+		{"EXECUTE p(7)", "T1 D:v7 C:SELECT 1"},
+		{"DISCARD ALL", "C:DISCARD ALL"},
+		{"EXECUTE q('v5', 18)", "E:26000:prepared statement \"q\" does not exist"},
+		// A local one is PostgreSQL's own.
+		{"PREPARE l AS SELECT $1::int + 1", "C:PREPARE"},
+		{"EXECUTE l(1)", "T1 D:2 C:SELECT 1"},
+	} {
+		if got := r.simple(step.q); got != step.want {
+			t.Errorf("%s: got %q, want %q", step.q, got, step.want)
+		}
+	}
+}
+
+// testSQLCursor: DECLARE of a cursor over distributed tables, then FETCH,
+// MOVE, CLOSE and WITH HOLD as in PostgreSQL (psql's FETCH_COUNT,
+// psycopg2/3 named cursors, pgx and lib/pq).
+func testSQLCursor(t *testing.T, c *cluster) {
+	r := newRawConn(t, c)
+	for _, step := range []struct{ q, want string }{
+		{"DECLARE c CURSOR FOR SELECT id FROM dt", "E:25P01:DECLARE CURSOR can only be used in transaction blocks"},
+		{"BEGIN", "C:BEGIN"},
+		{"DECLARE c SCROLL CURSOR FOR SELECT id, v AS name FROM dt ORDER BY id", "C:DECLARE CURSOR"},
+		{"FETCH 2 FROM c", "T2 D:1,v1 D:2,v2 C:FETCH 2"},
+		{"MOVE 15 IN c", "C:MOVE 15"},
+		{"FETCH ALL FROM c", "T2 D:18,v18 D:19,v19 D:20,v20 C:FETCH 3"},
+		{"FETCH BACKWARD 1 FROM c", "T2 D:20,v20 C:FETCH 1"},
+		{"CLOSE c", "C:CLOSE CURSOR"},
+		{"DECLARE _psql_cursor NO SCROLL CURSOR FOR SELECT count(*) FROM dt", "C:DECLARE CURSOR"},
+		{"FETCH FORWARD 100 FROM _psql_cursor", "T1 D:20 C:FETCH 1"},
+		{"COMMIT", "C:COMMIT"},
+		{"DECLARE h CURSOR WITH HOLD FOR SELECT id FROM dt WHERE id IN (4, 5) ORDER BY id", "C:DECLARE CURSOR"},
+		{"FETCH ALL FROM h", "T1 D:4 D:5 C:FETCH 2"},
+		{"CLOSE h", "C:CLOSE CURSOR"},
+		{"SET citus.max_intermediate_result_size = 0", "C:SET"},
+		{"BEGIN", "C:BEGIN"},
+		{"SET LOCAL pgfed.max_intermediate_rows = 5", "C:SET"},
+	} {
+		if got := r.simple(step.q); got != step.want {
+			t.Errorf("%s: got %q, want %q", step.q, got, step.want)
+		}
+	}
+	if got := r.simple("DECLARE big CURSOR FOR SELECT id FROM dt"); !strings.HasPrefix(got, "E:54000") {
+		t.Errorf("a cursor past the intermediate-result limit: %q", got)
+	}
+	r.simple("ROLLBACK")
+	r.simple("RESET citus.max_intermediate_result_size")
+	// psycopg 3: DECLARE, then Describe of the cursor's portal.
+	r.simple("BEGIN")
+	r.simple(`DECLARE "pc" CURSOR WITHOUT HOLD FOR SELECT id FROM dt WHERE id < 3 ORDER BY id`)
+	r.send(&pgproto3.Describe{ObjectType: 'P', Name: "pc"}, &pgproto3.Sync{})
+	if got := strings.Join(r.until(), " "); got != "T1" {
+		t.Errorf("describe: %q", got)
+	}
+	r.simple("COMMIT")
+	// pgx: DECLARE with a parameter through the extended protocol.
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "DECLARE xc CURSOR FOR SELECT id FROM dt WHERE id <= $1 ORDER BY id", 3); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	rows, err := tx.Query(ctx, "FETCH ALL FROM xc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id int32
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, fmt.Sprint(id))
+	}
+	if rows.Err() != nil || strings.Join(ids, ",") != "1,2,3" {
+		t.Errorf("pgx cursor: %v %v", ids, rows.Err())
 	}
 }

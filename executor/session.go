@@ -48,6 +48,12 @@ type Session struct {
 	searchPath []string
 	user       string
 
+	// sqlPrepared are the statements prepared with SQL PREPARE that name
+	// distributed tables, by name (sqlprepare.go).
+	sqlPrepared map[string]*sqlPrepared
+	// cursorSeq numbers the tables of distributed cursors (cursor.go).
+	cursorSeq int
+
 	cancelMu sync.Mutex
 	cancelFn context.CancelFunc
 }
@@ -125,6 +131,12 @@ func (s *Session) simpleStatement(ctx context.Context, sql string, out *output) 
 		if handled, err := s.explainCommand(ctx, st, sql, nil, out); handled {
 			return s.distributedResult(ctx, err)
 		}
+	}
+	if stmts := s.scriptExecuting(sql); stmts != nil {
+		return s.script(ctx, stmts, out)
+	}
+	if handled, err := s.sqlStatement(ctx, st, sql, out, runMeta); handled {
+		return s.distributedResult(ctx, err)
 	}
 	pl, err := s.plan(st, sql)
 	if err != nil {
@@ -215,6 +227,13 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 		}
 		return st, desc, nil
 	}
+	if dc := declareOf(sql); dc != nil {
+		if q, err := deparseNode(dc.Query); err == nil {
+			if pl, err := s.plan(cs, q); err == nil && pl.Kind != planner.KindLocal {
+				return &declareStatement{meta: st, dc: dc, desc: desc}, desc, nil
+			}
+		}
+	}
 	pl, err := s.plan(cs, sql)
 	if err != nil {
 		if refusedInsertSelect(sql, err) {
@@ -276,6 +295,10 @@ func (s *Session) Execute(ctx context.Context, p *wire.Portal, opts wire.Execute
 		ctx, done := s.startStatement(ctx)
 		defer done()
 		return s.executeDistributed(ctx, h, p, opts, r)
+	case *declareStatement:
+		ctx, done := s.startStatement(ctx)
+		defer done()
+		return false, clientError(s.distributedResult(ctx, s.executeDeclare(ctx, h, p, r)))
 	case *citusStatement:
 		ctx, done := s.startStatement(ctx)
 		defer done()
@@ -307,6 +330,8 @@ func metaOf(handle any) *metaStatement {
 	case *distStatement:
 		return h.meta
 	case *citusStatement:
+		return h.meta
+	case *declareStatement:
 		return h.meta
 	}
 	return nil

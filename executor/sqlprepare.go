@@ -1,0 +1,199 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgerrcode"
+	pg "github.com/pganalyze/pg_query_go/v5"
+
+	"github.com/pgfed/pgfed/planner"
+	"github.com/pgfed/pgfed/wire"
+)
+
+// SQL-level prepared statements and cursors (PREPARE, EXECUTE,
+// DEALLOCATE, DISCARD ALL, DECLARE) name their tables inside another
+// statement, so the session looks into them before planning
+// (sqlStatement). A PREPARE of a statement naming distributed tables runs
+// on the metadata database too (over the shell tables), which keeps
+// PostgreSQL's naming rules, pg_prepared_statements and the parameter
+// types, and is planned once like a protocol Parse; EXECUTE evaluates its
+// arguments on the metadata database, binds them and runs the plan.
+// DEALLOCATE and DISCARD ALL run there and forget the plans. A cursor of
+// a distributed query is declared on the metadata database over its
+// materialized rows (declareDistributed).
+
+// sqlStatement runs PREPARE, EXECUTE, DEALLOCATE, DISCARD and DECLARE when
+// they concern distributed tables (or plans the session holds), and says
+// whether it did; the others go on to the planner and the metadata
+// database.
+func (s *Session) sqlStatement(ctx context.Context, st *catalogState, sql string, out *output, runMeta func() error) (bool, error) {
+	switch w, _ := firstWord(sql); w {
+	case "prepare", "execute", "deallocate", "discard", "declare":
+	default:
+		return false, nil
+	}
+	if hasSecondStatement(sql) {
+		return false, nil
+	}
+	tree, err := pg.Parse(sql)
+	if err != nil || len(tree.Stmts) != 1 {
+		return false, nil
+	}
+	n := tree.Stmts[0].Stmt
+	switch {
+	case n.GetPrepareStmt() != nil:
+		return s.sqlPrepare(ctx, st, n.GetPrepareStmt(), runMeta)
+	case n.GetExecuteStmt() != nil:
+		h, ok := s.sqlPrepared[n.GetExecuteStmt().Name]
+		if !ok {
+			return false, nil
+		}
+		return true, s.sqlExecute(ctx, h, n.GetExecuteStmt(), out)
+	case n.GetDeallocateStmt() != nil:
+		if len(s.sqlPrepared) == 0 {
+			return false, nil
+		}
+		if err := runMeta(); err != nil {
+			return true, err
+		}
+		if name := n.GetDeallocateStmt().Name; name != "" {
+			delete(s.sqlPrepared, name)
+		} else {
+			clear(s.sqlPrepared)
+		}
+		return true, nil
+	case n.GetDiscardStmt() != nil:
+		if len(s.sqlPrepared) == 0 || n.GetDiscardStmt().Target != pg.DiscardMode_DISCARD_ALL {
+			return false, nil
+		}
+		if err := runMeta(); err != nil {
+			return true, err
+		}
+		clear(s.sqlPrepared)
+		return true, nil
+	case n.GetDeclareCursorStmt() != nil:
+		return s.declareDistributed(ctx, st, n.GetDeclareCursorStmt(), nil, out)
+	}
+	return false, nil
+}
+
+// scriptExecuting splits a Query message of several statements when it
+// may EXECUTE a plan the session holds: the statement names no table, so
+// the planner would send the whole string to the metadata database.
+func (s *Session) scriptExecuting(sql string) []string {
+	if len(s.sqlPrepared) == 0 || !containsFold(sql, "execute") {
+		return nil
+	}
+	return splitScript(sql)
+}
+
+// sqlPrepare runs PREPARE of a statement naming distributed tables: on
+// the metadata database (the client sees its answer), then planned, with
+// the parameter types the metadata database settled on.
+func (s *Session) sqlPrepare(ctx context.Context, st *catalogState, ps *pg.PrepareStmt, runMeta func() error) (bool, error) {
+	inner, err := deparseNode(ps.Query)
+	if err != nil {
+		return false, nil
+	}
+	h := &distStatement{sql: inner, state: st}
+	pl, err := s.plan(st, inner)
+	switch {
+	case err != nil && refusedInsertSelect(inner, err):
+		h.cmd = cmdInsertSelect
+	case err != nil:
+		return true, err
+	case pl.Kind == planner.KindLocal:
+		return false, nil
+	default:
+		h.plan = pl
+	}
+	if err := runMeta(); err != nil {
+		return true, err
+	}
+	rows, err := metaQuerier{s}.Query(ctx, "SELECT t::oid, format_type(t::oid, NULL) FROM pg_prepared_statements p, unnest(p.parameter_types) WITH ORDINALITY AS u(t, n) WHERE p.name = "+
+		quoteLiteral(ps.Name)+" ORDER BY n")
+	if err != nil {
+		return true, err
+	}
+	sp := &sqlPrepared{stmt: h, types: make([]string, len(rows.Values))}
+	h.desc.ParamOIDs = make([]uint32, len(rows.Values))
+	for i, v := range rows.Values {
+		oid, err := strconv.ParseUint(string(v[0]), 10, 32)
+		if err != nil {
+			return true, internalError("parameter type %q of %s", v[0], ps.Name)
+		}
+		h.desc.ParamOIDs[i] = uint32(oid)
+		sp.types[i] = string(v[1])
+	}
+	if s.sqlPrepared == nil {
+		s.sqlPrepared = map[string]*sqlPrepared{}
+	}
+	s.sqlPrepared[ps.Name] = sp
+	return true, nil
+}
+
+// sqlExecute runs EXECUTE of a plan the session holds: the arguments are
+// evaluated on the metadata database as values of the parameters' types
+// (in text), then bound to the plan, which runs as a portal would.
+func (s *Session) sqlExecute(ctx context.Context, h *sqlPrepared, es *pg.ExecuteStmt, out *output) error {
+	if len(es.Params) != len(h.types) {
+		return &wire.Error{Code: pgerrcode.SyntaxError, Message: "wrong number of parameters for prepared statement \"" + es.Name + "\"",
+			Detail: fmt.Sprintf("Expected %d parameters but got %d.", len(h.types), len(es.Params))}
+	}
+	b := &binding{paramOIDs: h.stmt.desc.ParamOIDs}
+	if len(es.Params) > 0 {
+		targets := make([]*pg.Node, len(es.Params))
+		for i, p := range es.Params {
+			typed, err := castNode(p, h.types[i])
+			if err != nil {
+				return err
+			}
+			if typed, err = castNode(typed, "text"); err != nil {
+				return err
+			}
+			targets[i] = pg.MakeResTargetNodeWithVal(typed, -1)
+		}
+		sql, err := deparseNode(&pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{TargetList: targets,
+			LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT, Op: pg.SetOperation_SETOP_NONE}}})
+		if err != nil {
+			return internalError("deparse the arguments of EXECUTE: %v", err)
+		}
+		rows, err := metaQuerier{s}.Query(ctx, sql)
+		if err != nil {
+			return err
+		}
+		if len(rows.Values) != 1 {
+			return internalError("the arguments of EXECUTE gave %d rows", len(rows.Values))
+		}
+		b.params = rows.Values[0]
+	}
+	return s.runPortal(ctx, h.stmt, b, out, true)
+}
+
+// castNode is e::typ, typ a type name as format_type spells it.
+func castNode(e *pg.Node, typ string) (*pg.Node, error) {
+	tree, err := pg.Parse("SELECT NULL::" + typ)
+	if err != nil {
+		return nil, internalError("type name %q: %v", typ, err)
+	}
+	tc := tree.Stmts[0].Stmt.GetSelectStmt().TargetList[0].GetResTarget().Val.GetTypeCast()
+	if tc == nil {
+		return nil, internalError("type name %q", typ)
+	}
+	return &pg.Node{Node: &pg.Node_TypeCast{TypeCast: &pg.TypeCast{Arg: e, TypeName: tc.TypeName, Location: -1}}}, nil
+}
+
+// sqlPrepared is a statement prepared with SQL PREPARE that names
+// distributed tables: its plan, and its parameters' type names.
+type sqlPrepared struct {
+	stmt  *distStatement
+	types []string
+}
+
+// quoteLiteral quotes s as a SQL string literal.
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
