@@ -99,8 +99,10 @@ func (h *Handler) current(ctx context.Context) (*catalogState, error) {
 // the table shapes (after DDL on the metadata database).
 func (h *Handler) invalidate() { h.cur.Store(nil) }
 
-// schemaQuery reads the columns of the distributed and reference tables
-// and the names of user-defined aggregates, in one round trip.
+// schemaQuery reads the columns of the distributed and reference tables,
+// the names of user-defined aggregates, and the tables' primary keys (a
+// query grouped by a key may read the table's other columns), in one round
+// trip.
 const schemaQuery = `SELECT n.nspname, c.relname, a.attname, a.atttypid::int8,
 	COALESCE(CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, '')
 FROM pg_attribute a
@@ -110,7 +112,15 @@ JOIN pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_collation co ON co.oid = a.attcollation
 WHERE a.attrelid IN (SELECT logicalrelid FROM pgfed.partition) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY c.oid, a.attnum;
-SELECT DISTINCT p.proname FROM pg_proc p WHERE p.prokind = 'a' AND p.pronamespace <> 'pg_catalog'::regnamespace`
+SELECT DISTINCT p.proname FROM pg_proc p WHERE p.prokind = 'a' AND p.pronamespace <> 'pg_catalog'::regnamespace;
+SELECT n.nspname, c.relname, a.attname
+FROM pg_index x
+JOIN pg_class c ON c.oid = x.indrelid
+JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, i)
+JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+WHERE x.indisprimary AND x.indrelid IN (SELECT logicalrelid FROM pgfed.partition)
+ORDER BY c.oid, k.i`
 
 // loadSchema reads the table shapes the planner needs from the metadata
 // database.
@@ -124,7 +134,7 @@ func (h *Handler) loadSchema(ctx context.Context, snap *catalog.Snapshot) ([]pla
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the distributed tables' columns: %w", err)
 	}
-	if len(res) != 2 {
+	if len(res) != 3 {
 		return nil, nil, fmt.Errorf("read the distributed tables' columns: %d results", len(res))
 	}
 	var defs []planner.TableDef
@@ -140,6 +150,15 @@ func (h *Handler) loadSchema(ctx context.Context, snap *catalog.Snapshot) ([]pla
 	var aggs []string
 	for _, row := range res[1].Rows {
 		aggs = append(aggs, string(row[0]))
+	}
+	for _, row := range res[2].Rows {
+		rel := catalog.RelationName{Schema: string(row[0]), Name: string(row[1])}
+		for i := range defs {
+			if defs[i].Relation == rel {
+				defs[i].PrimaryKey = append(defs[i].PrimaryKey, string(row[2]))
+				break
+			}
+		}
 	}
 	return defs, aggs, nil
 }
