@@ -36,7 +36,45 @@ func (s *Session) prepareCitusQuery(ctx context.Context, name, sql string, stmt 
 // executeCitusQuery runs a portal of a Citus API query: its parameters
 // become literals of their declared types in the statement, which
 // citus.Run runs; the rows are sent in the formats the portal asked for.
-func (s *Session) executeCitusQuery(ctx context.Context, h *citusStatement, p *wire.Portal, r wire.Results) error {
+// With a row limit the result is kept in the portal and handed out
+// opts.MaxRows rows at a time.
+func (s *Session) executeCitusQuery(ctx context.Context, h *citusStatement, p *wire.Portal, opts wire.ExecuteOptions, r wire.Results) (bool, error) {
+	if dp, ok := p.State.(*distPortal); ok {
+		return s.servePortal(dp, opts, r)
+	}
+	if opts.MaxRows == 0 {
+		return false, s.runCitusQuery(ctx, h, p, r)
+	}
+	dp := &distPortal{}
+	if err := s.runCitusQuery(ctx, h, p, portalBuffer{r, dp}); err != nil {
+		return false, err
+	}
+	p.State = dp
+	return s.servePortal(dp, opts, r)
+}
+
+// portalBuffer keeps a result's rows and tag in a distPortal and relays
+// the other messages (notices).
+type portalBuffer struct {
+	wire.Results
+	dp *distPortal
+}
+
+// Send keeps or relays a message.
+func (b portalBuffer) Send(msg pgproto3.BackendMessage) error {
+	switch m := msg.(type) {
+	case *pgproto3.DataRow:
+		b.dp.rows = append(b.dp.rows, copyRow(m.Values))
+		return nil
+	case *pgproto3.CommandComplete:
+		b.dp.tag = string(m.CommandTag)
+		return nil
+	}
+	return b.Results.Send(msg)
+}
+
+// runCitusQuery binds and runs a Citus API query (executeCitusQuery).
+func (s *Session) runCitusQuery(ctx context.Context, h *citusStatement, p *wire.Portal, r wire.Results) error {
 	names, err := s.paramTypeNames(ctx, h)
 	if err != nil {
 		return err

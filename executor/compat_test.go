@@ -3,6 +3,7 @@ package executor
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -375,6 +376,13 @@ func testCitusExtended(t *testing.T, c *cluster) {
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "42P01" {
 		t.Errorf("unknown table: %v", err)
+	}
+	// A row limit (JDBC's fetch size) suspends the portal.
+	r := newRawConn(t, c)
+	r.send(&pgproto3.Parse{Query: "SELECT nodeport FROM run_command_on_workers($1)"}, &pgproto3.Bind{Parameters: [][]byte{[]byte("SELECT 1")}},
+		&pgproto3.Execute{MaxRows: 1}, &pgproto3.Execute{MaxRows: 1}, &pgproto3.Execute{MaxRows: 1}, &pgproto3.Sync{})
+	if got := strings.Join(r.until(), " "); !regexp.MustCompile(`^1 2 D:\d+ s D:\d+ C:SELECT 2 C:SELECT 2$`).MatchString(got) {
+		t.Errorf("row limit: %q", got)
 	}
 	if err := conn.QueryRow(ctx, "SELECT recover_prepared_transactions()").Scan(&n); err != nil {
 		t.Errorf("recover_prepared_transactions: %v", err)

@@ -303,7 +303,8 @@ func (s *Session) Execute(ctx context.Context, p *wire.Portal, opts wire.Execute
 		ctx, done := s.startStatement(ctx)
 		defer done()
 		if h.meta != nil {
-			return false, clientError(s.distributedResult(ctx, s.executeCitusQuery(ctx, h, p, r)))
+			suspended, err := s.executeCitusQuery(ctx, h, p, opts, r)
+			return suspended, clientError(s.distributedResult(ctx, err))
 		}
 		return false, clientError(s.distributedResult(ctx, s.runCitus(ctx, h.sql, h.stmt, ddlResults{r})))
 	default:
