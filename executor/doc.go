@@ -54,7 +54,22 @@
 // tables there) and keeps PostgreSQL's naming rules; those naming
 // distributed tables are also planned once with $n symbolic. Execute binds
 // the plan (pruning shards by the parameters) and runs the tasks as
-// statements prepared once per worker connection.
+// statements prepared once per worker connection. A Citus API query
+// (function calls, views) is prepared on the metadata database in the
+// form citus.Describe gives (calls replaced by typed NULLs over their
+// arguments), which describes it; Execute binds the parameters as typed
+// literals and runs it with citus.Run (citusextended.go).
+//
+// SQL PREPARE of a statement naming distributed tables also runs on the
+// metadata database (naming rules, pg_prepared_statements, parameter
+// types) and is planned like a Parse; EXECUTE evaluates its arguments
+// there and runs the plan; DEALLOCATE and DISCARD ALL forget it
+// (sqlprepare.go). SQL cursors live on the metadata database: DECLARE of
+// a distributed query loads its rows (within the intermediate-result
+// limits) into a temporary table there and declares the cursor over it,
+// so FETCH, MOVE, CLOSE and WITH HOLD are PostgreSQL's; the session
+// implements wire.Cursors, relaying Describe, Execute and Close of a
+// cursor's portal to the metadata backend (cursor.go).
 //
 // # Transactions
 //
@@ -88,7 +103,11 @@
 // worker and shards in the detail and the context (TaskError). Cancel (a
 // client's CancelRequest) cancels the statement's context, which sends
 // CancelRequests to the workers running its tasks, and sends one to the
-// metadata database. If the metadata backend dies, the session answers
+// metadata database. The session's statement_timeout (SET, SET LOCAL, or
+// a startup parameter) is a deadline on a distributed statement's
+// context, ending it with PostgreSQL's 57014 "canceling statement due to
+// statement timeout" (timeout.go); the metadata database enforces it on
+// the statements it runs. If the metadata backend dies, the session answers
 // with a FATAL error (08006, or the backend's own FATAL code such as
 // 57P01) so that the wire server closes the client's connection.
 package executor

@@ -39,7 +39,10 @@
 //     unnamed ones are replaced silently by Parse and Bind, named
 //     duplicates fail (42P05, 42P03), unknown names fail (26000, 34000),
 //     Close of an unknown name succeeds. Portals are closed (ClosePortal)
-//     whenever ReadyForQuery is about to report status 'I'.
+//     whenever ReadyForQuery is about to report status 'I'. A session that
+//     implements Cursors is asked about portal names the server does not
+//     know (Describe, Execute, Close): SQL cursors (DECLARE) are portals
+//     in PostgreSQL, and only the session sees them.
 //   - An error answering an extended-protocol message makes the server skip
 //     every message but Terminate until Sync; Session.Sync is still called.
 //     Errors in a simple Query do not start skipping.
