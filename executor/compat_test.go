@@ -323,6 +323,20 @@ func testStatementTimeout(t *testing.T, c *cluster) {
 	if !errors.As(err, &pe) || pe.Code != "57014" || pe.Message != "canceling statement due to statement timeout" {
 		t.Errorf("startup option: %v", err)
 	}
+	// RESET returns to the startup value, SET LOCAL lasts for the block.
+	mustExec(t, conn, "SET statement_timeout = 0")
+	mustExec(t, conn, "RESET statement_timeout")
+	if _, err := conn.Exec(testCtx(t), "SELECT pg_sleep(3) FROM dt WHERE id = 1"); !errors.As(err, &pe) || pe.Code != "57014" {
+		t.Errorf("after RESET: %v", err)
+	}
+	mustExec(t, conn, "RESET ALL")
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "SET LOCAL statement_timeout = 0")
+	mustExec(t, conn, "SELECT pg_sleep(0.5) FROM dt WHERE id = 1")
+	mustExec(t, conn, "COMMIT")
+	if _, err := conn.Exec(testCtx(t), "SELECT pg_sleep(3) FROM dt WHERE id = 1"); !errors.As(err, &pe) || pe.Code != "57014" {
+		t.Errorf("after RESET ALL and SET LOCAL: %v", err)
+	}
 }
 
 // testCitusExtended: Citus API calls through the extended protocol, with

@@ -251,10 +251,11 @@ func (h *Handler) NewSession(ctx context.Context, s wire.Startup, c wire.Client)
 		sess.setSearchPath(sp)
 	}
 	if v, ok := s.Params[settingStatementTimeout]; ok {
-		sess.set.set(settingStatementTimeout, v)
+		sess.startupTimeout = v
 	} else if v, ok := optionSetting(s.Params["options"], settingStatementTimeout); ok {
-		sess.set.set(settingStatementTimeout, v)
+		sess.startupTimeout = v
 	}
+	sess.set.set(settingStatementTimeout, sess.startupTimeout)
 	if h.pools != nil {
 		sess.workers = h.pools.NewSession()
 	}

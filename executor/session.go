@@ -43,6 +43,9 @@ type Session struct {
 	blockOpts, sessionOpts dtx.TxnOptions
 
 	set settings
+	// startupTimeout is the statement_timeout of the startup parameters,
+	// which RESET returns to.
+	startupTimeout string
 	// searchPath is the session's search_path when it set one (nil: the
 	// default); user is the session's user, for "$user".
 	searchPath []string

@@ -186,6 +186,7 @@ func (s *Session) setCommand(ctx context.Context, sql string, runMeta func() err
 	switch {
 	case st.resetAll:
 		s.set = settings{}
+		s.set.set(settingStatementTimeout, s.startupTimeout)
 		s.sessionOpts = dtx.TxnOptions{}
 		s.searchPath = nil
 	case st.name == "search_path":
@@ -237,7 +238,11 @@ func (s *Session) setCommand(ctx context.Context, sql string, runMeta func() err
 				s.set.saved[st.name] = s.set.get(st.name)
 			}
 		}
-		s.set.set(st.name, st.value)
+		value := st.value
+		if value == "" && st.name == settingStatementTimeout {
+			value = s.startupTimeout // RESET: the session's default
+		}
+		s.set.set(st.name, value)
 	}
 	return nil
 }
