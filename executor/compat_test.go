@@ -43,6 +43,7 @@ func TestCompat(t *testing.T) {
 		{"cursor-portal", testCursorPortal},
 		{"sql-prepare", testSQLPrepare},
 		{"sql-cursor", testSQLCursor},
+		{"sql-execute-extended", testSQLExecuteExtended},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.run(t, c) })
 	}
@@ -470,6 +471,7 @@ func testSQLPrepare(t *testing.T, c *cluster) {
 		{"EXECUTE p(7)", "T1 D:v7 C:SELECT 1"},
 		{"DISCARD ALL", "C:DISCARD ALL"},
 		{"EXECUTE q('v5', 18)", "E:26000:prepared statement \"q\" does not exist"},
+		{"PREPARE x(bigint) AS SELECT v FROM dt WHERE id = $1", "C:PREPARE"},
 		// A local one is PostgreSQL's own.
 		{"PREPARE l AS SELECT $1::int + 1", "C:PREPARE"},
 		{"EXECUTE l(1)", "T1 D:2 C:SELECT 1"},
@@ -477,6 +479,25 @@ func testSQLPrepare(t *testing.T, c *cluster) {
 		if got := r.simple(step.q); got != step.want {
 			t.Errorf("%s: got %q, want %q", step.q, got, step.want)
 		}
+	}
+}
+
+// testSQLExecuteExtended: EXECUTE through the extended protocol (pgx).
+func testSQLExecuteExtended(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	mustExec(t, conn, "PREPARE x(bigint) AS SELECT v FROM dt WHERE id = $1")
+	var v string
+	if err := conn.QueryRow(ctx, "EXECUTE x(6)").Scan(&v); err != nil || v != "v6" {
+		t.Errorf("EXECUTE x(6): %q %v", v, err)
+	}
+	if err := conn.QueryRow(ctx, "EXECUTE x(7 + 1)").Scan(&v); err != nil || v != "v8" {
+		t.Errorf("EXECUTE x(7 + 1): %q %v", v, err)
+	}
+	mustExec(t, conn, "DEALLOCATE x")
+	var pe *pgconn.PgError
+	if _, err := conn.Exec(ctx, "EXECUTE x(6)"); !errors.As(err, &pe) || pe.Code != "26000" {
+		t.Errorf("after DEALLOCATE: %v", err)
 	}
 }
 

@@ -230,6 +230,9 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 		}
 		return st, desc, nil
 	}
+	if es := s.executeOf(sql); es != nil {
+		return &sqlExecuteStatement{meta: st, es: es}, desc, nil
+	}
 	if dc := declareOf(sql); dc != nil {
 		if q, err := deparseNode(dc.Query); err == nil {
 			if pl, err := s.plan(cs, q); err == nil && pl.Kind != planner.KindLocal {
@@ -298,6 +301,10 @@ func (s *Session) Execute(ctx context.Context, p *wire.Portal, opts wire.Execute
 		ctx, done := s.startStatement(ctx)
 		defer done()
 		return s.executeDistributed(ctx, h, p, opts, r)
+	case *sqlExecuteStatement:
+		ctx, done := s.startStatement(ctx)
+		defer done()
+		return s.executeSQLExecute(ctx, h, p, opts, r)
 	case *declareStatement:
 		ctx, done := s.startStatement(ctx)
 		defer done()
@@ -336,6 +343,8 @@ func metaOf(handle any) *metaStatement {
 	case *citusStatement:
 		return h.meta
 	case *declareStatement:
+		return h.meta
+	case *sqlExecuteStatement:
 		return h.meta
 	}
 	return nil

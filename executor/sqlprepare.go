@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5/pgproto3"
 	pg "github.com/pganalyze/pg_query_go/v5"
 
 	"github.com/pgfed/pgfed/planner"
@@ -139,38 +140,101 @@ func (s *Session) sqlPrepare(ctx context.Context, st *catalogState, ps *pg.Prepa
 // evaluated on the metadata database as values of the parameters' types
 // (in text), then bound to the plan, which runs as a portal would.
 func (s *Session) sqlExecute(ctx context.Context, h *sqlPrepared, es *pg.ExecuteStmt, out *output) error {
+	params, err := s.executeArgs(ctx, h, es)
+	if err != nil {
+		return err
+	}
+	return s.runPortal(ctx, h.stmt, &binding{params: params, paramOIDs: h.stmt.desc.ParamOIDs}, out, true)
+}
+
+// executeArgs evaluates the arguments of EXECUTE on the metadata
+// database, each cast to its parameter's type, in text. (PostgreSQL
+// gives an EXECUTE prepared with the extended protocol no parameters of
+// its own, so the arguments are constant expressions.)
+func (s *Session) executeArgs(ctx context.Context, h *sqlPrepared, es *pg.ExecuteStmt) ([][]byte, error) {
 	if len(es.Params) != len(h.types) {
-		return &wire.Error{Code: pgerrcode.SyntaxError, Message: "wrong number of parameters for prepared statement \"" + es.Name + "\"",
+		return nil, &wire.Error{Code: pgerrcode.SyntaxError, Message: "wrong number of parameters for prepared statement \"" + es.Name + "\"",
 			Detail: fmt.Sprintf("Expected %d parameters but got %d.", len(h.types), len(es.Params))}
 	}
-	b := &binding{paramOIDs: h.stmt.desc.ParamOIDs}
-	if len(es.Params) > 0 {
-		targets := make([]*pg.Node, len(es.Params))
-		for i, p := range es.Params {
-			typed, err := castNode(p, h.types[i])
-			if err != nil {
-				return err
-			}
-			if typed, err = castNode(typed, "text"); err != nil {
-				return err
-			}
-			targets[i] = pg.MakeResTargetNodeWithVal(typed, -1)
-		}
-		sql, err := deparseNode(&pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{TargetList: targets,
-			LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT, Op: pg.SetOperation_SETOP_NONE}}})
-		if err != nil {
-			return internalError("deparse the arguments of EXECUTE: %v", err)
-		}
-		rows, err := metaQuerier{s}.Query(ctx, sql)
-		if err != nil {
-			return err
-		}
-		if len(rows.Values) != 1 {
-			return internalError("the arguments of EXECUTE gave %d rows", len(rows.Values))
-		}
-		b.params = rows.Values[0]
+	if len(es.Params) == 0 {
+		return nil, nil
 	}
-	return s.runPortal(ctx, h.stmt, b, out, true)
+	targets := make([]*pg.Node, len(es.Params))
+	for i, arg := range es.Params {
+		typed, err := castNode(arg, h.types[i])
+		if err != nil {
+			return nil, err
+		}
+		if typed, err = castNode(typed, "text"); err != nil {
+			return nil, err
+		}
+		targets[i] = pg.MakeResTargetNodeWithVal(typed, -1)
+	}
+	sql, err := deparseNode(&pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: &pg.SelectStmt{TargetList: targets,
+		LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT, Op: pg.SetOperation_SETOP_NONE}}})
+	if err != nil {
+		return nil, internalError("deparse the arguments of EXECUTE: %v", err)
+	}
+	q := internalQuery{sql: sql}
+	var vals [][][]byte
+	q.row = func(r *pgproto3.DataRow) error {
+		vals = append(vals, copyRow(r.Values))
+		return nil
+	}
+	if _, err := s.meta.internal(ctx, q); err != nil {
+		return nil, err
+	}
+	if len(vals) != 1 {
+		return nil, internalError("the arguments of EXECUTE gave %d rows", len(vals))
+	}
+	return vals[0], nil
+}
+
+// sqlExecuteStatement is the handle of an EXECUTE, prepared with the
+// extended protocol, of a plan the session holds (pgx sends every
+// statement so); the EXECUTE is prepared on the metadata database too,
+// which described it.
+type sqlExecuteStatement struct {
+	meta *metaStatement
+	es   *pg.ExecuteStmt
+}
+
+// executeOf returns the EXECUTE of a one-statement text when it runs a
+// plan the session holds, nil otherwise.
+func (s *Session) executeOf(sql string) *pg.ExecuteStmt {
+	if w, _ := firstWord(sql); w != "execute" || len(s.sqlPrepared) == 0 || hasSecondStatement(sql) {
+		return nil
+	}
+	tree, err := pg.Parse(sql)
+	if err != nil || len(tree.Stmts) != 1 {
+		return nil
+	}
+	es := tree.Stmts[0].Stmt.GetExecuteStmt()
+	if es == nil || s.sqlPrepared[es.Name] == nil {
+		return nil
+	}
+	return es
+}
+
+// executeSQLExecute runs a portal of a sqlExecuteStatement: the plan is
+// run as a portal of its own over the evaluated arguments.
+func (s *Session) executeSQLExecute(ctx context.Context, h *sqlExecuteStatement, p *wire.Portal, opts wire.ExecuteOptions, r wire.Results) (bool, error) {
+	if dp, ok := p.State.(*distPortal); ok {
+		return s.servePortal(dp, opts, r)
+	}
+	sp, ok := s.sqlPrepared[h.es.Name]
+	if !ok {
+		return false, s.distributedResult(ctx, &wire.Error{Code: pgerrcode.InvalidSQLStatementName,
+			Message: "prepared statement \"" + h.es.Name + "\" does not exist"})
+	}
+	params, err := s.executeArgs(ctx, sp, h.es)
+	if err != nil {
+		return false, clientError(s.distributedResult(ctx, err))
+	}
+	q := &wire.Portal{Name: p.Name, Params: params, ResultFormats: p.ResultFormats}
+	suspended, err := s.executeDistributed(ctx, sp.stmt, q, opts, r)
+	p.State = q.State
+	return suspended, err
 }
 
 // castNode is e::typ, typ a type name as format_type spells it.
