@@ -49,10 +49,12 @@ vet:
 
 # test runs every test with the race detector, against real PostgreSQL
 # servers that the tests start themselves (fuzz targets replay their
-# corpora there), then fuzzes every target briefly.
+# corpora there), then fuzzes every target briefly, then runs the client
+# compatibility matrix (make compat).
 test: deps vet
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
+	$(MAKE) --no-print-directory compat
 
 # fuzz runs each fuzz target for FUZZTIME (new failing inputs land in the
 # package's testdata/fuzz folder, to be committed with the fix).

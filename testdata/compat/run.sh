@@ -201,6 +201,8 @@ echo "(- = the client has no such step; SKIP = the client cannot express the ste
 
 fails=$(grep -c ' FAIL' "$RESULTS")
 skips=$(grep -c '(client) SKIP' "$RESULTS")
+passes=$(awk '$3 == "PASS"' "$RESULTS" | wc -l)
+stepskips=$(awk '$2 != "(client)" && $3 == "SKIP"' "$RESULTS" | wc -l)
 if [ "$fails" -gt 0 ]; then
 	echo
 	echo "Failures:"
@@ -211,6 +213,8 @@ if [ "$skips" -gt 0 ]; then
 fi
 if [ "$fails" -gt 0 ]; then
 	echo "compat: $fails failing step(s)"
+	echo "compat: $passes passed, $fails failed, $stepskips skipped"
 	exit 1
 fi
 echo "compat: every step of every client passed"
+echo "compat: $passes passed, $fails failed, $stepskips skipped"
