@@ -225,6 +225,32 @@ func TestDevClusterPsqlAndPgbench(t *testing.T) {
 		}
 	}
 
+	// pgbench's TPC-B-like script with the accounts and history
+	// distributed and the branches and tellers as reference tables: every
+	// transaction writes several workers (two-phase commit) and every
+	// copy of a reference table. No failure, no aborted client (pgbench
+	// exits non-zero then), and the money adds up afterwards.
+	d.mustPsql("-c", "SELECT create_distributed_table('pgbench_accounts', 'aid')",
+		"-c", "SELECT create_distributed_table('pgbench_history', 'aid')",
+		"-c", "SELECT create_reference_table('pgbench_branches')",
+		"-c", "SELECT create_reference_table('pgbench_tellers')")
+	res := d.pgbench("-c", "8", "-j", "2", "-T", "30")
+	if m := failed.FindStringSubmatch(res); m == nil || m[1] != "0" {
+		t.Errorf("pgbench TPC-B: failed transactions not 0:\n%s", res)
+	}
+	if m := regexp.MustCompile(`actually processed: (\d+)`).FindStringSubmatch(res); m == nil || m[1] == "0" {
+		t.Errorf("pgbench TPC-B processed nothing:\n%s", res)
+	} else {
+		t.Logf("pgbench TPC-B through pgfed: %s transactions in 30 s", m[1])
+	}
+	sums := d.mustPsql("-At", "-c", `SELECT (SELECT sum(abalance) FROM pgbench_accounts) || ',' ||
+		(SELECT sum(tbalance) FROM pgbench_tellers) || ',' || (SELECT sum(bbalance) FROM pgbench_branches) || ',' ||
+		(SELECT sum(delta) FROM pgbench_history) || ',' || (SELECT count(*) FROM pgbench_history)`)
+	parts := strings.Split(strings.TrimSpace(sums), ",")
+	if len(parts) != 5 || parts[0] != parts[1] || parts[1] != parts[2] || parts[2] != parts[3] || parts[4] == "0" {
+		t.Errorf("after TPC-B, accounts, tellers, branches and history must hold the same sum (and history rows): %q\n%s", sums, res)
+	}
+
 	// SIGINT stops every process the cluster ran.
 	d.stop()
 	for _, p := range info.Processes {
