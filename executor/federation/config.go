@@ -68,7 +68,7 @@ type Config struct {
 	// prepared transaction with that prefix on the workers is federated.
 	OrphanTimeout uint64
 	// OrphanPrefix is the gid prefix orphans are looked for under
-	// (default "pgfed_").
+	// (default GIDPrefix).
 	OrphanPrefix string
 
 	// GossipListener, or GossipListen, is where the other validators'
@@ -127,7 +127,7 @@ func (c *Config) validate() (string, error) {
 		return "", fmt.Errorf("federation: org %s: OrphanTimeout needs a one-validator organization", org)
 	}
 	if c.OrphanPrefix == "" {
-		c.OrphanPrefix = "pgfed_"
+		c.OrphanPrefix = GIDPrefix
 	}
 	def := func(v *time.Duration, d time.Duration) {
 		if *v <= 0 {

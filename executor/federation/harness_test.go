@@ -234,7 +234,7 @@ func (f *testFed) newGID() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.txid++
-	return fmt.Sprintf("pgfed_testc_%d_%d", time.Now().UnixNano()%1e9, f.txid)
+	return fmt.Sprintf("%stestc_%d_%d", GIDPrefix, time.Now().UnixNano()%1e9, f.txid)
 }
 
 // leg is one bank's side of a transfer: an account and a delta.

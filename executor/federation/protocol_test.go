@@ -22,7 +22,7 @@ func TestOutcomeSignature(t *testing.T) {
 	net1, net2 := validator.NetworkID("a"), validator.NetworkID("b")
 	nonce := make([]byte, 32)
 	rand.Read(nonce)
-	o := Outcome{GID: "pgfed_c_1", Outcome: commit.Commit, Slot: 7, Request: [32]byte{1, 2, 3}, Validator: transport.NodeID(key)}
+	o := Outcome{GID: GIDPrefix + "c_1", Outcome: commit.Commit, Slot: 7, Request: [32]byte{1, 2, 3}, Validator: transport.NodeID(key)}
 	b := encodeOutcome(net1, key, nonce, &o)
 	got, err := decodeOutcome(net1, nonce, b)
 	if err != nil || got != o {
