@@ -78,6 +78,24 @@ func TestRuleAcceptByVBlockingSetWithoutOwnVote(t *testing.T) {
 	}
 }
 
+// TestRuleVBlockingVotesDoNotAccept: a v-blocking set makes a node accept
+// only when its members ACCEPTED the statement; mere votes need a quorum
+// (federated voting, accept rule (ii)). B and C voting prepare(1:x) with
+// no p are v-blocking for 3-of-{A,B,C,D} but accept nothing; with D's vote
+// {B,C,D} is a quorum of votes and A accepts.
+func TestRuleVBlockingVotesDoNotAccept(t *testing.T) {
+	n, _ := mustNode(t, "A", "3{A,B,C,D}")
+	mustDeliver(t, n, "B", 1, "PREP b=1:x")
+	mustDeliver(t, n, "C", 1, "PREP b=1:x")
+	if p := n.slots[1].ballot.p; p != nil {
+		t.Fatalf("votes of a v-blocking set {B,C} must not make A accept; p=%s", p)
+	}
+	mustDeliver(t, n, "D", 1, "PREP b=1:x")
+	if p := n.slots[1].ballot.p; p == nil || p.String() != "1:x" {
+		t.Fatalf("a quorum {B,C,D} voted prepare(1:x): want p=1:x, got %v", p)
+	}
+}
+
 func TestRuleRatifyNeedsQuorumNotVBlocking(t *testing.T) {
 	// Local qset 2-of-{A,B,C}: {B,C} is v-blocking (needs 2) and also a
 	// quorum only together with... B's and C's own qsets require D, who is
