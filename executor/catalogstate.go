@@ -34,6 +34,11 @@ type catalogState struct {
 	cacheSize int
 	mu        sync.Mutex
 	byPath    map[string]*planner.Planner
+
+	// guarded maps the lower-case names of the user-defined functions
+	// whose bodies read distributed tables to the table each reads: a
+	// local statement calling one is refused (functionguard.go).
+	guarded map[string]string
 }
 
 // maxSearchPaths bounds the planners kept for sessions' own search paths.
@@ -76,7 +81,11 @@ func (h *Handler) current(ctx context.Context) (*catalogState, error) {
 	if cur := h.cur.Load(); cur != nil && cur.snap == snap {
 		return cur, nil
 	}
-	defs, aggs, err := h.loadSchema(ctx, snap)
+	// An invalidate while the shapes load (DDL committed by another
+	// session) may not be in what they read: the state made then serves
+	// this statement only.
+	before := h.gen.Load()
+	defs, aggs, guarded, err := h.loadSchema(ctx, snap)
 	if err != nil {
 		return nil, catalogError(err)
 	}
@@ -89,20 +98,29 @@ func (h *Handler) current(ctx context.Context) (*catalogState, error) {
 		size = 0
 	}
 	st := &catalogState{snap: snap, schema: schema, planner: planner.New(snap, schema, size), gen: h.gen.Add(1),
-		defs: defs, aggs: aggs, cacheSize: size}
-	h.cur.Store(st)
-	h.log.Debug("catalog loaded", "version", snap.Version(), "tables", len(snap.Tables()), "nodes", len(snap.NodesActive()))
+		defs: defs, aggs: aggs, cacheSize: size, guarded: guarded}
+	if st.gen == before+1 {
+		h.cur.Store(st)
+	}
+	h.log.Debug("catalog loaded", "version", snap.Version(), "tables", len(snap.Tables()), "nodes", len(snap.NodesActive()),
+		"guarded functions", len(guarded))
 	return st, nil
 }
 
 // invalidate drops the current planner, so that the next statement reloads
-// the table shapes (after DDL on the metadata database).
-func (h *Handler) invalidate() { h.cur.Store(nil) }
+// the table shapes (after DDL on the metadata database). It takes a
+// generation number, so that a reload running meanwhile does not keep
+// what it read before the DDL.
+func (h *Handler) invalidate() {
+	h.gen.Add(1)
+	h.cur.Store(nil)
+}
 
 // schemaQuery reads the columns of the distributed and reference tables,
-// the names of user-defined aggregates, and the tables' primary keys (a
-// query grouped by a key may read the table's other columns), in one round
-// trip.
+// the names of user-defined aggregates, the tables' primary keys (a
+// query grouped by a key may read the table's other columns), and the
+// user-defined functions reading the tables (guardedFunctionsQuery), in
+// one round trip.
 const schemaQuery = `SELECT n.nspname, c.relname, a.attname, a.atttypid::int8,
 	COALESCE(CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, '')
 FROM pg_attribute a
@@ -120,22 +138,24 @@ JOIN pg_namespace n ON n.oid = c.relnamespace
 CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, i)
 JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
 WHERE x.indisprimary AND x.indrelid IN (SELECT logicalrelid FROM pgfed.partition)
-ORDER BY c.oid, k.i`
+ORDER BY c.oid, k.i;
+` + guardedFunctionsQuery
 
 // loadSchema reads the table shapes the planner needs from the metadata
-// database.
-func (h *Handler) loadSchema(ctx context.Context, snap *catalog.Snapshot) ([]planner.TableDef, []string, error) {
+// database, and the functions reading the tables (by lower-case name,
+// with the table each reads; nil when none).
+func (h *Handler) loadSchema(ctx context.Context, snap *catalog.Snapshot) ([]planner.TableDef, []string, map[string]string, error) {
 	c, err := h.metaPool.Acquire(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer c.Release()
 	res, err := c.PgConn().Exec(ctx, schemaQuery).ReadAll()
 	if err != nil {
-		return nil, nil, fmt.Errorf("read the distributed tables' columns: %w", err)
+		return nil, nil, nil, fmt.Errorf("read the distributed tables' columns: %w", err)
 	}
-	if len(res) != 3 {
-		return nil, nil, fmt.Errorf("read the distributed tables' columns: %d results", len(res))
+	if len(res) != 4 {
+		return nil, nil, nil, fmt.Errorf("read the distributed tables' columns: %d results", len(res))
 	}
 	var defs []planner.TableDef
 	for _, row := range res[0].Rows {
@@ -160,7 +180,14 @@ func (h *Handler) loadSchema(ctx context.Context, snap *catalog.Snapshot) ([]pla
 			}
 		}
 	}
-	return defs, aggs, nil
+	var guarded map[string]string
+	for _, row := range res[3].Rows {
+		if guarded == nil {
+			guarded = map[string]string{}
+		}
+		guarded[strings.ToLower(string(row[0]))] = string(row[1])
+	}
+	return defs, aggs, guarded, nil
 }
 
 // typeNames caches format_type(oid, typmod), the SQL names of the column

@@ -18,6 +18,10 @@ const copyFlushSize = 64 << 10
 // database, under the client's own name.
 type metaStatement struct {
 	name string
+	// routineDDL is set when the statement may create, replace, alter or
+	// drop a function: executing it makes the session reload the
+	// functions reading distributed tables (functionguard.go).
+	routineDDL bool
 }
 
 // metaPortal is the Portal.State of a portal bound on the metadata database.

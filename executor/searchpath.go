@@ -8,7 +8,15 @@ import (
 
 // plan plans a statement with the planner of the session's search path.
 func (s *Session) plan(st *catalogState, sql string) (*planner.Plan, error) {
-	return st.plannerFor(s.searchPath).Plan(sql)
+	pl, err := st.plannerFor(s.searchPath).Plan(sql)
+	if err == nil && pl.Kind == planner.KindLocal && len(st.guarded) > 0 {
+		// A local statement calling a function that reads a distributed
+		// table would read its empty shell (functionguard.go).
+		if gerr := st.guardLocal(sql); gerr != nil {
+			return nil, gerr
+		}
+	}
+	return pl, err
 }
 
 // searchPathOf returns the schemas unqualified names resolve in.

@@ -57,6 +57,12 @@ type Session struct {
 	// cursorSeq numbers the tables of distributed cursors (cursor.go).
 	cursorSeq int
 
+	// routinesChanged is set after a statement that may have created,
+	// replaced, altered or dropped a function: when its transaction ends,
+	// the catalog state is dropped, so that the functions reading
+	// distributed tables are reloaded (functionguard.go).
+	routinesChanged bool
+
 	cancelMu sync.Mutex
 	cancelFn context.CancelFunc
 }
@@ -158,6 +164,9 @@ func (s *Session) simpleStatement(ctx context.Context, sql string, out *output) 
 			// and a dropped schema may take distributed tables with it.
 			s.h.invalidate()
 		}
+		if changesRoutines(cmd, sql) {
+			s.routinesChanged = true
+		}
 		return err
 	}
 	return s.distributedResult(ctx, s.runDistributed(ctx, st, pl, nil, out, true))
@@ -187,6 +196,12 @@ func (s *Session) syncBlock() {
 		return
 	}
 	s.block = s.meta.txStatus != 'I' || s.meta.pendingBegin != ""
+	if s.routinesChanged && !s.block {
+		// The function changes are committed (or rolled back): reload
+		// the functions reading distributed tables.
+		s.routinesChanged = false
+		s.h.invalidate()
+	}
 	if !s.block && s.txn != nil && !s.implicit {
 		s.log.Warn("transaction block ended by a statement the session did not see; rolling back the workers")
 		s.endTxn(context.Background(), false)
@@ -249,6 +264,7 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 		return nil, desc, clientError(err)
 	}
 	if pl.Kind == planner.KindLocal {
+		st.routineDDL = changesRoutines(cmd, sql)
 		return st, desc, nil
 	}
 	return &distStatement{meta: st, sql: sql, cmd: cmd, plan: pl, desc: desc, state: cs}, desc, nil
@@ -281,6 +297,9 @@ func (s *Session) closeFailed(ctx context.Context, st *metaStatement) {
 func (s *Session) Execute(ctx context.Context, p *wire.Portal, opts wire.ExecuteOptions, r wire.Results) (bool, error) {
 	switch h := p.Statement.Handle.(type) {
 	case *metaStatement:
+		if h.routineDDL {
+			s.routinesChanged = true
+		}
 		return s.meta.execute(ctx, h, p, opts, r)
 	case *ctlStatement:
 		ctx, done := s.startStatement(ctx)
