@@ -3,10 +3,10 @@ package executor
 import (
 	"bytes"
 	"encoding/binary"
-	"strconv"
 
 	"github.com/jackc/pgerrcode"
 
+	"github.com/pgfed/pgfed/executor/copytext"
 	"github.com/pgfed/pgfed/wire"
 )
 
@@ -177,7 +177,7 @@ func (s *copySplitter) field(raw []byte, k int) (val string, null, ok bool) {
 				if string(f) == s.opts.null {
 					return "", true, true
 				}
-				return unescapeText(f), false, true
+				return copytext.Unescape(f), false, true
 			}
 			n++
 			start = i + 1
@@ -231,66 +231,6 @@ func (s *copySplitter) csvField(raw []byte, k int) (string, bool, bool) {
 		i++ // the delimiter
 		n++
 	}
-}
-
-// unescapeText decodes the backslash escapes of COPY's text format.
-func unescapeText(f []byte) string {
-	if bytes.IndexByte(f, '\\') < 0 {
-		return string(f)
-	}
-	out := make([]byte, 0, len(f))
-	for i := 0; i < len(f); i++ {
-		c := f[i]
-		if c != '\\' || i+1 == len(f) {
-			out = append(out, c)
-			continue
-		}
-		i++
-		switch d := f[i]; d {
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'v':
-			out = append(out, '\v')
-		case 'x':
-			j := i + 1
-			for j < len(f) && j < i+3 && isHex(f[j]) {
-				j++
-			}
-			if j > i+1 {
-				v, _ := strconv.ParseUint(string(f[i+1:j]), 16, 8)
-				out = append(out, byte(v))
-				i = j - 1
-			} else {
-				out = append(out, 'x')
-			}
-		default:
-			if d >= '0' && d <= '7' {
-				j := i
-				for j < len(f) && j < i+3 && f[j] >= '0' && f[j] <= '7' {
-					j++
-				}
-				v, _ := strconv.ParseUint(string(f[i:j]), 8, 8)
-				out = append(out, byte(v))
-				i = j - 1
-			} else {
-				out = append(out, d)
-			}
-		}
-	}
-	return string(out)
-}
-
-// isHex reports whether c is a hex digit.
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
 
 // appendCSV appends a row in CSV format, quoting values that need it.

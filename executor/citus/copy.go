@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgfed/pgfed/catalog"
+	"github.com/pgfed/pgfed/executor/copytext"
 )
 
 // memoryLimit bounds the rows a data move keeps in memory; past it the
@@ -184,7 +185,7 @@ func (rt *router) route(line []byte) error {
 		org := ""
 		key := rt.distCol
 		if rt.tb.Method == catalog.MethodOrganization {
-			v, ok := copyField(fields[rt.distCol])
+			v, ok := copytext.Field(fields[rt.distCol])
 			if !ok {
 				return errorf(pgerrcode.NullValueNotAllowedDataException, "cannot distribute a row with NULL in the organization column %q of %s", rt.tb.Column, rt.tb.Relation)
 			}
@@ -196,7 +197,7 @@ func (rt *router) route(line []byte) error {
 		}
 		idx := 0
 		if key >= 0 {
-			v, ok := copyField(fields[key])
+			v, ok := copytext.Field(fields[key])
 			if !ok {
 				return errorf(pgerrcode.NullValueNotAllowedDataException, "cannot perform an INSERT with NULL in the partition column").
 					withDetail("A row of %s has NULL in its distribution column.", rt.tb.Relation)
@@ -286,74 +287,4 @@ func (s *spool) close() {
 	if s.f != nil {
 		s.f.Close()
 	}
-}
-
-// copyField decodes a field of COPY's text format; ok is false for NULL.
-func copyField(f []byte) (string, bool) {
-	if len(f) == 2 && f[0] == '\\' && f[1] == 'N' {
-		return "", false
-	}
-	if bytes.IndexByte(f, '\\') < 0 {
-		return string(f), true
-	}
-	out := make([]byte, 0, len(f))
-	for i := 0; i < len(f); i++ {
-		if f[i] != '\\' || i+1 == len(f) {
-			out = append(out, f[i])
-			continue
-		}
-		i++
-		switch c := f[i]; c {
-		case 'b':
-			out = append(out, '\b')
-		case 'f':
-			out = append(out, '\f')
-		case 'n':
-			out = append(out, '\n')
-		case 'r':
-			out = append(out, '\r')
-		case 't':
-			out = append(out, '\t')
-		case 'v':
-			out = append(out, '\v')
-		case 'x':
-			v, n := 0, 0
-			for n < 2 && i+1 < len(f) && isHexDigit(f[i+1]) {
-				i++
-				v = v*16 + hexValue(f[i])
-				n++
-			}
-			if n == 0 {
-				out = append(out, 'x')
-			} else {
-				out = append(out, byte(v))
-			}
-		default:
-			if c >= '0' && c <= '7' {
-				v := int(c - '0')
-				for n := 1; n < 3 && i+1 < len(f) && f[i+1] >= '0' && f[i+1] <= '7'; n++ {
-					i++
-					v = v*8 + int(f[i]-'0')
-				}
-				out = append(out, byte(v))
-			} else {
-				out = append(out, c)
-			}
-		}
-	}
-	return string(out), true
-}
-
-func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
-}
-
-func hexValue(c byte) int {
-	switch {
-	case c <= '9':
-		return int(c - '0')
-	case c >= 'a':
-		return int(c-'a') + 10
-	}
-	return int(c-'A') + 10
 }
