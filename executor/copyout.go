@@ -11,6 +11,7 @@ import (
 	pg "github.com/pganalyze/pg_query_go/v5"
 
 	"github.com/pgfed/pgfed/catalog"
+	"github.com/pgfed/pgfed/executor/copytext"
 	"github.com/pgfed/pgfed/planner"
 )
 
@@ -216,31 +217,5 @@ func (c *copyOut) finish(o *output) error {
 // appendText appends a row in COPY's text format with the statement's
 // delimiter and NULL string.
 func appendText(dst []byte, row [][]byte, o copyOptions) []byte {
-	if o.delimiter == '\t' && o.null == `\N` {
-		return appendCopyText(dst, row)
-	}
-	for i, v := range row {
-		if i > 0 {
-			dst = append(dst, o.delimiter)
-		}
-		if v == nil {
-			dst = append(dst, o.null...)
-			continue
-		}
-		for _, c := range v {
-			switch c {
-			case '\\':
-				dst = append(dst, '\\', '\\')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case o.delimiter:
-				dst = append(dst, '\\', c)
-			default:
-				dst = append(dst, c)
-			}
-		}
-	}
-	return append(dst, '\n')
+	return copytext.AppendRow(dst, row, o.delimiter, o.null)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/pgfed/pgfed/catalog"
+	"github.com/pgfed/pgfed/executor/copytext"
 	"github.com/pgfed/pgfed/planner"
 	"github.com/pgfed/pgfed/wire"
 )
@@ -287,33 +288,10 @@ func (s *Session) fillIntermediate(ctx context.Context, name string, columns []s
 	return err
 }
 
-// appendCopyText appends a row in COPY's text format (tab-separated, \N
-// for NULL, backslash escapes).
+// appendCopyText appends a row in COPY's default text format (tab-separated,
+// \N for NULL).
 func appendCopyText(dst []byte, row [][]byte) []byte {
-	for i, v := range row {
-		if i > 0 {
-			dst = append(dst, '\t')
-		}
-		if v == nil {
-			dst = append(dst, '\\', 'N')
-			continue
-		}
-		for _, c := range v {
-			switch c {
-			case '\\':
-				dst = append(dst, '\\', '\\')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, c)
-			}
-		}
-	}
-	return append(dst, '\n')
+	return copytext.AppendRow(dst, row, '\t', `\N`)
 }
 
 // quoteAll quotes identifiers.

@@ -83,3 +83,42 @@ func hexValue(c byte) int {
 	}
 	return int(c-'A') + 10
 }
+
+// AppendRow appends a row in COPY's text format to dst: fields separated by
+// delim, NULL written as null, and values escaped as PostgreSQL's COPY TO
+// writes them (CopyAttributeOutText): backslash, \b \f \n \r \t \v, and the
+// delimiter preceded by a backslash. The row ends with a newline.
+func AppendRow(dst []byte, row [][]byte, delim byte, null string) []byte {
+	for i, v := range row {
+		if i > 0 {
+			dst = append(dst, delim)
+		}
+		if v == nil {
+			dst = append(dst, null...)
+			continue
+		}
+		for _, c := range v {
+			switch c {
+			case '\\':
+				dst = append(dst, '\\', '\\')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			case '\v':
+				dst = append(dst, '\\', 'v')
+			case delim:
+				dst = append(dst, '\\', c)
+			default:
+				dst = append(dst, c)
+			}
+		}
+	}
+	return append(dst, '\n')
+}
