@@ -47,15 +47,11 @@ func (s *Session) copyQueryOut(ctx context.Context, st *catalogState, cs *pg.Cop
 	if cs.IsFrom || cs.Filename != "" || cs.IsProgram {
 		return false, nil
 	}
-	q, err := deparseNode(cs.Query)
-	if err != nil {
-		return false, nil
-	}
-	pl, err := s.plan(st, q)
+	_, pl, err := s.planInner(st, cs.Query)
 	if err != nil {
 		return true, err
 	}
-	if pl.Kind == planner.KindLocal {
+	if pl == nil {
 		return false, nil
 	}
 	pc, err := s.parseCopy(st, cs, catalog.Table{})

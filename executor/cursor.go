@@ -96,15 +96,11 @@ const cursorOptHold = 0x20
 // then behave as in PostgreSQL. b holds the parameters of a DECLARE
 // prepared with the extended protocol.
 func (s *Session) declareDistributed(ctx context.Context, st *catalogState, dc *pg.DeclareCursorStmt, b *binding, out *output) (bool, error) {
-	query, err := deparseNode(dc.Query)
-	if err != nil {
-		return false, nil
-	}
-	pl, err := s.plan(st, query)
+	query, pl, err := s.planInner(st, dc.Query)
 	if err != nil {
 		return true, err
 	}
-	if pl.Kind == planner.KindLocal {
+	if pl == nil {
 		return false, nil
 	}
 	if s.block && (s.meta.txStatus == 'E' || s.meta.aborted) {

@@ -37,15 +37,11 @@ func (s *Session) explainCommand(ctx context.Context, st *catalogState, sql stri
 	if ex == nil {
 		return false, nil
 	}
-	q, err := deparseNode(ex.Query)
-	if err != nil {
-		return false, nil
-	}
-	pl, err := s.plan(st, q)
+	_, pl, err := s.planInner(st, ex.Query)
 	if err != nil {
 		return true, err
 	}
-	if pl.Kind == planner.KindLocal {
+	if pl == nil {
 		return false, nil
 	}
 	opts, err := parseExplainOptions(ex.Options)

@@ -3,6 +3,8 @@ package executor
 import (
 	"strings"
 
+	pg "github.com/pganalyze/pg_query_go/v5"
+
 	"github.com/pgfed/pgfed/planner"
 )
 
@@ -99,4 +101,24 @@ func optionSetting(options, name string) (string, bool) {
 		}
 	}
 	return value, found
+}
+
+// planInner plans the query inside a DECLARE, EXPLAIN or COPY (query) TO
+// and returns its text and plan. A nil plan with no error means the
+// statement is not the coordinator's to run (the query cannot be deparsed,
+// or it names no distributed table): it goes to the metadata database as
+// the client wrote it.
+func (s *Session) planInner(st *catalogState, n *pg.Node) (string, *planner.Plan, error) {
+	q, err := deparseNode(n)
+	if err != nil {
+		return "", nil, nil
+	}
+	pl, err := s.plan(st, q)
+	if err != nil {
+		return "", nil, err
+	}
+	if pl.Kind == planner.KindLocal {
+		return "", nil, nil
+	}
+	return q, pl, nil
 }
