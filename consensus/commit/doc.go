@@ -18,9 +18,11 @@
 // SCP network's, Config.Network) and a request can never pass for a vote.
 //
 //   - Request: the global GID, the participant organizations (sorted,
-//     at least two) with, for each, its parts (worker, worker gid), the
-//     coordinator's key, Created (a timestamp for people: no rule compares
-//     it with a clock), and the coordinator's signature. Every worker gid is
+//     at least one: a write on several workers of one organization behind
+//     its gateway is decided by its validators too) with, for each, its
+//     parts (worker, worker gid), the coordinator's key, Created (a
+//     timestamp for people: no rule compares it with a clock), and the
+//     coordinator's signature. Every worker gid is
 //     "<GID>_<suffix without '_'>" (PartOwner), so a worker gid belongs to
 //     exactly one global transaction whatever anyone signs. Its Hash names
 //     it.

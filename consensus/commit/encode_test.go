@@ -91,16 +91,16 @@ func TestDecodeRejectsNonCanonicalOrder(t *testing.T) {
 			t.Fatalf("decisions %s,%s: %v", ds[0].GID(), ds[1].GID(), err)
 		}
 	}
-	// a single participant, a worker gid of another transaction, a bad name
-	one := r.clone()
-	one.Participants = one.Participants[:1]
+	// no participant, a worker gid of another transaction, a bad name
+	none := r.clone()
+	none.Participants = nil
 	foreign := r.clone()
 	foreign.Participants[0].Parts[0].GID = "h_1"
 	nested := r.clone()
 	nested.Participants[0].Parts[0].GID = "g_1_2"
 	badName := r.clone()
 	badName.Participants[0].Org = "bank 1"
-	for name, x := range map[string]Request{"one participant": one, "foreign part": foreign, "nested part": nested, "bad name": badName} {
+	for name, x := range map[string]Request{"no participant": none, "foreign part": foreign, "nested part": nested, "bad name": badName} {
 		if _, err := DecodeRequest(x.Encode()); !errors.Is(err, ErrMalformed) {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -42,7 +42,10 @@ type Request struct {
 	// GID is the global transaction id.
 	GID string
 	// Participants are the organizations taking part, sorted by name, at
-	// least two, each with its parts.
+	// least one, each with its parts. One is enough: a write on several
+	// workers of one organization behind a gateway is decided by the
+	// validators too, because the gateway refuses COMMIT PREPARED from
+	// coordinators.
 	Participants []OrgParts
 	// Coordinator is the Ed25519 public key of the signing coordinator.
 	Coordinator quorum.NodeID
@@ -76,8 +79,8 @@ func (r *Request) check() error {
 	if len(r.GID)+2 > MaxGIDLen {
 		return fmt.Errorf("gid %q leaves no room for worker gids", r.GID)
 	}
-	if len(r.Participants) < 2 || len(r.Participants) > MaxParticipants {
-		return fmt.Errorf("gid %s: %d participants, need 2 to %d", r.GID, len(r.Participants), MaxParticipants)
+	if len(r.Participants) < 1 || len(r.Participants) > MaxParticipants {
+		return fmt.Errorf("gid %s: %d participants, need 1 to %d", r.GID, len(r.Participants), MaxParticipants)
 	}
 	seen := map[string]bool{}
 	for i, p := range r.Participants {

@@ -264,3 +264,34 @@ func TestCreatedIsDataOnly(t *testing.T) {
 		mustValid(t, f, value(f.commit(r)))
 	}
 }
+
+// A write on several workers of one organization behind its gateway is
+// decided by the validators too: a request may have a single participant,
+// whose PREPARED votes justify COMMIT and whose ABORT votes justify ABORT.
+func TestSingleParticipantRequest(t *testing.T) {
+	f := newFixture(t, 3, 1) // bank1: 3 validators, threshold 2
+	r := Request{GID: "g1", Participants: []OrgParts{{Org: "bank1", Parts: []Part{{Worker: "w1:5432", GID: "g1_1"}, {Worker: "w2:5432", GID: "g1_2"}}}}}
+	sr, err := SignRequest(f.network, f.coord, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.m.CheckRequest(&sr); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := DecodeRequest(sr.Encode()); err != nil {
+		t.Fatal(err)
+	}
+	mustValid(t, f, value(f.commit(sr)))
+	mustValid(t, f, value(f.abort(sr, "bank1")))
+	one := f.decision(Commit, sr, f.vote("bank1", 0, &sr, VotePrepared))
+	mustInvalid(t, f, value(one), ErrUnjustified)
+	// the ledger gives the organization one action over both its parts
+	l := NewLedger(f.m)
+	apply(t, l, 1, value(f.commit(sr)))
+	if acts := l.Actions("bank1", 0); len(acts) != 1 || len(acts[0].Parts) != 2 || acts[0].Outcome != Commit {
+		t.Fatalf("actions %+v", acts)
+	}
+	if _, err := SignRequest(f.network, f.coord, Request{GID: "g2"}); !errors.Is(err, ErrRequest) {
+		t.Fatalf("no participant: %v", err)
+	}
+}
