@@ -9,7 +9,8 @@
 // fails the step at a point named "error" (Hit returns an *Error).
 //
 // The variable is read once, when the package is initialized; a malformed
-// value is reported by Err and enables nothing. When no failpoint is set,
+// value is reported by Err and enables nothing. A test that runs the code
+// under test in its own process may replace the active points with Set. When no failpoint is set,
 // Hit costs one atomic load: the points stay in production code.
 //
 // The points pgfed defines are the constants of type Name; Hit accepts any

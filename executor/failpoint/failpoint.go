@@ -36,6 +36,26 @@ const (
 	MidCommit Name = "2pc-mid-commit"
 )
 
+// The failpoints of the federated commit (executor/dtx, federated.go), in
+// the order a commit reaches them. What "error" does at each is the
+// commit's own business; there it stands for the coordinator failing at
+// that step, and the validators deciding without it.
+const (
+	// FedBeforeSubmit is reached when a federated transaction starts to
+	// commit, its request signed, before it is submitted to the
+	// validators.
+	FedBeforeSubmit Name = "fed-before-submit"
+	// FedAfterSubmit is reached once a validator has the request and
+	// before any PREPARE TRANSACTION is sent.
+	FedAfterSubmit Name = "fed-after-submit"
+	// FedAfterPrepare is reached when every written worker has prepared
+	// its part and the coordinator has not yet asked for the decision.
+	FedAfterPrepare Name = "fed-after-prepare"
+	// FedBeforeWait is reached just before the coordinator waits for the
+	// validators' decision, whether the PREPAREs succeeded or not.
+	FedBeforeWait Name = "fed-before-wait"
+)
+
 // Action is what a failpoint does when reached.
 type Action uint8
 
@@ -95,18 +115,39 @@ var (
 	// enabled is set when at least one failpoint is active; the only cost
 	// of Hit when it is not.
 	enabled atomic.Bool
-	// points holds the active failpoints; written only by init.
-	points map[Name]Action
+	// points holds the active failpoints; replaced whole (init, Set),
+	// never modified in place.
+	points atomic.Pointer[map[Name]Action]
 	// loadErr is the error of parsing Env, if any.
 	loadErr error
 )
 
 func init() {
-	points, loadErr = Parse(os.Getenv(Env))
-	if loadErr != nil {
-		points = nil
+	m, err := Parse(os.Getenv(Env))
+	if err != nil {
+		m, loadErr = nil, err
 	}
-	enabled.Store(len(points) > 0)
+	store(m)
+}
+
+// store makes m the active failpoints.
+func store(m map[Name]Action) {
+	points.Store(&m)
+	enabled.Store(len(m) > 0)
+}
+
+// Set replaces the active failpoints of this process with spec (Parse's
+// syntax; "" turns them all off). It is for tests that run the code under
+// test in their own process and cannot set Env before it starts; a
+// malformed spec changes nothing. Hits running concurrently see either
+// the old set or the new one.
+func Set(spec string) error {
+	m, err := Parse(spec)
+	if err != nil {
+		return err
+	}
+	store(m)
+	return nil
 }
 
 // Parse reads a failpoint specification such as
@@ -147,7 +188,7 @@ func Enabled() bool { return enabled.Load() }
 // for logging at start.
 func Active() []string {
 	var s []string
-	for n, a := range points {
+	for n, a := range *points.Load() {
 		s = append(s, string(n)+"="+a.String())
 	}
 	sort.Strings(s)
@@ -161,7 +202,7 @@ func Hit(name Name) error {
 	if !enabled.Load() {
 		return nil
 	}
-	switch points[name] {
+	switch (*points.Load())[name] {
 	case Exit:
 		fmt.Fprintf(os.Stderr, "failpoint %s: exit\n", name)
 		os.Exit(ExitCode)

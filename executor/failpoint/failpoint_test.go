@@ -75,3 +75,29 @@ func TestFromEnvironment(t *testing.T) {
 		}
 	}
 }
+
+func TestSet(t *testing.T) {
+	if Enabled() {
+		t.Skip("failpoints enabled in this process")
+	}
+	t.Cleanup(func() { Set("") })
+	if err := Set("fed-after-submit=error"); err != nil {
+		t.Fatal(err)
+	}
+	var fe *Error
+	if err := Hit(FedAfterSubmit); !Enabled() || !errors.As(err, &fe) || fe.Name != FedAfterSubmit {
+		t.Fatalf("Hit after Set = %v", err)
+	}
+	if err := Hit(FedAfterPrepare); err != nil {
+		t.Fatalf("a point not set: %v", err)
+	}
+	if got := Active(); len(got) != 1 || got[0] != "fed-after-submit=error" {
+		t.Fatalf("Active = %v", got)
+	}
+	if err := Set("bad"); err == nil || !Enabled() {
+		t.Fatalf("a malformed spec: %v, enabled %v", err, Enabled())
+	}
+	if err := Set(""); err != nil || Enabled() || Hit(FedAfterSubmit) != nil {
+		t.Fatalf("Set(\"\") left failpoints on: %v", err)
+	}
+}
