@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -191,4 +193,68 @@ func (c *Client) once(ctx context.Context, ep Endpoint, payload []byte, final fu
 			return Outcome{}, fmt.Errorf("federation: %s answered frame kind %d", ep.Addr, kind)
 		}
 	}
+}
+
+// ErrNoLedgerQuery: the validator closed the connection on a ledger query
+// without answering, as a validator older than the query does.
+var ErrNoLedgerQuery = errors.New("federation: the validator does not answer ledger queries")
+
+// Ledger reads a page of the decision ledger of the validator at ep: its
+// last slot, last slot applied, ledger digest, and the final decisions of
+// up to limit slots (1..MaxLedgerLimit) that hold any, from slot fromSlot
+// on — or, with fromSlot 0, of the last limit such slots. A page may end
+// early (size bounds); LedgerPage.Next says where to go on. The page is
+// signed by ep.Key for a fresh nonce and checked (decodeLedgerPage); a
+// query is read-only and makes one attempt, bounded by ctx.
+func (c *Client) Ledger(ctx context.Context, ep Endpoint, fromSlot uint64, limit int) (LedgerPage, error) {
+	if limit < 1 || limit > MaxLedgerLimit {
+		return LedgerPage{}, fmt.Errorf("federation: ledger limit %d: must be 1 to %d", limit, MaxLedgerLimit)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", ep.Addr)
+	if err != nil {
+		return LedgerPage{}, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	nonce := make([]byte, 32, 32+8+4)
+	if _, err := rand.Read(nonce); err != nil {
+		return LedgerPage{}, err
+	}
+	q := binary.BigEndian.AppendUint64(nonce, fromSlot)
+	q = binary.BigEndian.AppendUint32(q, uint32(limit))
+	if err := writeFrame(conn, frameLedger, q); err != nil {
+		return LedgerPage{}, err
+	}
+	kind, body, err := readFrame(bufio.NewReader(conn))
+	switch {
+	case errors.Is(err, io.EOF) && ctx.Err() == nil:
+		return LedgerPage{}, fmt.Errorf("%w (%s)", ErrNoLedgerQuery, ep.Addr)
+	case err != nil:
+		if ctx.Err() != nil {
+			return LedgerPage{}, fmt.Errorf("federation: ledger of %s: %w", ep.Addr, ctx.Err())
+		}
+		return LedgerPage{}, fmt.Errorf("federation: ledger of %s: %w", ep.Addr, err)
+	case kind == frameError:
+		return LedgerPage{}, fmt.Errorf("%w by %s: %s", ErrRejected, ep.Addr, body)
+	case kind != frameLedgerPage:
+		return LedgerPage{}, fmt.Errorf("federation: %s answered frame kind %d", ep.Addr, kind)
+	}
+	p, err := decodeLedgerPage(c.cfg.Membership.Network(), nonce[:32], body)
+	if err != nil {
+		return LedgerPage{}, fmt.Errorf("%s: %w", ep.Addr, err)
+	}
+	switch {
+	case p.Validator != ep.Key:
+		return LedgerPage{}, fmt.Errorf("%w: signed by %s, expected %s", ErrBadLedgerPage, p.Validator, ep.Key)
+	case pageSlots(p.Decisions) > limit:
+		return LedgerPage{}, fmt.Errorf("%w: %d slots for a limit of %d", ErrBadLedgerPage, pageSlots(p.Decisions), limit)
+	case fromSlot > 0 && len(p.Decisions) > 0 && p.Decisions[0].Slot < fromSlot:
+		return LedgerPage{}, fmt.Errorf("%w: slot %d before %d", ErrBadLedgerPage, p.Decisions[0].Slot, fromSlot)
+	}
+	if org, ok := c.cfg.Membership.OrgOf(p.Validator); !ok || org != p.Org {
+		return LedgerPage{}, fmt.Errorf("%w: %s signed as organization %q, a member of %q", ErrBadLedgerPage, p.Validator, p.Org, org)
+	}
+	return p, nil
 }
