@@ -4,6 +4,7 @@
 //	pgfed coordinator   the PostgreSQL wire-protocol endpoint clients talk to
 //	pgfed quorum check  whether a network of validators has intersecting quorums
 //	pgfed validator     one organization's consensus validator
+//	pgfed federation    a federation's keys and configurations (federation init)
 //	pgfed bench         pgfed against plain PostgreSQL on this machine
 //	pgfed version       the version of this binary
 package main
@@ -34,6 +35,7 @@ func commands() map[string]command {
 		"coordinator": {"serve PostgreSQL clients in front of a metadata database and its workers", coordinatorMain},
 		"quorum":      {"analyse a network of validators (quorum check FILE)", quorumMain},
 		"validator":   {"run one organization's consensus validator (or: validator keygen)", validatorMain},
+		"federation":  {"write a federation's keys and configurations (federation init)", federationMain},
 		"bench":       {"compare a pgfed cluster with one plain PostgreSQL (make bench)", benchMain},
 		"version":     {"print the version", versionMain},
 	}
