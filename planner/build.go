@@ -22,6 +22,9 @@ func (p *Planner) Build(sql string) (*Rel, error) {
 		return nil, unsupported("one statement at a time")
 	}
 	stmt := tree.Stmts[0].Stmt
+	if stmt, err = p.withViews(stmt); err != nil {
+		return nil, err
+	}
 	a, err := p.resolve(stmt)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,8 @@ hash customers(id int8, name text) by id colocate orders
 hash events(id int4, kind text, customer_id int8) by id shards 2
 reference countries(code text, name text)
 local items(id int4, x text)
+view big(customer_id, id) as SELECT orders.customer_id, orders.id FROM public.orders WHERE orders.qty > 1;
+view agg(kind, n) as SELECT events.kind, count(*) AS n FROM public.events GROUP BY events.kind;
 `
 
 // FuzzPlan checks that any SQL text gets a plan or an error, never a
@@ -24,6 +26,7 @@ func FuzzPlan(f *testing.F) {
 		"SELECT o.id FROM orders o JOIN events e ON e.customer_id = o.customer_id",
 		"INSERT INTO orders (customer_id, id) VALUES ($1, $2)",
 		"UPDATE orders SET note = 'x' WHERE customer_id IN ($1, 3)",
+		"SELECT b.id, a.n FROM big b, agg a WHERE b.customer_id = 1",
 		"WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM r WHERE n < 3) SELECT * FROM r, orders",
 	} {
 		f.Add(s)

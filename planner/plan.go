@@ -59,7 +59,9 @@ const MaxIntermediateRowsSetting = "pgfed.max_intermediate_rows"
 type Plan struct {
 	// Kind says how the plan runs.
 	Kind Kind
-	// SQL is the statement's text as given.
+	// SQL is the statement's text as given, or, when it reads views over
+	// distributed tables, as planned: with the views' definitions in
+	// their place (view.go).
 	SQL string
 	// Subplans run first, in order; each one's rows are loaded into a
 	// temporary table (an intermediate result) on the metadata
@@ -104,6 +106,9 @@ type Plan struct {
 	// routerPrunes, for a deferred router, must all keep the same one
 	// shard position at bind time.
 	routerPrunes []Prune
+	// viewed is set when the statement's views were expanded: SQL is
+	// not the client's text, so the shape cache must not cut it.
+	viewed bool
 }
 
 // Task is one statement sent to one node.

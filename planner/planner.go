@@ -45,6 +45,9 @@ func New(cat *catalog.Snapshot, schema *Schema, cacheSize int) *Planner {
 	} else {
 		p.cat, _ = catalog.NewBuilder(0).Build()
 	}
+	for _, name := range schema.viewNames() {
+		p.names[name] = true
+	}
 	return p
 }
 
@@ -73,7 +76,7 @@ func (p *Planner) Plan(sql string) (*Plan, error) {
 		return nil, err
 	}
 	setOwner(pl, p)
-	if shaped {
+	if shaped && !pl.viewed {
 		if e := shapeOf(sql, pl, toks); e != nil {
 			p.cache.putShape(key, e)
 			return pl, nil // literal-specific: the shape entry serves its kin
@@ -91,6 +94,26 @@ func (p *Planner) planText(sql string) (*Plan, error) {
 	tree, err := pg.Parse(sql)
 	if err != nil {
 		return nil, syntaxError(err)
+	}
+	if len(tree.Stmts) == 1 {
+		stmt, err := p.withViews(tree.Stmts[0].Stmt)
+		if err != nil {
+			return nil, err
+		}
+		if stmt != tree.Stmts[0].Stmt {
+			// Plan the statement as if the client had written the views'
+			// definitions (view.go).
+			text, err := deparse(stmt)
+			if err != nil {
+				return nil, err
+			}
+			pl, err := p.planStatement(text, stmt)
+			if err != nil {
+				return nil, err
+			}
+			pl.viewed = true
+			return pl, nil
+		}
 	}
 	if len(tree.Stmts) != 1 {
 		var n int
@@ -137,6 +160,8 @@ func (p *Planner) planStatement(sql string, stmt *pg.Node) (*Plan, error) {
 		return p.planModify(sql, stmt, a, prunes)
 	case *pg.Node_ExplainStmt:
 		return p.planExplain(sql, s.ExplainStmt)
+	case *pg.Node_ViewStmt:
+		return p.planView(sql, s.ViewStmt)
 	default:
 		_ = s
 		return nil, unsupported("this statement on distributed or reference tables is not supported yet")

@@ -21,6 +21,7 @@ import (
 //	                     reference <name>(<col> <type>, ...)
 //	                     local <name>(<col> <type>, ...)
 //	                     org <name>(<col> <type>, ...) by <orgcol> hash <col> [shards <n>]
+//	                     view <name>(<col>, ...) [barrier] as <query>
 //	                   (nodes may end with "org <name>"; tables may end
 //	                   with "pk <col>,<col>", their primary key)
 //	plan               the physical plan of the input statement
@@ -123,12 +124,27 @@ func testPlanner(input string) (*Planner, error) {
 	nextShard := catalog.FirstShardID
 	refGroup := int32(0)
 	var orgs []string
+	var views []ViewDef
 	for _, line := range strings.Split(input, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		kind, rest, _ := strings.Cut(line, " ")
+		if kind == "view" {
+			head, query, ok := strings.Cut(rest, " as ")
+			open, close := strings.Index(head, "("), strings.Index(head, ")")
+			if !ok || open < 0 || close < open {
+				return nil, fmt.Errorf("bad line %q", line)
+			}
+			v := ViewDef{Relation: catalog.RelationName{Schema: "public", Name: strings.TrimSpace(head[:open])}, Query: query,
+				SecurityBarrier: strings.Contains(head[close:], "barrier")}
+			for _, c := range strings.Split(head[open+1:close], ",") {
+				v.Columns = append(v.Columns, strings.TrimSpace(c))
+			}
+			views = append(views, v)
+			continue
+		}
 		if kind == "node" {
 			f := strings.Fields(rest)
 			id, _ := strconv.Atoi(f[0])
@@ -271,5 +287,5 @@ func testPlanner(input string) (*Planner, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(snap, NewSchema(nil, defs), 0), nil
+	return New(snap, NewSchema(nil, defs).WithViews(views), 0), nil
 }

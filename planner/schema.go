@@ -44,6 +44,8 @@ type Schema struct {
 	searchPath []string
 	tables     map[catalog.RelationName]*TableDef
 	aggregates map[string]bool
+	// views are the views over distributed tables (WithViews).
+	views map[catalog.RelationName]*view
 }
 
 // NewSchema returns a Schema with the given search path (nil means
