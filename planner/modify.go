@@ -97,8 +97,9 @@ func (p *Planner) insert(sql string, stmt *pg.Node, in *pg.InsertStmt, a *analys
 	if sel == nil || len(sel.ValuesLists) == 0 || in.WithClause != nil {
 		return nil, unsupported("this form of INSERT into a distributed table is not supported yet")
 	}
-	if target.table.Method != catalog.MethodHash {
-		return nil, unsupported("INSERT into an organization table is not supported yet")
+	org := target.table.Method == catalog.MethodOrganization
+	if org && target.table.HashColumn != "" {
+		return nil, unsupported("INSERT into an organization table with a hash column is not supported yet")
 	}
 	k := -1
 	if len(in.Cols) == 0 {
@@ -127,6 +128,10 @@ func (p *Planner) insert(sql string, stmt *pg.Node, in *pg.InsertStmt, a *analys
 		}
 		if !ok {
 			return nil, unsupported("INSERT with a computed distribution column value (%s) is not supported yet", exprString(l.Items[k]))
+		}
+		if org && len(pr.Shards) == 0 {
+			// As PostgreSQL's "no partition of relation found for row".
+			return nil, errorf("23514", "no organization %s holds a shard of %s (organization column %s)", exprString(l.Items[k]), target.name, target.table.Column)
 		}
 		rows[i] = pr
 	}
