@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -19,8 +20,12 @@ import (
 )
 
 // shardFlushSize is how much COPY data is buffered for one shard before it
-// is sent to the shard's worker.
-const shardFlushSize = 1 << 20
+// is sent to the shard's worker. Every shard fills its buffer at about the
+// same pace, so the workers start loading only once about shardFlushSize
+// times the number of shards has been read: small enough for them to
+// start early (and work while the client's data streams in), large enough
+// for a COPY statement per flush to cost little.
+const shardFlushSize = 256 << 10
 
 // parsedCopy is a COPY statement on a distributed or reference table.
 type parsedCopy struct {
@@ -193,7 +198,57 @@ type shardCopy struct {
 	sql   string // COPY <shard> (cols) FROM STDIN WITH (...)
 	data  bytes.Buffer
 	lines []int // the client's line of each buffered record
-	rows  int64
+}
+
+// copyRouter finds the shard of a distribution column hash among a
+// table's shards (in range order) without the catalog's lookups by name:
+// by arithmetic when they split the hash space evenly (as
+// catalog.ShardRanges does), else by a binary search of their ranges.
+type copyRouter struct {
+	shards  []catalog.Shard
+	uniform bool
+}
+
+// newCopyRouter returns the router of a hash-distributed table; ok is false
+// for other tables (their rows go through the catalog).
+func newCopyRouter(snap *catalog.Snapshot, t catalog.Table) (copyRouter, bool) {
+	if t.Method == catalog.MethodOrganization || t.Method == catalog.MethodReference {
+		return copyRouter{}, false
+	}
+	shards := snap.ShardsOf(t.Relation)
+	if len(shards) == 0 {
+		return copyRouter{}, false
+	}
+	for i := 1; i < len(shards); i++ {
+		if shards[i].Range.Min <= shards[i-1].Range.Max {
+			return copyRouter{}, false // not in range order: let the catalog find them
+		}
+	}
+	r := copyRouter{shards: shards}
+	if ranges, err := catalog.ShardRanges(len(shards)); err == nil {
+		r.uniform = true
+		for i, rg := range ranges {
+			if shards[i].Range != rg {
+				r.uniform = false
+				break
+			}
+		}
+	}
+	return r, true
+}
+
+// find returns the index of the shard holding hash h.
+func (r copyRouter) find(h int32) (int, bool) {
+	var i int
+	if r.uniform {
+		i = catalog.ShardIndex(h, len(r.shards))
+	} else {
+		i = sort.Search(len(r.shards), func(i int) bool { return r.shards[i].Range.Max >= h })
+	}
+	if i < 0 || i == len(r.shards) || !r.shards[i].Range.Contains(h) {
+		return 0, false
+	}
+	return i, true
 }
 
 // copyIn runs COPY FROM STDIN into a distributed or reference table: the
@@ -249,73 +304,83 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 	sp := &copySplitter{opts: pc.opts}
 	bp := &binarySplitter{}
 	bin := pc.opts.format == copyBinary
-	shards := map[int64]*shardCopy{}
+	router, routed := newCopyRouter(st.snap, pc.table)
+	byIndex := make([]*shardCopy, len(router.shards)) // by router index
+	byID := map[int64]*shardCopy{}                     // shards found otherwise
 	var order []*shardCopy
-	var total int64
 	header := pc.opts.header
+	where := func(line int) string { return "COPY " + pc.table.Relation.Name + ", line " + strconv.Itoa(line) }
+	// shardOf finds the shard of a record.
+	shardOf := func(rec record) (*shardCopy, error) {
+		if k < 0 {
+			all := st.snap.ShardsOf(pc.table.Relation)
+			if len(all) == 0 {
+				return nil, internalError("reference table %s has no shard", pc.table.Relation)
+			}
+			return s.shardCopyOf(pc, byID, &order, all[0])
+		}
+		var v string
+		var raw []byte
+		var null, ok bool
+		if bin {
+			raw, null, ok = bp.field(rec.raw, k)
+		} else {
+			v, null, ok = sp.field(rec.raw, k)
+		}
+		switch {
+		case !ok:
+			return nil, &wire.Error{Code: pgerrcode.BadCopyFileFormat, Message: "missing data for column \"" + pc.table.Column + "\"", Where: where(rec.line)}
+		case null:
+			return nil, &wire.Error{Code: pgerrcode.NotNullViolation,
+				Message: fmt.Sprintf("the distribution column %s of table %s cannot be NULL", pc.table.Column, pc.table.Relation), Where: where(rec.line)}
+		}
+		var h int32
+		var err error
+		if bin {
+			h, err = catalog.HashBinary(pc.table.ColumnType, raw)
+		} else {
+			h, err = catalog.HashText(pc.table.ColumnType, v)
+		}
+		if err != nil {
+			return nil, &wire.Error{Code: codeOr(err, pgerrcode.InvalidTextRepresentation), Message: err.Error(),
+				Where: fmt.Sprintf("%s, column %s: %q", where(rec.line), pc.table.Column, v)}
+		}
+		if routed {
+			i, found := router.find(h)
+			if !found {
+				return nil, internalError("no shard of %s for hash %d", pc.table.Relation, h)
+			}
+			if sc := byIndex[i]; sc != nil {
+				return sc, nil
+			}
+			sc, err := s.shardCopyOf(pc, byID, &order, router.shards[i])
+			byIndex[i] = sc
+			return sc, err
+		}
+		sh, found := st.snap.ShardForHash(pc.table.Relation, h)
+		if !found {
+			return nil, internalError("no shard of %s for hash %d", pc.table.Relation, h)
+		}
+		return s.shardCopyOf(pc, byID, &order, sh)
+	}
 	route := func(recs []record) error {
 		for _, rec := range recs {
 			if header {
 				header = false
 				continue
 			}
-			var sh catalog.Shard
-			if k < 0 {
-				all := st.snap.ShardsOf(pc.table.Relation)
-				if len(all) == 0 {
-					return internalError("reference table %s has no shard", pc.table.Relation)
-				}
-				sh = all[0]
-			} else {
-				var v string
-				var raw []byte
-				var null, ok bool
-				if bin {
-					raw, null, ok = bp.field(rec.raw, k)
-				} else {
-					v, null, ok = sp.field(rec.raw, k)
-				}
-				where := fmt.Sprintf("COPY %s, line %d", pc.table.Relation.Name, rec.line)
-				switch {
-				case !ok:
-					return &wire.Error{Code: pgerrcode.BadCopyFileFormat, Message: "missing data for column \"" + pc.table.Column + "\"", Where: where}
-				case null:
-					return &wire.Error{Code: pgerrcode.NotNullViolation,
-						Message: fmt.Sprintf("the distribution column %s of table %s cannot be NULL", pc.table.Column, pc.table.Relation), Where: where}
-				}
-				var h int32
-				var err error
-				if bin {
-					h, err = catalog.HashBinary(pc.table.ColumnType, raw)
-				} else {
-					h, err = catalog.HashText(pc.table.ColumnType, v)
-				}
-				if err != nil {
-					return &wire.Error{Code: codeOr(err, pgerrcode.InvalidTextRepresentation), Message: err.Error(),
-						Where: fmt.Sprintf("%s, column %s: %q", where, pc.table.Column, v)}
-				}
-				var found bool
-				if sh, found = st.snap.ShardForHash(pc.table.Relation, h); !found {
-					return internalError("no shard of %s for hash %d", pc.table.Relation, h)
-				}
+			sc, err := shardOf(rec)
+			if err != nil {
+				return err
 			}
-			sc := shards[sh.ID]
-			if sc == nil {
-				sql, err := shardCopySQL(pc, sh)
-				if err != nil {
-					return err
-				}
-				sc = &shardCopy{shard: sh, sql: sql}
-				shards[sh.ID] = sc
-				order = append(order, sc)
+			if sc.data.Cap() == 0 {
+				sender.buffers(sc)
 			}
 			sc.data.Write(rec.raw)
 			if !bin && rec.raw[len(rec.raw)-1] != '\n' {
 				sc.data.WriteByte('\n')
 			}
 			sc.lines = append(sc.lines, rec.line)
-			sc.rows++
-			total++
 			if sc.data.Len() >= shardFlushSize {
 				if err := sender.send(ctx, sc); err != nil {
 					return err
@@ -331,15 +396,15 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 		}
 		switch m := msg.(type) {
 		case *pgproto3.CopyData:
-			recs := sp.feed
+			var recs []record
 			if bin {
-				rs, err := bp.feed(m.Data)
-				if err != nil {
+				if recs, err = bp.feed(m.Data); err != nil {
 					return err
 				}
-				recs = func([]byte) []record { return rs }
+			} else {
+				recs = sp.feed(m.Data)
 			}
-			if err := route(recs(m.Data)); err != nil {
+			if err := route(recs); err != nil {
 				return err
 			}
 			continue
@@ -370,8 +435,22 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 		}
 	}
 	// The workers' counts: a WHERE clause may have filtered rows out.
-	total = sender.rows.Load()
-	return out.complete("COPY " + strconv.FormatInt(total, 10))
+	return out.complete("COPY " + strconv.FormatInt(sender.rows.Load(), 10))
+}
+
+// shardCopyOf returns the buffer of shard sh, making it on first use.
+func (s *Session) shardCopyOf(pc *parsedCopy, byID map[int64]*shardCopy, order *[]*shardCopy, sh catalog.Shard) (*shardCopy, error) {
+	if sc := byID[sh.ID]; sc != nil {
+		return sc, nil
+	}
+	sql, err := shardCopySQL(pc, sh)
+	if err != nil {
+		return nil, err
+	}
+	sc := &shardCopy{shard: sh, sql: sql}
+	byID[sh.ID] = sc
+	*order = append(*order, sc)
+	return sc, nil
 }
 
 // shardCopySQL is the COPY statement sent for one shard: the client's

@@ -54,12 +54,17 @@ func (o *copyOptions) defaults(delimSet, nullSet, quoteSet, escapeSet bool) {
 
 // copySplitter cuts COPY text or CSV data into records, keeping each
 // record's raw bytes (sent on unchanged to the shard) and its line
-// number, and extracts one field's value.
+// number, and extracts one field's value. It allocates nothing per
+// record: records point into its buffer and are valid until the next feed
+// or finish.
 type copySplitter struct {
-	opts copyOptions
-	buf  []byte
-	line int // lines consumed so far
-	done bool
+	opts    copyOptions
+	buf     []byte
+	off     int // bytes of buf the last records consumed
+	line    int // lines consumed so far
+	done    bool
+	out     []record // the last records, reused
+	scratch []byte   // a quoted CSV field's value, reused
 }
 
 // record is one row of COPY data.
@@ -71,18 +76,30 @@ type record struct {
 // feed adds data and returns the complete records it holds, which are
 // valid until the next feed.
 func (s *copySplitter) feed(data []byte) []record {
+	s.compact()
 	s.buf = append(s.buf, data...)
 	return s.records(false)
 }
 
 // finish returns the last record (data without a final newline).
 func (s *copySplitter) finish() []record {
+	s.compact()
 	return s.records(true)
+}
+
+// compact drops the bytes of the records handed out last, moving the
+// incomplete tail to the front of the buffer.
+func (s *copySplitter) compact() {
+	if s.off > 0 {
+		rest := copy(s.buf, s.buf[s.off:])
+		s.buf = s.buf[:rest]
+		s.off = 0
+	}
 }
 
 // records cuts the complete records from buf.
 func (s *copySplitter) records(final bool) []record {
-	var out []record
+	out := s.out[:0]
 	start := 0
 	for start < len(s.buf) && !s.done {
 		end, lines := s.recordEnd(s.buf[start:])
@@ -92,7 +109,7 @@ func (s *copySplitter) records(final bool) []record {
 			}
 			end, lines = len(s.buf)-start, 1
 		}
-		raw := s.buf[start : start+end]
+		raw := s.buf[start : start+end : start+end]
 		s.line++
 		line := s.line
 		s.line += lines - 1
@@ -103,20 +120,8 @@ func (s *copySplitter) records(final bool) []record {
 		}
 		out = append(out, record{raw: raw, line: line})
 	}
-	// The records point into buf, which the tail is moved over: copy
-	// them out first, all at once.
-	if len(out) > 0 {
-		consumed := bytes.Clone(s.buf[:start])
-		off := 0
-		for i := range out {
-			n := len(out[i].raw)
-			out[i].raw = consumed[off : off+n : off+n]
-			off += n
-		}
-	}
-	// Keep the incomplete tail at the front of the buffer.
-	rest := copy(s.buf, s.buf[start:])
-	s.buf = s.buf[:rest]
+	s.off = start
+	s.out = out
 	return out
 }
 
@@ -191,7 +196,7 @@ func (s *copySplitter) csvField(raw []byte, k int) (string, bool, bool) {
 	n := 0
 	i := 0
 	for {
-		var val []byte
+		val := s.scratch[:0]
 		quoted := false
 		startField := i
 		for i < len(raw) && raw[i] != s.opts.delimiter {
@@ -219,9 +224,13 @@ func (s *copySplitter) csvField(raw []byte, k int) (string, bool, bool) {
 			val = append(val, raw[i])
 			i++
 		}
+		s.scratch = val
 		if n == k {
 			if !quoted && string(raw[startField:i]) == s.opts.null {
 				return "", true, true
+			}
+			if !quoted {
+				return string(raw[startField:i]), false, true
 			}
 			return string(val), false, true
 		}

@@ -22,24 +22,26 @@ func TestCopySplitterAcrossChunks(t *testing.T) {
 			tc.opts.defaults(false, false, false, false)
 			for step := 1; step <= 7; step++ {
 				sp := &copySplitter{opts: tc.opts}
-				var recs []record
-				for i := 0; i < len(tc.data); i += step {
-					recs = append(recs, sp.feed([]byte(tc.data[i:min(i+step, len(tc.data))]))...)
-				}
-				recs = append(recs, sp.finish()...)
 				var got []string
 				var lines []int
-				for _, r := range recs {
-					v, null, ok := sp.field(r.raw, 1)
-					if !ok {
-						t.Fatalf("step %d: record %q has no field 1", step, r.raw)
+				// Records are valid until the next feed: read them at once.
+				take := func(recs []record) {
+					for _, r := range recs {
+						v, null, ok := sp.field(r.raw, 1)
+						if !ok {
+							t.Fatalf("step %d: record %q has no field 1", step, r.raw)
+						}
+						if null {
+							v = "NULL"
+						}
+						got = append(got, v)
+						lines = append(lines, r.line)
 					}
-					if null {
-						v = "NULL"
-					}
-					got = append(got, v)
-					lines = append(lines, r.line)
 				}
+				for i := 0; i < len(tc.data); i += step {
+					take(sp.feed([]byte(tc.data[i:min(i+step, len(tc.data))])))
+				}
+				take(sp.finish())
 				if strings.Join(got, "|") != strings.Join(tc.want, "|") {
 					t.Errorf("step %d: fields %q, want %q", step, got, tc.want)
 				}

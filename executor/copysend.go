@@ -18,6 +18,18 @@ type copyJob struct {
 	data  []byte
 	lines []int // the client's line of each record of data
 	count bool  // the rows the worker loads count (first placement only)
+	// recycle is set when this job alone uses data and lines: once sent,
+	// they go back to the sender's free buffers.
+	recycle bool
+}
+
+// copyBuffers is how many shard buffers a COPY keeps for reuse.
+const copyBuffers = 8
+
+// copyBuffer is a shard buffer for reuse: its data and line numbers.
+type copyBuffer struct {
+	data  []byte
+	lines []int
 }
 
 // copySender streams the shards' COPY data to the workers: one goroutine
@@ -34,12 +46,37 @@ type copySender struct {
 	lanes map[int32]chan copyJob
 	done  bool
 	rows  atomic.Int64 // rows the workers loaded (first placements)
+	// free holds the buffers of jobs sent, for the next shard buffers:
+	// a long COPY then stops allocating (and growing) them.
+	free chan copyBuffer
 }
 
 // newCopySender returns a sender whose goroutines end with ctx.
 func (s *Session) newCopySender(ctx context.Context, st *catalogState, pc *parsedCopy) *copySender {
 	g, gctx := errgroup.WithContext(ctx)
-	return &copySender{s: s, st: st, pc: pc, g: g, gctx: gctx, lanes: map[int32]chan copyJob{}}
+	return &copySender{s: s, st: st, pc: pc, g: g, gctx: gctx, lanes: map[int32]chan copyJob{}, free: make(chan copyBuffer, copyBuffers)}
+}
+
+// buffers gives an empty shard buffer its data and line buffers: free
+// ones, or new ones of the flush size.
+func (cs *copySender) buffers(sc *shardCopy) {
+	select {
+	case b := <-cs.free:
+		sc.data, sc.lines = *bytes.NewBuffer(b.data[:0]), b.lines[:0]
+	default:
+		sc.data, sc.lines = *bytes.NewBuffer(make([]byte, 0, shardFlushSize+64<<10)), make([]int, 0, 1024)
+	}
+}
+
+// release keeps a sent job's buffers for reuse, unless enough are kept.
+func (cs *copySender) release(job copyJob) {
+	if !job.recycle {
+		return
+	}
+	select {
+	case cs.free <- copyBuffer{data: job.data, lines: job.lines}:
+	default:
+	}
 }
 
 // send hands a shard's buffered rows to the goroutines of its placements'
@@ -50,9 +87,10 @@ func (cs *copySender) send(ctx context.Context, sc *shardCopy) error {
 		return nil
 	}
 	job := copyJob{sql: sc.sql, shard: sc.shard.ID, data: sc.data.Bytes(), lines: sc.lines}
-	sc.data = bytes.Buffer{}
-	sc.lines = nil
-	for i, p := range cs.st.snap.PlacementsOf(sc.shard.ID) {
+	sc.data, sc.lines = bytes.Buffer{}, nil
+	placements := cs.st.snap.PlacementsOf(sc.shard.ID)
+	job.recycle = len(placements) == 1
+	for i, p := range placements {
 		ch, err := cs.lane(ctx, p.NodeID)
 		if err != nil {
 			return err
@@ -97,6 +135,7 @@ func (cs *copySender) lane(ctx context.Context, node int32) (chan copyJob, error
 			if job.count {
 				cs.rows.Add(tag.RowsAffected())
 			}
+			cs.release(job)
 		}
 		return nil
 	})
