@@ -1,0 +1,425 @@
+package gateway
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/jackc/pgerrcode"
+	"github.com/jackc/pgx/v5/pgproto3"
+)
+
+// startupTimeout bounds the startup negotiation.
+const startupTimeout = 30 * time.Second
+
+// bufSize is the size of the relay's buffers.
+const bufSize = 32 << 10
+
+// maxErrorResponse bounds the ErrorResponse the backend reader reads
+// whole to recognize an injected statement's error; larger ones stream.
+const maxErrorResponse = 1 << 20
+
+// conn is one relayed client connection and its worker connection.
+//
+// Two goroutines relay it: run (client -> worker) reads each message's
+// header, decodes and inspects only Query, Parse and FunctionCall, and
+// streams everything else; relayBackend (worker -> client) streams the
+// worker's messages unchanged. A refused statement is never sent: in its
+// place the worker gets a statement that fails for sure (a syntax error
+// carrying a random token), so the worker's transaction state becomes
+// exactly what PostgreSQL's would be after an error (a transaction block
+// is aborted, an extended-protocol batch skips to Sync), and its answers
+// keep their order with the ones still in flight; relayBackend swaps that
+// error for the gateway's refusal (42501) and relays the rest, the
+// ReadyForQuery with the worker's own transaction status included.
+//
+// Which of the worker's answers belong to an injected statement is
+// counted in cycles: each Query, Sync or FunctionCall sent ends with one
+// ReadyForQuery, and the startup is cycle 1.
+type conn struct {
+	g      *Gateway
+	r      Route
+	id     uint64
+	log    hclog.Logger
+	client net.Conn
+	cw     *bufio.Writer // to the client, guarded by wmu
+	wmu    sync.Mutex
+
+	mu      sync.Mutex
+	backend net.Conn
+	subs    []substitution
+	closed  bool
+}
+
+// substitution replaces the error an injected statement gets with the
+// refusal.
+type substitution struct {
+	cycle  uint64 // the cycle of the injected statement
+	token  string // in the injected statement's error message
+	simple bool   // a simple Query: the cycle's only error is its own
+	msg    []byte // the refusal's ErrorResponse
+	used   bool
+}
+
+func newConn(g *Gateway, r Route, nc net.Conn, id uint64) *conn {
+	return &conn{g: g, r: r, id: id, client: nc, cw: bufio.NewWriterSize(nc, bufSize),
+		log: g.log.With("conn", id, "worker", r.Worker)}
+}
+
+// close closes both connections (safe to call more than once, from any
+// goroutine).
+func (c *conn) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.client.Close()
+	if c.backend != nil {
+		c.backend.Close()
+	}
+}
+
+// run serves the connection until either side ends.
+func (c *conn) run(ctx context.Context) {
+	defer c.close()
+	_ = c.client.SetDeadline(time.Now().Add(startupTimeout))
+	pkt, err := c.startup()
+	if err != nil {
+		if !errors.Is(err, errCancelled) && !errors.Is(err, io.EOF) {
+			c.log.Debug("startup failed", "err", err)
+		}
+		return
+	}
+	_ = c.client.SetDeadline(time.Time{})
+	d := net.Dialer{Timeout: c.g.cfg.DialTimeout}
+	be, err := d.DialContext(ctx, "tcp", c.r.Addr)
+	if err != nil {
+		c.log.Warn("cannot reach the worker", "addr", c.r.Addr, "err", err)
+		c.fatal(pgerrcode.ConnectionFailure, c.message(fmt.Sprintf("cannot reach the worker: %v", err)))
+		return
+	}
+	c.mu.Lock()
+	c.backend = be
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		be.Close()
+		return
+	}
+	if _, err := be.Write(pkt); err != nil {
+		return
+	}
+	c.log.Debug("connection relayed")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.relayBackend(bufio.NewReaderSize(be, bufSize))
+		c.close()
+	}()
+	c.relayClient(ctx, bufio.NewReaderSize(c.client, bufSize), bufio.NewWriterSize(be, bufSize))
+	c.close()
+	<-done
+}
+
+// message is the text of a refusal: it names the gateway, the
+// organization and the worker.
+func (c *conn) message(reason string) string {
+	return fmt.Sprintf("pgfed gateway of organization %s (worker %s): %s", c.g.org, c.r.Worker, reason)
+}
+
+// header reads a message header: its type and body length.
+func header(r *bufio.Reader) (byte, int, error) {
+	var h [5]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, 0, err
+	}
+	n := int(int32(binary.BigEndian.Uint32(h[1:]))) - 4
+	if n < 0 {
+		return 0, 0, fmt.Errorf("message %q with length %d", h[0], n+4)
+	}
+	return h[0], n, nil
+}
+
+func putHeader(w *bufio.Writer, typ byte, n int) error {
+	var h [5]byte
+	h[0] = typ
+	binary.BigEndian.PutUint32(h[1:], uint32(n+4))
+	_, err := w.Write(h[:])
+	return err
+}
+
+// complete reports whether r holds the whole next message: if not, what
+// was written must be flushed before reading blocks.
+func complete(r *bufio.Reader) bool {
+	if r.Buffered() < 5 {
+		return false
+	}
+	h, _ := r.Peek(5)
+	return r.Buffered() >= 1+int(binary.BigEndian.Uint32(h[1:]))
+}
+
+// relayClient relays the client's messages to the worker, inspecting
+// statements, until the client or the worker goes away.
+func (c *conn) relayClient(ctx context.Context, cr *bufio.Reader, bw *bufio.Writer) {
+	sent := uint64(1) // the startup's cycle
+	skip := false     // a Parse was refused: drop until Sync, as PostgreSQL does
+	for {
+		typ, n, err := header(cr)
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				c.log.Debug("client read failed", "err", err)
+			}
+			return
+		}
+		switch {
+		case typ == 'Q' || typ == 'P':
+			if n > c.g.cfg.MaxStatement {
+				c.fatal(pgerrcode.ProgramLimitExceeded, c.message(fmt.Sprintf("statement of %d bytes is larger than the gateway inspects (%d)", n, c.g.cfg.MaxStatement)))
+				return
+			}
+			body := make([]byte, n)
+			if _, err := io.ReadFull(cr, body); err != nil {
+				return
+			}
+			if skip {
+				break // dropped until Sync, as PostgreSQL ignores it too
+			}
+			sql, err := statementText(typ, body)
+			if err != nil {
+				c.fatal(pgerrcode.ProtocolViolation, c.message(err.Error()))
+				return
+			}
+			ref := c.inspect(ctx, sql)
+			if ref == nil {
+				if putHeader(bw, typ, n) != nil {
+					return
+				}
+				if _, err := bw.Write(body); err != nil {
+					return
+				}
+				if typ == 'Q' {
+					sent++
+				}
+				break
+			}
+			if typ == 'Q' {
+				sent++
+				if c.inject(bw, sent, ref, true) != nil {
+					return
+				}
+			} else {
+				// The injected Parse fails in this cycle (the one ended by
+				// the next Sync) unless the worker already skips it.
+				if c.inject(bw, sent+1, ref, false) != nil {
+					return
+				}
+				skip = true
+			}
+		case typ == 'F':
+			if _, err := cr.Discard(n); err != nil {
+				return
+			}
+			if skip {
+				break
+			}
+			sent++
+			ref := refused("function calls through the fastpath protocol are refused")
+			c.log.Warn("statement refused", "reason", ref.Reason)
+			if c.inject(bw, sent, ref, true) != nil {
+				return
+			}
+		case skip && typ != 'S' && typ != 'X' && typ != 'H':
+			if _, err := cr.Discard(n); err != nil {
+				return
+			}
+		default:
+			if typ == 'S' {
+				skip = false
+				sent++
+			}
+			if putHeader(bw, typ, n) != nil {
+				return
+			}
+			if _, err := io.CopyN(bw, cr, int64(n)); err != nil {
+				return
+			}
+			if typ == 'X' {
+				_ = bw.Flush()
+				return
+			}
+		}
+		if !complete(cr) {
+			if bw.Flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// statementText decodes the SQL text of a Query or Parse.
+func statementText(typ byte, body []byte) (string, error) {
+	if typ == 'Q' {
+		var q pgproto3.Query
+		if err := q.Decode(body); err != nil {
+			return "", fmt.Errorf("invalid Query message: %w", err)
+		}
+		return q.String, nil
+	}
+	var p pgproto3.Parse
+	if err := p.Decode(body); err != nil {
+		return "", fmt.Errorf("invalid Parse message: %w", err)
+	}
+	return p.Query, nil
+}
+
+// inspect classifies a statement text and asks the validator about its
+// PREPARE TRANSACTIONs; it returns the refusal, if any, after logging it.
+func (c *conn) inspect(ctx context.Context, sql string) *Refusal {
+	v, ref := c.g.policy.Classify(sql)
+	if ref == nil {
+		for _, gid := range v.Prepares {
+			if err := c.g.cfg.Keeper.CheckPrepare(ctx, c.r.Worker, gid, c.g.cfg.PrepareWait); err != nil {
+				ref = refused("PREPARE TRANSACTION %q is refused: %v", gid, err)
+				break
+			}
+		}
+	}
+	if ref != nil {
+		c.log.Warn("statement refused", "reason", ref.Reason, "sqlstate", ref.Code)
+	}
+	return ref
+}
+
+// inject sends the worker, instead of a refused statement, one that fails
+// with a fresh token in its error message (a simple Query, or a Parse of
+// the unnamed statement), and registers the substitution of that error
+// by the refusal for cycle.
+func (c *conn) inject(bw *bufio.Writer, cycle uint64, ref *Refusal, simple bool) error {
+	var tok [8]byte
+	_, _ = rand.Read(tok[:])
+	token := "pgfed_gateway_refused_" + hex.EncodeToString(tok[:])
+	msg, err := (&pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: ref.Code,
+		Message: c.message(ref.Reason)}).Encode(nil)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.subs = append(c.subs, substitution{cycle: cycle, token: token, simple: simple, msg: msg})
+	c.mu.Unlock()
+	var out []byte
+	if simple {
+		out, err = (&pgproto3.Query{String: token}).Encode(nil)
+	} else {
+		out, err = (&pgproto3.Parse{Query: token}).Encode(nil)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = bw.Write(out)
+	return err
+}
+
+// substitute returns the refusal that replaces an ErrorResponse of cycle
+// with body, if it is the injected statement's error.
+func (c *conn) substitute(cycle uint64, body []byte) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.subs {
+		s := &c.subs[i]
+		if s.cycle != cycle || s.used {
+			continue
+		}
+		if s.simple || bytes.Contains(body, []byte(s.token)) {
+			s.used = true
+			return s.msg
+		}
+	}
+	return nil
+}
+
+// pending reports whether cycle has a substitution.
+func (c *conn) pending(cycle uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.subs {
+		if s.cycle == cycle && !s.used {
+			return true
+		}
+	}
+	return false
+}
+
+// finished forgets the substitutions of the cycles up to done.
+func (c *conn) finished(done uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := 0
+	for _, s := range c.subs {
+		if s.cycle > done {
+			c.subs[k] = s
+			k++
+		}
+	}
+	c.subs = c.subs[:k]
+}
+
+// relayBackend relays the worker's messages to the client unchanged, but
+// for the errors of injected statements.
+func (c *conn) relayBackend(br *bufio.Reader) {
+	done := uint64(0) // cycles finished (ReadyForQuery seen)
+	for {
+		typ, n, err := header(br)
+		if err != nil {
+			return
+		}
+		c.wmu.Lock()
+		err = c.relayOne(br, typ, n, done+1)
+		if err == nil && !complete(br) {
+			err = c.cw.Flush()
+		}
+		c.wmu.Unlock()
+		if err != nil {
+			return
+		}
+		if typ == 'Z' {
+			done++
+			c.finished(done)
+		}
+	}
+}
+
+// relayOne relays one worker message of cycle (under wmu).
+func (c *conn) relayOne(br *bufio.Reader, typ byte, n int, cycle uint64) error {
+	if typ == 'E' && n <= maxErrorResponse && c.pending(cycle) {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return err
+		}
+		if msg := c.substitute(cycle, body); msg != nil {
+			_, err := c.cw.Write(msg)
+			return err
+		}
+		if err := putHeader(c.cw, typ, n); err != nil {
+			return err
+		}
+		_, err := c.cw.Write(body)
+		return err
+	}
+	if err := putHeader(c.cw, typ, n); err != nil {
+		return err
+	}
+	_, err := io.CopyN(c.cw, br, int64(n))
+	return err
+}

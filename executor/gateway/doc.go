@@ -1,0 +1,74 @@
+// Package gateway is the organization's gateway of the federated commit
+// (DESIGN.md, "Federated commit"): a PostgreSQL-protocol relay, run by an
+// organization (inside its validator's process), through which remote
+// coordinators reach the organization's workers. It relays their
+// statements and their PREPARE TRANSACTION, but never lets them finalize
+// a prepared transaction: only the organization's validator does that,
+// and only what the ledger decided.
+//
+// # Main loop
+//
+// One listener per fronted worker (Route). Per connection (conn.go):
+//
+//	startup: SSLRequest, GSSENCRequest -> 'N'; CancelRequest -> forwarded
+//	         to the worker on a new connection; StartupMessage -> dial the
+//	         worker, send it unchanged (replication connections refused)
+//	relayBackend (worker -> client): every message relayed unchanged,
+//	         authentication included, but for the error of an injected
+//	         statement, replaced by the refusal
+//	relayClient (client -> worker): headers read, bodies streamed (COPY
+//	         data too); Query and Parse decoded and classified
+//	         (Policy.Classify), each PREPARE TRANSACTION checked with the
+//	         validator (Gatekeeper.CheckPrepare, which waits up to
+//	         Config.PrepareWait for the request to arrive); FunctionCall
+//	         refused
+//
+// A refused statement is never sent to the worker. In its place goes a
+// statement that surely fails (a syntax error carrying a random token):
+// the worker's own error handling then does what PostgreSQL would do
+// after an error — a transaction block is aborted, an extended-protocol
+// batch is skipped until Sync (the gateway drops the client's messages
+// until Sync, too) — and the gateway swaps that error for its refusal
+// (SQLSTATE 42501, naming the gateway, organization, worker and reason),
+// in order with the answers still in flight. The ReadyForQuery the client
+// gets is the worker's own, so the transaction status is always right.
+//
+// # What is guarded
+//
+//   - COMMIT PREPARED and ROLLBACK PREPARED, anywhere in a Query or Parse:
+//     refused. Neither can run inside a function or a transaction block,
+//     so these two messages are the only way to send them; DO, CALL and
+//     CREATE FUNCTION/PROCEDURE are refused anyway.
+//   - PREPARE TRANSACTION: only of a federated part gid
+//     (federation.GIDPrefix) whose request the organization's validator
+//     knows, names this worker and this part, is not decided and not voted
+//     ABORT. (So a remote coordinator cannot use the coordinator's own
+//     same-organization two-phase commit, gids "pgfed_", on these workers:
+//     it could never finish it through the gateway anyway.)
+//   - Ways around the gateway: extensions, foreign-data wrappers, servers
+//     and user mappings (connections out of the worker), dblink* calls,
+//     COPY to or from server files and programs, LOAD, the fastpath
+//     FunctionCall message, replication connections: refused.
+//   - Other sessions, the validator's included: pg_terminate_backend,
+//     pg_cancel_backend, ALTER SYSTEM, ALTER DATABASE/ROLE ... SET (the
+//     validator's search_path decides what "pg_prepared_xacts" names):
+//     refused.
+//   - Functions that run SQL text (query_to_xml and kin, ts_stat,
+//     ts_rewrite) or touch server files (pg_read_file, lo_import, ...):
+//     refused.
+//   - With Config.AllowedTables, the tables a statement names (tables.go).
+//
+// # What is not
+//
+// The gateway is a statement filter, not a sandbox: the worker's roles
+// and privileges remain the real boundary, and the role remote
+// coordinators log in as must not be a superuser (a superuser can, for
+// example, write a C function or an untrusted-language one run by an
+// existing trigger). Not inspected: the bodies of existing functions,
+// views, rules and triggers on the worker; SET ROLE and SET SESSION
+// AUTHORIZATION (limited by the role's memberships); functions not in
+// the deny list, including ones taking a regclass; the objects of COMMENT
+// ON, SECURITY LABEL and DROP INDEX. The links to the worker and to the
+// client are not encrypted (TLS is declined); run the gateway next to its
+// workers and behind the organization's own network controls.
+package gateway
