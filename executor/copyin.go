@@ -306,7 +306,7 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 	bin := pc.opts.format == copyBinary
 	router, routed := newCopyRouter(st.snap, pc.table)
 	byIndex := make([]*shardCopy, len(router.shards)) // by router index
-	byID := map[int64]*shardCopy{}                     // shards found otherwise
+	byID := map[int64]*shardCopy{}                    // shards found otherwise
 	var order []*shardCopy
 	header := pc.opts.header
 	where := func(line int) string { return "COPY " + pc.table.Relation.Name + ", line " + strconv.Itoa(line) }
