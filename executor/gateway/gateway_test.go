@@ -201,6 +201,8 @@ func TestGateway(t *testing.T) {
 		}
 	})
 
+	t.Run("CheckPrepare", func(t *testing.T) { testCheckPrepare(t, f) })
+
 	t.Run("cancel request reaches the worker", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()

@@ -57,6 +57,7 @@ type testFed struct {
 	m      *commit.Membership
 	coord  ed25519.PrivateKey
 	client *federation.Client
+	eps    []federation.Endpoint // the validators' client endpoints, by bank
 	log    hclog.Logger
 	mu     sync.Mutex
 	txid   int
@@ -171,6 +172,7 @@ func newFed(t *testing.T, n int) *testFed {
 		}
 		eps = append(eps, federation.Endpoint{Addr: l.cli.Addr().String(), Key: transport.NodeID(b.key)})
 	}
+	f.eps = eps
 	if f.client, err = federation.NewClient(federation.ClientConfig{Membership: f.m, Validators: eps, Retry: 100 * time.Millisecond, Logger: f.log}); err != nil {
 		t.Fatal(err)
 	}
