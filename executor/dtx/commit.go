@@ -32,7 +32,9 @@ func hit(name failpoint.Name) error {
 //   - no worker written: COMMIT on each (read-only participants);
 //   - one worker written: COMMIT on each, the written worker's own commit
 //     deciding (1PC);
-//   - several: two-phase commit (see commit2PC).
+//   - several: two-phase commit (see commit2PC), or, with a Federation
+//     configured and an organization's worker among them, the federated
+//     commit decided by the organizations' validators (commitFederated).
 //
 // A worker whose transaction already failed makes Commit roll everything
 // back and fail with 25P02. After the 2PC commit point Commit succeeds even
@@ -67,6 +69,9 @@ func (t *Txn) Commit(ctx context.Context) error {
 	}
 	if len(written) <= 1 {
 		return t.commit1PC(ctx, parts)
+	}
+	if t.isFederated(written) {
+		return t.commitFederated(ctx, written, readers)
 	}
 	return t.commit2PC(ctx, written, readers)
 }

@@ -42,6 +42,11 @@ type Config struct {
 	ProbeTimeout time.Duration
 	// CommitTimeout: see DefaultCommitTimeout.
 	CommitTimeout time.Duration
+	// Federation, when set, has the organizations' validators decide the
+	// transactions that write on several workers, one of them an
+	// organization's (federated.go). nil: every such transaction uses
+	// the metadata database's two-phase commit.
+	Federation *Federation
 	// Logger receives the coordinator's log; nil means none.
 	Logger hclog.Logger
 }
@@ -65,6 +70,13 @@ func (cfg *Config) validate() error {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.Federation != nil {
+		f := *cfg.Federation
+		if err := f.validate(); err != nil {
+			return err
+		}
+		cfg.Federation = &f
 	}
 	return nil
 }

@@ -19,7 +19,9 @@
 //     ends. The session marks writes with MarkWrite; savepoints are
 //     replayed on every connection, including those joined later.
 //   - Commit: no worker written or one: COMMIT on each (1PC, the written
-//     worker's own commit decides). Several: two-phase commit, below.
+//     worker's own commit decides). Several: two-phase commit, below, or
+//     the federated commit when an organization's worker is among them
+//     and a Federation is configured.
 //   - Recover and RunRecovery: settle prepared transactions left in doubt.
 //   - DeadlockDetector: finds wait-for cycles that span workers and cancels
 //     the youngest transaction of each (40P01 for its client).
@@ -45,6 +47,39 @@
 // If the answer to 3 is lost (the connection broke), Commit asks the
 // decision log itself (the probe below) and either goes on, rolls back, or
 // fails with 08007 (transaction_resolution_unknown) when it cannot tell.
+//
+// # Federated commit
+//
+// With Config.Federation, a transaction that wrote on several workers, at
+// least one of them an organization's (catalog.Node.Organization), is
+// decided by the organizations' validators (consensus/commit,
+// executor/federation), not by the metadata database: the workers may
+// sit behind their organizations' gateways, which refuse COMMIT PREPARED
+// from a coordinator. Its gid is federation.GIDPrefix
+// + "<coordinator>_<txid>" (pgfedx_..., which dtx recovery never touches)
+// and each written worker's part is "<gid>_<node id>". Commit then
+// (federated.go):
+//
+//  1. builds the request: the participant organizations, sorted, each with
+//     its parts, sorted by gid, named by the worker's "host:port" as in the
+//     catalog (the name its organization's validator knows it by); signs
+//     it with Federation.Key; submits it to a validator, those of the
+//     transaction's organizations first. Nothing is prepared yet: a
+//     failure rolls the workers back;
+//  2. PREPARE TRANSACTION on the written workers, COMMIT on the readers,
+//     at once;
+//  3. waits, at most Federation.Wait, for the decision to be final and
+//     applied by every participant: COMMIT returns nil; ABORT 40001
+//     naming the gid and why (the failed PREPAREs it saw); no decision in
+//     time 40003 (the validators still decide, without the coordinator).
+//
+// The coordinator never sends COMMIT PREPARED or ROLLBACK PREPARED for a
+// federated part, even after a failed PREPARE: the participant's validator
+// votes ABORT when its commit timeout passes, and only the validators
+// finalize. A write mixing an organization's worker with a worker of none
+// is refused (0A000) and rolled back. Failpoints fed-before-submit,
+// fed-after-submit, fed-after-prepare and fed-before-wait let crash tests
+// stop the coordinator at each step.
 //
 // # Recovery, and transactions still in flight
 //

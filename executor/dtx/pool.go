@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -91,7 +92,8 @@ func (cfg PoolConfig) withDefaults() (PoolConfig, error) {
 // demand, reused while healthy, and closed when they break; a server that
 // comes back is simply dialled again. It is safe for concurrent use.
 type Pool struct {
-	node     catalog.Node
+	node     catalog.Node                 // its ID and address never change
+	current  atomic.Pointer[catalog.Node] // node, as the catalog last described it (organization, role)
 	connCfg  *pgconn.Config
 	pingIdle time.Duration
 	log      hclog.Logger
@@ -119,17 +121,21 @@ func NewPool(cfg PoolConfig, node catalog.Node) (*Pool, error) {
 	cc.BuildContextWatcherHandler = func(pc *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: pc, DeadlineDelay: deadline}
 	}
-	return &Pool{
+	p := &Pool{
 		node:     node,
 		connCfg:  cc,
 		pingIdle: cfg.PingIdle,
 		log:      cfg.Logger.With("worker", node.ID),
 		sem:      make(chan struct{}, cfg.MaxConns),
-	}, nil
+	}
+	p.current.Store(&node)
+	return p, nil
 }
 
-// Node returns the server the pool connects to.
-func (p *Pool) Node() catalog.Node { return p.node }
+// Node returns the server the pool connects to, as the catalog last
+// described it (Pools.SetNodes keeps a pool whose address did not change
+// and updates the rest: its organization, say).
+func (p *Pool) Node() catalog.Node { return *p.current.Load() }
 
 // Acquire returns a healthy connection outside any transaction, idle or
 // newly dialled, waiting while MaxConns are in use. The caller must Release
@@ -217,7 +223,7 @@ type Conn struct {
 func (c *Conn) PgConn() *pgconn.PgConn { return c.pg }
 
 // Node returns the server the connection is to.
-func (c *Conn) Node() catalog.Node { return c.pool.node }
+func (c *Conn) Node() catalog.Node { return c.pool.Node() }
 
 // Release gives the connection back: it is reused when it is healthy and
 // outside a transaction, closed otherwise.
@@ -294,6 +300,10 @@ func (ps *Pools) SetNodes(nodes []catalog.Node) error {
 	for _, n := range nodes {
 		if old, ok := ps.pools[n.ID]; ok && old.node.Addr() == n.Addr() {
 			fresh[n.ID] = old // same address: keep its connections
+			if n.Host == "" {
+				n.Host, n.Port = old.node.Host, old.node.Port
+			}
+			old.current.Store(&n)
 			continue
 		}
 		p, err := NewPool(ps.cfg, n)
@@ -318,7 +328,7 @@ func (ps *Pools) Nodes() []catalog.Node {
 	defer ps.mu.Unlock()
 	nodes := make([]catalog.Node, 0, len(ps.pools))
 	for _, p := range ps.pools {
-		nodes = append(nodes, p.node)
+		nodes = append(nodes, p.Node())
 	}
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].ID < nodes[j].ID })
 	return nodes

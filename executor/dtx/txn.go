@@ -185,7 +185,7 @@ func (t *Txn) Conn(ctx context.Context, nodeID int32) (*pgconn.PgConn, error) {
 			return nil, c.pool.errorf("begin", err)
 		}
 	}
-	p := &participant{node: c.pool.node, conn: c, pid: c.pg.PID()}
+	p := &participant{node: c.pool.Node(), conn: c, pid: c.pg.PID()}
 	t.mu.Lock()
 	t.parts = append(t.parts, p)
 	t.mu.Unlock()
