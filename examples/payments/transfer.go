@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -82,6 +84,15 @@ func transferTx(ctx context.Context, c *pgx.Conn, id, amount int64, from, to leg
 	return tx.Commit(ctx)
 }
 
+// newTransferID draws a transfer id from the system's random source
+// (not the seeded one: a run repeated with the same --seed must not reuse
+// the ids of the transfers already in the books).
+func newTransferID() int64 {
+	var b [8]byte
+	crand.Read(b[:])
+	return int64(binary.BigEndian.Uint64(b[:]) >> 1)
+}
+
 // attempt is one transfer a client tried.
 type attempt struct {
 	id      int64
@@ -123,7 +134,7 @@ func transfer(ctx context.Context, cfg config, banks []string) (*report, error) 
 						return
 					}
 				}
-				a := attempt{id: rng.Int63()}
+				a := attempt{id: newTransferID()}
 				fb := rng.Intn(len(banks))
 				tb := fb
 				a.cross = len(banks) > 1 && rng.Float64() < cfg.crossBank
