@@ -70,6 +70,9 @@ type validatorFileConfig struct {
 	CloseDelayMS int `json:"close_delay_ms,omitempty"`
 	// Federation, when present, runs the federated commit.
 	Federation *federationFileConfig `json:"federation,omitempty"`
+	// Gateway, with Federation, runs the organization's gateway in this
+	// process (see gatewayFileConfig).
+	Gateway *gatewayFileConfig `json:"gateway,omitempty"`
 }
 
 type validatorPeerCfg struct {
@@ -162,6 +165,11 @@ func validatorMain(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "pgfed validator:", err)
 		return 2
 	}
+	gwc, err := loadGatewayConfig(*configFile, fed)
+	if err != nil {
+		fmt.Fprintln(stderr, "pgfed validator:", err)
+		return 2
+	}
 	log := newLogger(stderr, *logLevel)
 	id := transport.NodeID(cfg.Key)
 	var peerIDs []quorum.NodeID
@@ -197,6 +205,7 @@ func validatorMain(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "pgfed validator:", err)
 		return 1
 	}
+	stopGateway := func() {}
 	if app != nil {
 		if err := app.Start(ctx, v); err != nil {
 			fmt.Fprintln(stderr, "pgfed validator:", err)
@@ -204,6 +213,12 @@ func validatorMain(ctx context.Context, args []string, stdout, stderr io.Writer)
 			return 1
 		}
 		log.Info("federated commit running", "org", app.Org(), "links", app.GossipAddr(), "clients", app.ClientAddr())
+		if stopGateway, err = startGateway(ctx, gwc, app, log); err != nil {
+			fmt.Fprintln(stderr, "pgfed validator:", err)
+			app.Close()
+			v.Close()
+			return 1
+		}
 	}
 	log.Info("validator ready", "node", id.Strkey(), "listen", v.Addr(), "slot", v.Last())
 	select {
@@ -211,6 +226,7 @@ func validatorMain(ctx context.Context, args []string, stdout, stderr io.Writer)
 	case <-v.Done():
 	}
 	code := 0
+	stopGateway()
 	if app != nil {
 		if err := app.Close(); err != nil {
 			fmt.Fprintln(stderr, "pgfed validator:", err)
