@@ -63,6 +63,10 @@ type Config struct {
 	MaxIntermediateRows int64
 	// MaxIntermediateBytes: see DefaultMaxIntermediateBytes.
 	MaxIntermediateBytes int64
+	// Federation, when set, has the organizations' validators decide the
+	// transactions that write on several workers, one of them an
+	// organization's (see dtx.Federation). nil: none.
+	Federation *dtx.Federation
 	// Logger receives the sessions' logs; nil means no logging.
 	Logger hclog.Logger
 }
@@ -173,7 +177,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		h.metaPool, err = dtx.NewPool(dtx.PoolConfig{ConnConfig: h.meta, MaxConns: 8, Logger: cfg.Logger.Named("metadata")}, catalog.Node{})
 	}
 	if err == nil {
-		h.coord, err = dtx.New(dtx.Config{ID: cfg.CoordinatorID, Workers: h.pools, Metadata: h.metaPool, Logger: cfg.Logger})
+		h.coord, err = dtx.New(dtx.Config{ID: cfg.CoordinatorID, Workers: h.pools, Metadata: h.metaPool, Federation: cfg.Federation, Logger: cfg.Logger})
 	}
 	if err != nil {
 		h.Close()
