@@ -10,6 +10,7 @@ import (
 	"github.com/pgfed/pgfed/wire"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -31,6 +32,7 @@ type catalogState struct {
 	// defs, aggs and cacheSize make the planners of other search paths.
 	defs      []planner.TableDef
 	aggs      []string
+	views     []planner.ViewDef // views over distributed tables (views.go)
 	cacheSize int
 	mu        sync.Mutex
 	byPath    map[string]*planner.Planner
@@ -39,6 +41,16 @@ type catalogState struct {
 	// whose bodies read distributed tables to the table each reads: a
 	// local statement calling one is refused (functionguard.go).
 	guarded map[string]string
+	// funcs holds the lower-case names of every function of the
+	// metadata database when the state was loaded, and notFuncs the
+	// words called like functions since found to name none: a call to
+	// any other name reloads the state (routines.go).
+	funcs    map[string]bool
+	notFuncs sync.Map
+	nNot     atomic.Int32
+
+	// seqs is what the coordinator's write values need (sequence.go).
+	seqs seqState
 }
 
 // maxSearchPaths bounds the planners kept for sessions' own search paths.
@@ -59,7 +71,7 @@ func (st *catalogState) plannerFor(path []string) *planner.Planner {
 	if st.byPath == nil || len(st.byPath) >= maxSearchPaths {
 		st.byPath = map[string]*planner.Planner{}
 	}
-	p := planner.New(st.snap, planner.NewSchema(path, st.defs, st.aggs...), st.cacheSize)
+	p := planner.New(st.snap, planner.NewSchema(path, st.defs, st.aggs...).WithViews(st.views), st.cacheSize)
 	st.byPath[key] = p
 	return p
 }
@@ -89,7 +101,11 @@ func (h *Handler) current(ctx context.Context) (*catalogState, error) {
 	if err != nil {
 		return nil, catalogError(err)
 	}
-	schema := planner.NewSchema(nil, defs, aggs...)
+	views, funcs, err := h.loadViews(ctx, snap)
+	if err != nil {
+		return nil, catalogError(err)
+	}
+	schema := planner.NewSchema(nil, defs, aggs...).WithViews(views)
 	if err := h.pools.SetNodes(snap.NodesActive()); err != nil {
 		return nil, err
 	}
@@ -98,7 +114,7 @@ func (h *Handler) current(ctx context.Context) (*catalogState, error) {
 		size = 0
 	}
 	st := &catalogState{snap: snap, schema: schema, planner: planner.New(snap, schema, size), gen: h.gen.Add(1),
-		defs: defs, aggs: aggs, cacheSize: size, guarded: guarded}
+		defs: defs, aggs: aggs, views: views, cacheSize: size, guarded: guarded, funcs: funcs}
 	if st.gen == before+1 {
 		h.cur.Store(st)
 	}

@@ -247,6 +247,9 @@ func (s *Session) runPortal(ctx context.Context, h *distStatement, b *binding, o
 	}
 	switch h.cmd {
 	case cmdCopy:
+		if err := s.checkCopySequences(ctx, st, h.sql); err != nil {
+			return err
+		}
 		_, err := s.copyCommand(ctx, st, h.sql, out)
 		return err
 	case cmdExplain:
@@ -254,6 +257,21 @@ func (s *Session) runPortal(ctx context.Context, h *distStatement, b *binding, o
 		return err
 	case cmdInsertSelect:
 		return s.insertSelect(ctx, st, h.sql, b, out)
+	case cmdWrite:
+		pl, sql, route, err := s.planWrite(ctx, st, h.sql)
+		switch {
+		case err != nil && refusedInsertSelect(sql, err), route == routeInsertSelect:
+			return s.insertSelect(ctx, st, sql, b, out)
+		case err != nil:
+			return err
+		case route == routeMove:
+			return s.moveRows(ctx, st, sql, b, out)
+		}
+		bound, err := pl.Bind(b.plannerParams())
+		if err != nil {
+			return err
+		}
+		return s.runDistributed(ctx, st, bound, b, out, endsImplicit)
 	}
 	pl := h.plan
 	if st != h.state {

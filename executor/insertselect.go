@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgerrcode"
@@ -31,11 +30,23 @@ func refusedInsertSelect(sql string, err error) bool {
 // insertSelect runs INSERT INTO <distributed table> [(cols)] SELECT ...
 // through the coordinator: the SELECT runs where it runs (on the metadata
 // database, or planned over the shards), and each of its rows is routed
-// by the hash of its distribution column value to its shard, sent with
-// COPY per shard in the session's distributed transaction, as COPY FROM
-// does. The columns' values are converted as COPY converts text, so a
-// value must be valid input for its column's type.
+// by the hash of its distribution column value to its shard, in the
+// session's distributed transaction. Plain inserts are sent with COPY per
+// shard, as COPY FROM does (the columns' values are converted as COPY
+// converts text, so a value must be valid input for its column's type);
+// with ON CONFLICT or RETURNING, the rows go in batches of INSERT
+// statements that carry those clauses to the shards (rowInserter), and
+// the RETURNING rows are relayed to the client. Columns left out whose
+// defaults call nextval (serial, identity) get their values from the
+// metadata database; stable time functions are evaluated there once.
 func (s *Session) insertSelect(ctx context.Context, st *catalogState, sql string, b *binding, out *output) error {
+	if mentionsTime(sql) {
+		fixed, _, err := s.fixTime(ctx, sql)
+		if err != nil {
+			return err
+		}
+		sql = fixed
+	}
 	tree, err := pg.Parse(sql)
 	if err != nil || len(tree.Stmts) != 1 {
 		return &wire.Error{Code: pgerrcode.SyntaxError, Message: "cannot parse the INSERT ... SELECT"}
@@ -44,43 +55,33 @@ func (s *Session) insertSelect(ctx context.Context, st *catalogState, sql string
 	if in == nil || in.SelectStmt == nil {
 		return internalError("not an INSERT ... SELECT")
 	}
-	if in.OnConflictClause != nil || len(in.ReturningList) > 0 || in.WithClause != nil {
+	if in.WithClause != nil {
 		return &wire.Error{Code: pgerrcode.FeatureNotSupported,
-			Message: "INSERT ... SELECT through the coordinator does not support ON CONFLICT, RETURNING or WITH yet"}
+			Message: "INSERT ... SELECT through the coordinator does not support WITH before INSERT yet"}
 	}
 	tb, ok := s.lookupTable(st, in.Relation)
 	if !ok {
 		return internalError("INSERT ... SELECT into a table that is not distributed")
 	}
-	pc := &parsedCopy{stmt: &pg.CopyStmt{IsFrom: true}, table: tb}
-	pc.opts.defaults(false, false, false, false)
-	for _, c := range in.Cols {
-		if rt := c.GetResTarget(); rt != nil {
-			if len(rt.Indirection) > 0 {
-				return &wire.Error{Code: pgerrcode.FeatureNotSupported, Message: "INSERT ... SELECT into a column's field or element is not supported"}
-			}
-			pc.cols = append(pc.cols, rt.Name)
-		}
+	cols, err := s.insertColumns(st, in, tb, -1)
+	if err != nil {
+		return err
 	}
-	if len(pc.cols) == 0 {
-		def, ok := st.schema.Table(tb.Relation)
-		if !ok {
-			return internalError("no columns known for table %s", tb.Relation)
+	if cols == nil {
+		if len(in.Cols) > 0 {
+			return &wire.Error{Code: pgerrcode.FeatureNotSupported, Message: "INSERT ... SELECT into a column's field or element is not supported"}
 		}
-		for _, c := range def.Columns {
-			pc.cols = append(pc.cols, c.Name)
-		}
+		return internalError("no columns known for table %s", tb.Relation)
 	}
-	k := -1
-	for i, c := range pc.cols {
-		if c == tb.Column {
-			k = i
-		}
-	}
-	if tb.Method != catalog.MethodReference && k < 0 {
+	if tb.Method != catalog.MethodReference && indexOf(cols, tb.Column) < 0 && seqColumnOfTable(ctx, s, st, tb, tb.Column) == nil {
 		return &wire.Error{Code: pgerrcode.NotNullViolation,
 			Message: fmt.Sprintf("the distribution column %s of table %s must be given a value", tb.Column, tb.Relation)}
 	}
+	fill, err := s.sequenceFill(ctx, st, in, tb, cols)
+	if err != nil {
+		return err
+	}
+	cols = append(cols, fill.cols...)
 	sel, err := deparseNode(in.SelectStmt)
 	if err != nil {
 		return internalError("deparse the SELECT of an INSERT: %v", err)
@@ -92,10 +93,27 @@ func (s *Session) insertSelect(ctx context.Context, st *catalogState, sql string
 		s.implicit = true
 	}
 	s.ensureTxn()
-	r := &rowRouter{s: s, st: st, pc: pc, k: k, shards: map[int64]*shardCopy{}, sender: s.newCopySender(ctx, st, pc)}
-	err = s.insertSelectRows(ctx, st, sel, b, r)
-	if werr := r.sender.wait(ctx); err == nil {
-		err = werr
+	var sink rowSink
+	var sender *copySender
+	if in.OnConflictClause != nil || len(in.ReturningList) > 0 {
+		sink, err = s.newRowInserter(st, tb, cols, in, out)
+	} else {
+		pc := &parsedCopy{stmt: &pg.CopyStmt{IsFrom: true}, table: tb, cols: cols}
+		pc.opts.defaults(false, false, false, false)
+		sender = s.newCopySender(ctx, st, pc)
+		sink = &rowRouter{s: s, st: st, pc: pc, k: indexOf(cols, tb.Column), shards: map[int64]*shardCopy{}, sender: sender}
+	}
+	var n int64
+	if err == nil {
+		err = s.insertSelectRows(ctx, st, sel, b, fill, sink)
+	}
+	if sender != nil {
+		if werr := sender.wait(ctx); err == nil {
+			err = werr
+		}
+	}
+	if err == nil {
+		n, err = sink.count(ctx)
 	}
 	if err != nil {
 		if s.implicit {
@@ -108,23 +126,35 @@ func (s *Session) insertSelect(ctx context.Context, st *catalogState, sql string
 			return err
 		}
 	}
-	return out.complete("INSERT 0 " + strconv.FormatInt(r.sender.rows.Load(), 10))
+	return out.complete(insertTag(n))
 }
 
-// insertSelectRows runs the SELECT and routes its rows.
-func (s *Session) insertSelectRows(ctx context.Context, st *catalogState, sel string, b *binding, r *rowRouter) error {
+// seqColumnOfTable returns tb's column name if its default is computed
+// by the coordinator, else nil.
+func seqColumnOfTable(ctx context.Context, s *Session, st *catalogState, tb catalog.Table, name string) *seqColumn {
+	d, err := st.seqDefaults(ctx, s.h)
+	if err != nil {
+		return nil
+	}
+	return seqColumnOf(d.tables[tb.Relation], name)
+}
+
+// insertSelectRows runs the SELECT and routes its rows, with the values
+// of fill appended to each.
+func (s *Session) insertSelectRows(ctx context.Context, st *catalogState, sel string, b *binding, fill *seqFill, sink rowSink) error {
 	if len(sel) > 0 {
 		pl, err := s.plan(st, sel)
 		if err != nil {
 			return err
 		}
 		if pl.Kind == planner.KindLocal {
+			// The metadata database computes the defaults with the rows.
 			vals, formats, _ := b.taskArgs(nil)
-			if _, err := s.meta.internal(ctx, internalQuery{sql: sel, params: vals, paramFormats: formats,
-				row: func(dr *pgproto3.DataRow) error { return r.add(ctx, dr.Values) }}); err != nil {
+			if _, err := s.meta.internal(ctx, internalQuery{sql: fill.wrap(sel), params: vals, paramFormats: formats,
+				row: func(dr *pgproto3.DataRow) error { return sink.add(ctx, dr.Values) }}); err != nil {
 				return err
 			}
-			return r.flush(ctx)
+			return sink.flush(ctx)
 		}
 		bound, err := pl.Bind(b.plannerParams())
 		if err != nil {
@@ -134,13 +164,11 @@ func (s *Session) insertSelectRows(ctx context.Context, st *catalogState, sel st
 		if _, err := s.execPlan(ctx, st, bound, b, buf); err != nil {
 			return err
 		}
-		for _, row := range buf.buffer.rows {
-			if err := r.add(ctx, row); err != nil {
-				return err
-			}
+		if err := fill.rows(ctx, s, buf.buffer.rows, sink); err != nil {
+			return err
 		}
 	}
-	return r.flush(ctx)
+	return sink.flush(ctx)
 }
 
 // rowRouter routes rows (text values) to the shards of a table, as COPY
@@ -153,7 +181,6 @@ type rowRouter struct {
 	shards map[int64]*shardCopy
 	order  []*shardCopy
 	sender *copySender
-	total  int64
 }
 
 // add routes one row.
@@ -162,24 +189,9 @@ func (r *rowRouter) add(ctx context.Context, row [][]byte) error {
 		return &wire.Error{Code: pgerrcode.SyntaxError,
 			Message: fmt.Sprintf("INSERT has %d target columns but the SELECT returns %d", len(r.pc.cols), len(row))}
 	}
-	tb := r.pc.table
-	var sh catalog.Shard
-	if r.k < 0 {
-		sh = r.st.snap.ShardsOf(tb.Relation)[0]
-	} else {
-		v := row[r.k]
-		if v == nil {
-			return &wire.Error{Code: pgerrcode.NotNullViolation,
-				Message: fmt.Sprintf("the distribution column %s of table %s cannot be NULL", tb.Column, tb.Relation)}
-		}
-		h, err := catalog.HashText(tb.ColumnType, string(v))
-		if err != nil {
-			return &wire.Error{Code: codeOr(err, pgerrcode.InvalidTextRepresentation), Message: err.Error()}
-		}
-		var ok bool
-		if sh, ok = r.st.snap.ShardForHash(tb.Relation, h); !ok {
-			return internalError("no shard of %s for hash %d", tb.Relation, h)
-		}
+	sh, err := shardOfRow(r.st, r.pc.table, r.k, row)
+	if err != nil {
+		return err
 	}
 	sc := r.shards[sh.ID]
 	if sc == nil {
@@ -191,7 +203,6 @@ func (r *rowRouter) add(ctx context.Context, row [][]byte) error {
 		r.shards[sh.ID] = sc
 		r.order = append(r.order, sc)
 	}
-	r.total++
 	sc.data.Write(appendCopyText(nil, row))
 	if sc.data.Len() >= shardFlushSize {
 		return r.sender.send(ctx, sc)
@@ -208,3 +219,7 @@ func (r *rowRouter) flush(ctx context.Context) error {
 	}
 	return nil
 }
+
+// count returns the rows the workers loaded; call it after the sender's
+// wait.
+func (r *rowRouter) count(context.Context) (int64, error) { return r.sender.rows.Load(), nil }

@@ -25,12 +25,16 @@ const (
 	// cmdInsertSelect is an INSERT ... SELECT the planner leaves to the
 	// session (never returned by classify).
 	cmdInsertSelect
+	// cmdWrite is a write planned again at each execution, with the
+	// values the coordinator computes for it (dmlvalues.go; never
+	// returned by classify).
+	cmdWrite
 )
 
 // String names the command.
 func (c command) String() string {
 	return [...]string{"other", "begin", "commit", "rollback", "savepoint", "release", "rollback to",
-		"prepare transaction", "set", "copy", "explain", "ddl", "insert select"}[c]
+		"prepare transaction", "set", "copy", "explain", "ddl", "insert select", "write"}[c]
 }
 
 // classify looks at the first two words of sql, skipping white space and

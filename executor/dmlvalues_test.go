@@ -1,0 +1,369 @@
+package executor
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// TestCoordinatorValues checks the writes whose values the coordinator
+// computes or moves: sequence defaults, time functions evaluated once,
+// UPDATE of the distribution column, and INSERT ... SELECT through the
+// coordinator with ON CONFLICT and RETURNING; each with its exact
+// command tag.
+func TestCoordinatorValues(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL servers")
+	}
+	c := newCluster(t)
+	conn := c.connect(t)
+	mustExec(t, conn, "CREATE TABLE events (id bigserial PRIMARY KEY, kind text, seq int GENERATED ALWAYS AS IDENTITY, at timestamptz)")
+	mustExec(t, conn, "SELECT create_distributed_table('events', 'id', shard_count => 4)")
+	mustExec(t, conn, "CREATE TABLE accounts (id int PRIMARY KEY, owner text, balance int, at timestamptz)")
+	mustExec(t, conn, "SELECT create_distributed_table('accounts', 'id', shard_count => 4)")
+	values := make([]string, 40)
+	for i := range values {
+		values[i] = fmt.Sprintf("(%d, 'o%d', %d)", i+1, i+1, 100)
+	}
+	if tag := mustExec(t, conn, "INSERT INTO accounts (id, owner, balance) VALUES "+strings.Join(values, ", ")); tag != "INSERT 0 40" {
+		t.Fatalf("load accounts: %q", tag)
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(*testing.T, *cluster)
+	}{
+		{"sequence-defaults", testSequenceDefaults},
+		{"sequence-insert-select", testSequenceInsertSelect},
+		{"time-once", testTimeOnce},
+		{"move-rows", testMoveRows},
+		{"insert-select-clauses", testInsertSelectClauses},
+	} {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, c) })
+	}
+}
+
+// simpleTag runs a statement with the simple protocol and returns its
+// tag.
+func simpleTag(t *testing.T, conn *pgx.Conn, q string) string {
+	t.Helper()
+	tag, err := conn.Exec(testCtx(t), q, pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return tag.String()
+}
+
+// wantSQLState checks that err is a PostgreSQL error with SQLSTATE code.
+func wantSQLState(t *testing.T, what string, err error, code string) *pgconn.PgError {
+	t.Helper()
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != code {
+		t.Errorf("%s: want SQLSTATE %s, got %v", what, code, err)
+		return nil
+	}
+	return pe
+}
+
+// routedCount counts the rows of table with id = each of ids through
+// router plans (which read only the shard the id hashes to): a row in
+// the wrong shard is not found.
+func routedCount(t *testing.T, conn *pgx.Conn, table string, ids []string) int {
+	t.Helper()
+	n := 0
+	for _, id := range ids {
+		var k int
+		if err := conn.QueryRow(testCtx(t), "SELECT count(*) FROM "+table+" WHERE id = "+id).Scan(&k); err != nil {
+			t.Fatalf("count id %s: %v", id, err)
+		}
+		n += k
+	}
+	return n
+}
+
+// column returns the first column of rows.
+func column(rows [][]string) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = r[0]
+	}
+	return out
+}
+
+// testSequenceDefaults inserts into a table whose distribution column is
+// a bigserial and which has an identity column: the values come from the
+// metadata database's sequences, in order, and the rows land in the
+// shards their ids hash to.
+func testSequenceDefaults(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	for _, tc := range []struct{ q, tag string }{
+		{"INSERT INTO events (kind) VALUES ('a')", "INSERT 0 1"},                                   // id 1
+		{"INSERT INTO events (kind) VALUES ('b'), ('c'), ('d')", "INSERT 0 3"},                     // 2, 3, 4
+		{"INSERT INTO events (id, kind) VALUES (DEFAULT, 'e'), (1000, 'f')", "INSERT 0 2"},         // 5
+		{"INSERT INTO events DEFAULT VALUES", "INSERT 0 1"},                                        // 6
+		{"INSERT INTO events (id, kind) VALUES (nextval('events_id_seq'), 'g')", "INSERT 0 1"},     // 7
+		{"INSERT INTO events VALUES (DEFAULT, 'h')", "INSERT 0 1"},                                 // 8
+		{"INSERT INTO events (kind, seq) OVERRIDING SYSTEM VALUE VALUES ('i', 500)", "INSERT 0 1"}, // 9
+	} {
+		if tag := simpleTag(t, conn, tc.q); tag != tc.tag {
+			t.Errorf("%s: tag %q, want %q", tc.q, tag, tc.tag)
+		}
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT currval('events_id_seq')")); got != "9" {
+		t.Errorf("currval in the session: %s", got)
+	}
+	ids := column(queryStrings(t, conn, "SELECT id FROM events ORDER BY id"))
+	if got := strings.Join(ids, ","); got != "1,2,3,4,5,6,7,8,9,1000" {
+		t.Errorf("ids: %s", got)
+	}
+	if n := routedCount(t, conn, "events", ids); n != len(ids) {
+		t.Errorf("%d of %d rows found in the shard of their id", n, len(ids))
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(DISTINCT seq), max(seq) FROM events")); got != "10,500" {
+		t.Errorf("identity values: %s", got)
+	}
+	// GENERATED ALWAYS refuses a value, as PostgreSQL does.
+	_, err := conn.Exec(ctx, "INSERT INTO events (kind, seq) VALUES ('x', 5)", pgx.QueryExecModeSimpleProtocol)
+	if pe := wantSQLState(t, "value for a GENERATED ALWAYS column", err, "428C9"); pe != nil && pe.Hint == "" {
+		t.Errorf("no hint: %+v", pe)
+	}
+	// Prepared, executed twice: new values each time.
+	var id1, id2 int64
+	if err := conn.QueryRow(ctx, "INSERT INTO events (kind) VALUES ($1) RETURNING id", "p").Scan(&id1); err != nil {
+		t.Fatal(err)
+	}
+	if err := conn.QueryRow(ctx, "INSERT INTO events (kind) VALUES ($1) RETURNING id", "p").Scan(&id2); err != nil {
+		t.Fatal(err)
+	}
+	if id1 != 10 || id2 != 11 {
+		t.Errorf("prepared inserts got ids %d, %d", id1, id2)
+	}
+	if tag, err := conn.Exec(ctx, "INSERT INTO events (kind) VALUES ($1), ($2)", "p", "p"); err != nil || tag.String() != "INSERT 0 2" {
+		t.Errorf("prepared multi-row insert: %v %v", tag, err)
+	}
+	if n := routedCount(t, conn, "events", []string{"10", "11", "12", "13"}); n != 4 {
+		t.Errorf("prepared inserts: %d of 4 rows in their shards", n)
+	}
+	// The shards have neither the sequence default nor the identity.
+	for _, w := range c.workers {
+		wc, err := w.Connect(ctx, "postgres")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int
+		err = wc.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns WHERE table_name LIKE 'events\_%'
+			AND (column_default IS NOT NULL OR is_identity = 'YES')`).Scan(&n)
+		wc.Close(ctx)
+		if err != nil || n != 0 {
+			t.Errorf("%s: %d shard columns with a default or identity (%v)", w.Name, n, err)
+		}
+	}
+	// COPY cannot fill the column: a clear refusal; with the column, it
+	// loads.
+	_, err = conn.PgConn().CopyFrom(ctx, strings.NewReader("x\n"), "COPY events (kind) FROM STDIN")
+	wantSQLState(t, "COPY without the serial column", err, "0A000")
+	if tag, err := conn.PgConn().CopyFrom(ctx, strings.NewReader("2000\tcopied\t2000\n"), "COPY events (id, kind, seq) FROM STDIN"); err != nil || tag.String() != "COPY 1" {
+		t.Errorf("COPY with the serial column: %v %v", tag, err)
+	}
+}
+
+// testSequenceInsertSelect fills the sequence columns an INSERT ...
+// SELECT leaves out, from a local query and from a distributed one.
+func testSequenceInsertSelect(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	if tag := simpleTag(t, conn, "INSERT INTO events (kind) SELECT 'gen' || g FROM generate_series(1, 20) g"); tag != "INSERT 0 20" {
+		t.Errorf("insert ... select from a local query: %q", tag)
+	}
+	if tag := simpleTag(t, conn, "INSERT INTO events (kind) SELECT owner FROM accounts WHERE id <= 5"); tag != "INSERT 0 5" {
+		t.Errorf("insert ... select from a distributed query: %q", tag)
+	}
+	tag, err := conn.Exec(ctx, "INSERT INTO events (kind) SELECT $1 || g FROM generate_series(1, 3) g", "pgen")
+	if err != nil || tag.String() != "INSERT 0 3" {
+		t.Errorf("prepared insert ... select: %v %v", tag, err)
+	}
+	ids := column(queryStrings(t, conn, "SELECT id FROM events WHERE kind LIKE 'gen%' OR kind LIKE 'o_' OR kind LIKE 'pgen%'"))
+	if len(ids) != 28 {
+		t.Fatalf("%d rows inserted, want 28", len(ids))
+	}
+	if n := routedCount(t, conn, "events", ids); n != 28 {
+		t.Errorf("%d of 28 rows in the shard of their id", n)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(DISTINCT id), count(DISTINCT seq), count(seq) FROM events WHERE kind LIKE 'gen%'")); got != "20,20,20" {
+		t.Errorf("distinct generated values: %s", got)
+	}
+	_, err = conn.Exec(ctx, "INSERT INTO events (kind, seq) SELECT 'x', 1", pgx.QueryExecModeSimpleProtocol)
+	wantSQLState(t, "INSERT ... SELECT into a GENERATED ALWAYS column", err, "428C9")
+}
+
+// testTimeOnce checks that now() and CURRENT_DATE in a write reaching
+// several shards are evaluated once, on the coordinator, as the
+// transaction's start time.
+func testTimeOnce(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var start time.Time
+	if err := tx.QueryRow(ctx, "SELECT now()").Scan(&start); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if tag, err := tx.Exec(ctx, "UPDATE accounts SET at = now()", pgx.QueryExecModeSimpleProtocol); err != nil || tag.String() != "UPDATE 40" {
+		t.Fatalf("multi-shard update: %v %v", tag, err)
+	}
+	if tag, err := tx.Exec(ctx, "INSERT INTO events (kind, at) VALUES ('t1', now()), ('t2', CURRENT_TIMESTAMP), ('t3', transaction_timestamp()), ('t4', now())"); err != nil || tag.String() != "INSERT 0 4" {
+		t.Fatalf("multi-row insert: %v %v", tag, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"SELECT count(DISTINCT at), min(at) FROM accounts", "SELECT count(DISTINCT at), min(at) FROM events WHERE kind LIKE 't_'"} {
+		var n int
+		var at time.Time
+		if err := conn.QueryRow(ctx, q).Scan(&n, &at); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || !at.Equal(start) {
+			t.Errorf("%s: %d values, %v, want the transaction's start %v", q, n, at, start)
+		}
+	}
+	// CURRENT_DATE in a multi-shard DELETE (with a prepared statement).
+	if tag, err := conn.Exec(ctx, "DELETE FROM events WHERE at > CURRENT_DATE + $1::int", 2); err != nil || tag.String() != "DELETE 0" {
+		t.Errorf("delete with current_date: %v %v", tag, err)
+	}
+}
+
+// testMoveRows updates the distribution column: rows move to the shards
+// of their new values, atomically, with the UPDATE's tag and RETURNING.
+func testMoveRows(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	if tag := simpleTag(t, conn, "UPDATE accounts SET id = id + 100 WHERE id <= 10"); tag != "UPDATE 10" {
+		t.Errorf("moving update tag %q", tag)
+	}
+	moved := make([]string, 10)
+	for i := range moved {
+		moved[i] = fmt.Sprint(101 + i)
+	}
+	if n := routedCount(t, conn, "accounts", moved); n != 10 {
+		t.Errorf("%d of 10 moved rows in the shard of their new id", n)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*), count(*) FILTER (WHERE id <= 10), sum(balance) FROM accounts")); got != "40,0,4000" {
+		t.Errorf("after the move: %s", got)
+	}
+	rows, err := conn.Query(ctx, "UPDATE accounts SET id = 200, balance = balance + 1 WHERE id = 101 RETURNING id, balance, owner", pgx.QueryExecModeSimpleProtocol)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		got = append(got, fmt.Sprint(rows.RawValues()))
+	}
+	rows.Close()
+	if rows.Err() != nil || rows.CommandTag().String() != "UPDATE 1" || len(got) != 1 || got[0] != "[[50 48 48] [49 48 49] [111 49]]" {
+		t.Errorf("update returning: %v %v %v", got, rows.CommandTag(), rows.Err())
+	}
+	// A failure undoes the DELETE: id 11 exists.
+	_, err = conn.Exec(ctx, "UPDATE accounts SET id = 11 WHERE id = 12", pgx.QueryExecModeSimpleProtocol)
+	wantSQLState(t, "move onto an existing key", err, "23505")
+	if n := routedCount(t, conn, "accounts", []string{"11", "12"}); n != 2 {
+		t.Errorf("after a failed move: %d of 2 rows", n)
+	}
+	// Rolled back with its block.
+	mustExec(t, conn, "BEGIN")
+	if tag := simpleTag(t, conn, "UPDATE accounts SET id = 300 WHERE id = 200"); tag != "UPDATE 1" {
+		t.Errorf("moving update in a block: %q", tag)
+	}
+	mustExec(t, conn, "ROLLBACK")
+	if n := routedCount(t, conn, "accounts", []string{"200"}); n != 1 {
+		t.Errorf("rolled back move: row 200 found %d times", n)
+	}
+	if n := routedCount(t, conn, "accounts", []string{"300"}); n != 0 {
+		t.Errorf("rolled back move: row 300 found %d times", n)
+	}
+	// Prepared, and a no-op SET id = id.
+	if tag, err := conn.Exec(ctx, "UPDATE accounts SET id = $1 WHERE id = $2", 400, 13); err != nil || tag.String() != "UPDATE 1" {
+		t.Errorf("prepared moving update: %v %v", tag, err)
+	}
+	if n := routedCount(t, conn, "accounts", []string{"400", "13"}); n != 1 {
+		t.Errorf("prepared move: %d rows at 400 and 13", n)
+	}
+	if tag := simpleTag(t, conn, "UPDATE accounts SET id = id, balance = balance WHERE id > 20"); tag != "UPDATE 31" {
+		t.Errorf("update setting id = id: %q", tag)
+	}
+	// A table that foreign keys reference is refused.
+	mustExec(t, conn, "CREATE TABLE parents (id int PRIMARY KEY)")
+	mustExec(t, conn, "CREATE TABLE kids (pid int REFERENCES parents (id))")
+	mustExec(t, conn, "SELECT create_distributed_table('parents', 'id', shard_count => 4)")
+	mustExec(t, conn, "SELECT create_distributed_table('kids', 'pid', colocate_with => 'parents')")
+	mustExec(t, conn, "INSERT INTO parents VALUES (1)")
+	_, err = conn.Exec(ctx, "UPDATE parents SET id = 999 WHERE id = 1", pgx.QueryExecModeSimpleProtocol)
+	wantSQLState(t, "move in a referenced table", err, "0A000")
+	if n := routedCount(t, conn, "parents", []string{"1"}); n != 1 {
+		t.Errorf("refused move: row 1 found %d times", n)
+	}
+}
+
+// testInsertSelectClauses runs INSERT ... SELECT through the coordinator
+// with ON CONFLICT and RETURNING.
+func testInsertSelectClauses(t *testing.T, c *cluster) {
+	conn := c.connect(t)
+	ctx := testCtx(t)
+	for _, tc := range []struct{ q, tag string }{
+		{"INSERT INTO accounts (id, owner, balance) SELECT g, 'is', 0 FROM generate_series(1000, 1009) g", "INSERT 0 10"},
+		{"INSERT INTO accounts (id, owner, balance) SELECT g, 'is', 0 FROM generate_series(1005, 1014) g ON CONFLICT DO NOTHING", "INSERT 0 5"},
+		{"INSERT INTO accounts (id, owner, balance) SELECT g, 'is', 5 FROM generate_series(1008, 1011) g ON CONFLICT (id) DO UPDATE SET balance = accounts.balance + excluded.balance", "INSERT 0 4"},
+		{"INSERT INTO accounts AS a (id, owner, balance) SELECT g, 'is', 5 FROM generate_series(1010, 1011) g ON CONFLICT (id) DO UPDATE SET balance = a.balance + 1 WHERE a.balance < 0", "INSERT 0 0"},
+	} {
+		if tag := simpleTag(t, conn, tc.q); tag != tc.tag {
+			t.Errorf("%s: tag %q, want %q", tc.q, tag, tc.tag)
+		}
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*), sum(balance) FROM accounts WHERE owner = 'is'")); got != "15,20" {
+		t.Errorf("after ON CONFLICT: %s", got)
+	}
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeCacheStatement} {
+		base := 1020
+		if mode == pgx.QueryExecModeCacheStatement {
+			base = 1030
+		}
+		rows, err := conn.Query(ctx, "INSERT INTO accounts (id, owner, balance) SELECT g, 'r', g * 2 FROM generate_series($1::int, $1::int + 4) g RETURNING id, balance", mode, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for rows.Next() {
+			var id, b int
+			if err := rows.Scan(&id, &b); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintf("%d:%d", id, b))
+		}
+		rows.Close()
+		sortStrings(got)
+		want := []string{}
+		for i := range 5 {
+			want = append(want, fmt.Sprintf("%d:%d", base+i, 2*(base+i)))
+		}
+		if rows.Err() != nil || rows.CommandTag().String() != "INSERT 0 5" || strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%v: RETURNING %v, tag %v, %v", mode, got, rows.CommandTag(), rows.Err())
+		}
+	}
+	// The distribution column cannot be changed by DO UPDATE.
+	_, err := conn.Exec(ctx, "INSERT INTO accounts (id, owner) SELECT 1000, 'x' ON CONFLICT (id) DO UPDATE SET id = 5000", pgx.QueryExecModeSimpleProtocol)
+	wantSQLState(t, "DO UPDATE of the distribution column", err, "0A000")
+	// A failure on one shard leaves nothing anywhere.
+	_, err = conn.Exec(ctx, "INSERT INTO accounts (id, owner, balance) SELECT g, 'bad', 1 FROM generate_series(1040, 1050) g UNION ALL SELECT 1045, 'bad', 1 RETURNING id", pgx.QueryExecModeSimpleProtocol)
+	wantSQLState(t, "duplicate key", err, "23505")
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM accounts WHERE owner = 'bad'")); got != "0" {
+		t.Errorf("rows left by a failed insert: %s", got)
+	}
+}
