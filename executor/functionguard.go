@@ -62,23 +62,35 @@ const guardedFunctionsQuery = `WITH RECURSIVE fn AS (
 )
 SELECT proname, min(tab) FROM reads GROUP BY proname`
 
-// guardLocal refuses a statement about to run on the metadata database
-// that calls a function reading a distributed table. Statements creating,
-// altering, dropping, commenting on or granting a function name it
-// followed by "(" without calling it, and are let through. The caller
-// checks that st.guarded is not empty, so that the local path pays
-// nothing when no function reads a distributed table.
-func (st *catalogState) guardLocal(sql string) error {
+// guard refuses a statement that calls a function reading a distributed
+// table: local (about to run on the metadata database, sql is the
+// client's text) or distributed (sql is the planned text, with views
+// expanded; the function would run on the workers, which hold shards
+// under other names, or on the metadata database over shells).
+// Statements creating, altering, dropping, commenting on or granting a
+// function or a view name it followed by "(" without calling it, and are
+// let through. The caller checks that st.guarded is not empty, so that
+// statements pay nothing when no function reads a distributed table.
+func (st *catalogState) guard(sql string, local bool) error {
 	fn, table, ok := callsGuarded(sql, st.guarded)
 	if !ok || (classify(sql) == cmdDDL && mentionsRoutine(sql)) {
 		return nil
 	}
-	return &wire.Error{Code: pgerrcode.FeatureNotSupported,
+	e := &wire.Error{Code: pgerrcode.FeatureNotSupported,
 		Message: "function " + fn + "() reads the distributed table " + table +
 			", which is an empty shell table on the coordinator",
 		Detail: "A statement that names no distributed table runs on the metadata database, where " + fn +
 			"() would read the shell of " + table + " instead of its shards and return a wrong answer.",
 		Hint: "Run the function's query directly, naming " + table + " in the statement itself."}
+	if !local {
+		e.Message = "function " + fn + "() reads the distributed table " + table +
+			" and cannot be called in a distributed query"
+		e.Detail = "Called next to a distributed table, " + fn + "() would run on the workers, which hold " + table +
+			" as shards under other names, or on the coordinator, where " + table +
+			" is an empty shell table, and return a wrong answer."
+		e.Hint = "Name " + table + " in the statement itself (a join or a subquery) instead of through " + fn + "()."
+	}
+	return e
 }
 
 // callsGuarded finds the first word of sql followed by "(" (optionally
@@ -131,9 +143,10 @@ func identChar(c byte) bool {
 	return identStart(c) || c >= '0' && c <= '9' || c == '$'
 }
 
-// mentionsRoutine reports whether sql has the word FUNCTION, PROCEDURE or
-// ROUTINE (any case): with classify's cmdDDL, a statement that may
-// create, replace, alter or drop a function.
+// mentionsRoutine reports whether sql has the word FUNCTION, PROCEDURE,
+// ROUTINE, VIEW or RULE (any case): with classify's cmdDDL, a statement
+// that may create, replace, alter or drop a function or a view (views
+// over distributed tables are expanded by the planner, views.go).
 func mentionsRoutine(sql string) bool {
 	for i := 0; i < len(sql); {
 		if !identStart(sql[i]) {
@@ -145,8 +158,9 @@ func mentionsRoutine(sql string) bool {
 			j++
 		}
 		switch w := sql[i:j]; len(w) {
-		case 7, 8, 9:
-			if strings.EqualFold(w, "function") || strings.EqualFold(w, "procedure") || strings.EqualFold(w, "routine") {
+		case 4, 7, 8, 9:
+			if strings.EqualFold(w, "function") || strings.EqualFold(w, "procedure") || strings.EqualFold(w, "routine") ||
+				strings.EqualFold(w, "view") || strings.EqualFold(w, "rule") {
 				return true
 			}
 		}
@@ -156,8 +170,9 @@ func mentionsRoutine(sql string) bool {
 }
 
 // changesRoutines reports whether a local statement may create, replace,
-// alter or drop a function: DDL naming FUNCTION, PROCEDURE or ROUTINE, or
-// a string of several statements that names one of them. Single
+// alter or drop a function or a view: DDL naming FUNCTION, PROCEDURE,
+// ROUTINE, VIEW or RULE, or a string of several statements that names one
+// of them. Single
 // statements other than DDL cost one IndexByte.
 func changesRoutines(cmd command, sql string) bool {
 	if cmd == cmdDDL {

@@ -11,11 +11,17 @@ import (
 // plan plans a statement with the planner of the session's search path.
 func (s *Session) plan(st *catalogState, sql string) (*planner.Plan, error) {
 	pl, err := st.plannerFor(s.searchPath).Plan(sql)
-	if err == nil && pl.Kind == planner.KindLocal && len(st.guarded) > 0 {
-		// A local statement calling a function that reads a distributed
-		// table would read its empty shell (functionguard.go).
-		if gerr := st.guardLocal(sql); gerr != nil {
-			return nil, gerr
+	if err == nil && len(st.guarded) > 0 {
+		// A statement calling a function that reads a distributed table
+		// would read its empty shell, or fail on the workers
+		// (functionguard.go).
+		if pl.Kind == planner.KindLocal {
+			err = st.guard(sql, true)
+		} else {
+			err = st.guard(pl.SQL, false)
+		}
+		if err != nil {
+			return nil, err
 		}
 	}
 	return pl, err
