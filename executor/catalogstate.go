@@ -48,6 +48,9 @@ type catalogState struct {
 	funcs    map[string]bool
 	notFuncs sync.Map
 	nNot     atomic.Int32
+
+	// seqs is what the coordinator's write values need (sequence.go).
+	seqs seqState
 }
 
 // maxSearchPaths bounds the planners kept for sessions' own search paths.

@@ -133,6 +133,9 @@ func (s *Session) simpleStatement(ctx context.Context, sql string, out *output) 
 	}
 	switch cmd {
 	case cmdCopy:
+		if err := s.checkCopySequences(ctx, st, sql); err != nil {
+			return s.distributedResult(ctx, err)
+		}
 		if handled, err := s.copyCommand(ctx, st, sql, out); handled {
 			return s.distributedResult(ctx, err)
 		}
@@ -147,15 +150,21 @@ func (s *Session) simpleStatement(ctx context.Context, sql string, out *output) 
 	if handled, err := s.sqlStatement(ctx, st, sql, out, runMeta); handled {
 		return s.distributedResult(ctx, err)
 	}
-	pl, err := s.plan(st, sql)
+	pl, wsql, route, err := s.planWrite(ctx, st, sql)
 	if err != nil {
 		if stmts := splitScript(sql); stmts != nil {
 			return s.script(ctx, stmts, out)
 		}
-		if refusedInsertSelect(sql, err) {
-			return s.distributedResult(ctx, s.insertSelect(ctx, st, sql, nil, out))
+		if refusedInsertSelect(wsql, err) {
+			return s.distributedResult(ctx, s.insertSelect(ctx, st, wsql, nil, out))
 		}
 		return s.distributedResult(ctx, err)
+	}
+	switch route {
+	case routeInsertSelect:
+		return s.distributedResult(ctx, s.insertSelect(ctx, st, wsql, nil, out))
+	case routeMove:
+		return s.distributedResult(ctx, s.moveRows(ctx, st, wsql, nil, out))
 	}
 	if pl.Kind == planner.KindLocal {
 		err := runMeta()
@@ -256,6 +265,10 @@ func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uin
 		}
 	}
 	pl, err := s.plan(cs, sql)
+	if s.writeNeedsSession(ctx, cs, sql, pl) {
+		// Planned again at each Execute, with its coordinator values.
+		return &distStatement{meta: st, sql: sql, cmd: cmdWrite, desc: desc, state: cs}, desc, nil
+	}
 	if err != nil {
 		if refusedInsertSelect(sql, err) {
 			return &distStatement{meta: st, sql: sql, cmd: cmdInsertSelect, desc: desc, state: cs}, desc, nil
