@@ -65,6 +65,11 @@ func (s *Session) planWrite(ctx context.Context, st *catalogState, sql string) (
 				}
 			}
 		}
+		if mayUpdateOnConflict(st, sql) {
+			if err := s.checkConflictUpdate(st, sql); err != nil {
+				return nil, sql, routePlan, err
+			}
+		}
 	case "update":
 		if mayMoveRows(st, sql) {
 			move, err := s.updateMovesRows(ctx, st, sql)
@@ -102,7 +107,7 @@ func (s *Session) writeNeedsSession(ctx context.Context, st *catalogState, sql s
 	w, _ := firstWord(sql)
 	switch w {
 	case "insert":
-		if s.mayFillSequences(ctx, st, sql) {
+		if s.mayFillSequences(ctx, st, sql) || mayUpdateOnConflict(st, sql) {
 			return true
 		}
 	case "update":

@@ -163,6 +163,15 @@ func testSequenceDefaults(t *testing.T, c *cluster) {
 			t.Errorf("%s: %d shard columns with a default or identity (%v)", w.Name, n, err)
 		}
 	}
+	// A reference table's serial column.
+	mustExec(t, conn, "CREATE TABLE kinds (id serial PRIMARY KEY, name text)")
+	mustExec(t, conn, "SELECT create_reference_table('kinds')")
+	if tag := simpleTag(t, conn, "INSERT INTO kinds (name) VALUES ('x'), ('y')"); tag != "INSERT 0 2" {
+		t.Errorf("insert into a reference table with a serial column: %q", tag)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT id, name FROM kinds ORDER BY id")); got != "1,x;2,y" {
+		t.Errorf("reference table rows: %s", got)
+	}
 	// COPY cannot fill the column: a clear refusal; with the column, it
 	// loads.
 	_, err = conn.PgConn().CopyFrom(ctx, strings.NewReader("x\n"), "COPY events (kind) FROM STDIN")
@@ -360,6 +369,10 @@ func testInsertSelectClauses(t *testing.T, c *cluster) {
 	// The distribution column cannot be changed by DO UPDATE.
 	_, err := conn.Exec(ctx, "INSERT INTO accounts (id, owner) SELECT 1000, 'x' ON CONFLICT (id) DO UPDATE SET id = 5000", pgx.QueryExecModeSimpleProtocol)
 	wantSQLState(t, "DO UPDATE of the distribution column", err, "0A000")
+	_, err = conn.Exec(ctx, "INSERT INTO accounts (id, owner) VALUES (1000, 'x') ON CONFLICT (id) DO UPDATE SET owner = 'y', id = 5000", pgx.QueryExecModeSimpleProtocol)
+	wantSQLState(t, "DO UPDATE of the distribution column (VALUES)", err, "0A000")
+	_, err = conn.Exec(ctx, "INSERT INTO accounts (id, owner) VALUES ($1, 'x') ON CONFLICT (id) DO UPDATE SET id = 5000", 1000)
+	wantSQLState(t, "DO UPDATE of the distribution column (prepared)", err, "0A000")
 	// A failure on one shard leaves nothing anywhere.
 	_, err = conn.Exec(ctx, "INSERT INTO accounts (id, owner, balance) SELECT g, 'bad', 1 FROM generate_series(1040, 1050) g UNION ALL SELECT 1045, 'bad', 1 RETURNING id", pgx.QueryExecModeSimpleProtocol)
 	wantSQLState(t, "duplicate key", err, "23505")

@@ -45,6 +45,38 @@ func mayMoveRows(st *catalogState, sql string) bool {
 	return false
 }
 
+// mayUpdateOnConflict is the cheap test before checkConflictUpdate: an
+// INSERT's ON CONFLICT DO UPDATE SET may name a distribution column.
+func mayUpdateOnConflict(st *catalogState, sql string) bool {
+	i := wordIndexFold(sql, "conflict", 0)
+	return i >= 0 && mayMoveRows(st, sql[i:])
+}
+
+// checkConflictUpdate refuses an INSERT ... ON CONFLICT DO UPDATE that
+// sets the distribution column (as Citus does): the row would stay in
+// the shard of its old value.
+func (s *Session) checkConflictUpdate(st *catalogState, sql string) error {
+	tree, err := pg.Parse(sql)
+	if err != nil || len(tree.Stmts) != 1 {
+		return nil
+	}
+	in := tree.Stmts[0].Stmt.GetInsertStmt()
+	if in == nil || in.OnConflictClause == nil || in.Relation == nil {
+		return nil
+	}
+	tb, ok := s.lookupTable(st, in.Relation)
+	if !ok || tb.Method != catalog.MethodHash {
+		return nil
+	}
+	for _, t := range in.OnConflictClause.TargetList {
+		if rt := t.GetResTarget(); rt != nil && rt.Name == tb.Column {
+			return &wire.Error{Code: pgerrcode.FeatureNotSupported, Message: "modifying the partition value of rows is not allowed",
+				Detail: fmt.Sprintf("ON CONFLICT DO UPDATE sets the distribution column %s of %s.", tb.Column, tb.Relation)}
+		}
+	}
+	return nil
+}
+
 // distColumns returns the names of the hash-distributed tables'
 // distribution columns (once per catalog state).
 func (st *catalogState) distColumns() []string {
