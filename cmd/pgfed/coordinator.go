@@ -27,6 +27,9 @@ type coordinatorOptions struct {
 	password string        // the password of user postgres with scram
 	id       string        // coordinator id in 2PC gids
 	recovery time.Duration // interval of the recovery of prepared transactions
+	// federation is the federation file (coordinatorFederationFile); ""
+	// for none.
+	federation string
 }
 
 func (o *coordinatorOptions) register(fs *flag.FlagSet, defaultListen string) {
@@ -35,6 +38,7 @@ func (o *coordinatorOptions) register(fs *flag.FlagSet, defaultListen string) {
 	fs.StringVar(&o.password, "password", "", "password of user postgres, with --auth scram")
 	fs.StringVar(&o.id, "coordinator-id", executor.DefaultCoordinatorID, "name of this coordinator in two-phase commit ids (letters, digits, hyphens)")
 	fs.DurationVar(&o.recovery, "recovery-interval", executor.DefaultRecoveryInterval, "how often prepared transactions left in doubt are settled")
+	fs.StringVar(&o.federation, "federation", "", "federation file (JSON): the validators that decide transactions writing on several workers of organizations")
 }
 
 // serverConfig turns the options into the wire server's configuration.
@@ -71,10 +75,15 @@ func (o *coordinatorOptions) serverConfig(h wire.Handler, log hclog.Logger) (wir
 // yields Serve's result when the server and the handler's loops have
 // stopped and the handler is closed.
 func startCoordinator(ctx context.Context, o coordinatorOptions, log hclog.Logger) (net.Addr, <-chan error, error) {
+	fed, err := loadCoordinatorFederation(o.federation)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--federation: %w", err)
+	}
 	h, err := executor.NewHandler(ctx, executor.Config{
 		Metadata:         o.metadata,
 		CoordinatorID:    o.id,
 		RecoveryInterval: o.recovery,
+		Federation:       fed,
 		Logger:           log,
 	})
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pgfed/pgfed/consensus/commit"
 	"github.com/pgfed/pgfed/consensus/quorum"
 	"github.com/pgfed/pgfed/consensus/transport"
 	"github.com/pgfed/pgfed/consensus/validator"
@@ -288,21 +287,9 @@ func federationConfig(path string, cfg *validator.Config, fc *validatorFileConfi
 	case ff.Listen == "":
 		return nil, fmt.Errorf("%s: federation.listen is required", path)
 	}
-	mc := commit.Config{Network: validator.NetworkID(cfg.Network)}
-	for i, m := range ff.Membership {
-		o := commit.Org{Name: m.Name, Threshold: m.Threshold}
-		for j, k := range m.Validators {
-			id, err := quorum.ParseNodeID(k)
-			if err != nil {
-				return nil, fmt.Errorf("%s: federation.membership[%d].validators[%d]: %w", path, i, j, err)
-			}
-			o.Validators = append(o.Validators, id)
-		}
-		mc.Orgs = append(mc.Orgs, o)
-	}
-	m, err := commit.NewMembership(mc)
+	m, err := federationMembership(cfg.Network, ff.Membership)
 	if err != nil {
-		return nil, fmt.Errorf("%s: federation.membership: %w", path, err)
+		return nil, fmt.Errorf("%s: federation.membership%w", path, err)
 	}
 	self := transport.NodeID(cfg.Key)
 	if org, ok := m.OrgOf(self); !ok || org != ff.Organization {
