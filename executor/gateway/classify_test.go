@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -133,4 +134,30 @@ func FuzzClassify(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestVerdictCache(t *testing.T) {
+	var c verdictCache
+	p := NewPolicy([]string{"accounts"})
+	for range 2 {
+		if _, ref := c.classify(p, "SELECT * FROM secrets"); ref == nil {
+			t.Fatal("refusal not remembered")
+		}
+		if v, ref := c.classify(p, "PREPARE TRANSACTION 'pgfedx_a_1_b'"); ref != nil || len(v.Prepares) != 1 {
+			t.Fatalf("prepare: %v, %v", v, ref)
+		}
+	}
+	for i := range cacheEntries + 10 {
+		c.classify(p, "SELECT "+strconv.Itoa(i)+" FROM accounts")
+	}
+	if len(c.m) != cacheEntries {
+		t.Fatalf("cache holds %d entries, bound %d", len(c.m), cacheEntries)
+	}
+	long := "SELECT 1 FROM secrets WHERE true" + strings.Repeat(" AND true", cacheMaxText)
+	if _, ref := c.classify(p, long); ref == nil {
+		t.Fatal("long text allowed")
+	}
+	if _, ok := c.m[long]; ok {
+		t.Fatal("long text cached")
+	}
 }

@@ -287,7 +287,7 @@ func statementText(typ byte, body []byte) (string, error) {
 // inspect classifies a statement text and asks the validator about its
 // PREPARE TRANSACTIONs; it returns the refusal, if any, after logging it.
 func (c *conn) inspect(ctx context.Context, sql string) *Refusal {
-	v, ref := c.g.policy.Classify(sql)
+	v, ref := c.g.cache.classify(c.g.policy, sql)
 	if ref == nil {
 		for _, gid := range v.Prepares {
 			if err := c.g.cfg.Keeper.CheckPrepare(ctx, c.r.Worker, gid, c.g.cfg.PrepareWait); err != nil {

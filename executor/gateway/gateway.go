@@ -15,6 +15,7 @@ type Gateway struct {
 	cfg    Config
 	org    string
 	policy Policy
+	cache  verdictCache
 	log    hclog.Logger
 	lns    []net.Listener
 
