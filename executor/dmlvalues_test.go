@@ -146,8 +146,16 @@ func testSequenceDefaults(t *testing.T, c *cluster) {
 	if tag, err := conn.Exec(ctx, "INSERT INTO events (kind) VALUES ($1), ($2)", "p", "p"); err != nil || tag.String() != "INSERT 0 2" {
 		t.Errorf("prepared multi-row insert: %v %v", tag, err)
 	}
-	if n := routedCount(t, conn, "events", []string{"10", "11", "12", "13"}); n != 4 {
-		t.Errorf("prepared inserts: %d of 4 rows in their shards", n)
+	// SQL PREPARE and EXECUTE.
+	mustExec(t, conn, "PREPARE ins(text) AS INSERT INTO events (kind) VALUES ($1)")
+	for range 2 {
+		if tag := simpleTag(t, conn, "EXECUTE ins('sp')"); tag != "INSERT 0 1" {
+			t.Errorf("EXECUTE tag %q", tag)
+		}
+	}
+	mustExec(t, conn, "DEALLOCATE ins")
+	if n := routedCount(t, conn, "events", []string{"10", "11", "12", "13", "14", "15"}); n != 6 {
+		t.Errorf("prepared inserts: %d of 6 rows in their shards", n)
 	}
 	// The shards have neither the sequence default nor the identity.
 	for _, w := range c.workers {

@@ -102,6 +102,8 @@ func (s *Session) sqlPrepare(ctx context.Context, st *catalogState, ps *pg.Prepa
 	h := &distStatement{sql: inner, state: st}
 	pl, err := s.plan(st, inner)
 	switch {
+	case s.writeNeedsSession(ctx, st, inner, pl):
+		h.cmd = cmdWrite // planned at each EXECUTE (dmlvalues.go)
 	case err != nil && refusedInsertSelect(inner, err):
 		h.cmd = cmdInsertSelect
 	case err != nil:
