@@ -40,6 +40,16 @@
 //	recover_prepared_transactions()                        integer
 //	pgfed_add_organization(name text)                      void
 //	pgfed_set_node_organization(nodename text, nodeport int, organization text) void
+//	pgfed_ledger(limit int DEFAULT 20)                     SETOF (organization text, slot bigint,
+//	                                                       gid text, decision text, participants text[])
+//	pgfed_ledger_status()                                  SETOF (organization text, validator text,
+//	                                                       last_slot bigint, applied_slot bigint, digest text, error text)
+//
+// pgfed_ledger and pgfed_ledger_status read the organizations' decision
+// ledgers from their validators (one per organization, through the
+// coordinator's federation, ledger.go): the last limit slots' final
+// decisions, and each ledger's last slot, slot applied and digest (equal
+// digests at equal slots: identical ledgers).
 //
 // shard_count defaults to the session's citus.shard_count (a custom
 // setting that SET and SHOW pass through to the metadata database; read
