@@ -5,6 +5,7 @@
 //	pgfed quorum check  whether a network of validators has intersecting quorums
 //	pgfed validator     one organization's consensus validator
 //	pgfed federation    a federation's keys and configurations (federation init)
+//	pgfed ledger        the federation validators' decision ledgers, compared
 //	pgfed bench         pgfed against plain PostgreSQL on this machine
 //	pgfed version       the version of this binary
 package main
@@ -36,6 +37,7 @@ func commands() map[string]command {
 		"quorum":      {"analyse a network of validators (quorum check FILE)", quorumMain},
 		"validator":   {"run one organization's consensus validator (or: validator keygen)", validatorMain},
 		"federation":  {"write a federation's keys and configurations (federation init)", federationMain},
+		"ledger":      {"read and compare the federation validators' decision ledgers", ledgerMain},
 		"bench":       {"compare a pgfed cluster with one plain PostgreSQL (make bench)", benchMain},
 		"version":     {"print the version", versionMain},
 	}
