@@ -97,6 +97,9 @@ var deniedPrefixes = []string{"dblink", "query_to_xml", "table_to_xml", "schema_
 //     decides what "pg_prepared_xacts" means);
 //   - COPY to or from a server file or program;
 //   - calls of the denied functions (deniedFunctions, deniedPrefixes);
+//   - SET or set_config() of standard_conforming_strings or
+//     client_encoding to values the gateway would read differently from
+//     the worker (settings.go);
 //   - with an allow-list, any table named outside it (see tables.go).
 //
 // A text that does not parse is refused with 42601: what the gateway
@@ -154,6 +157,10 @@ func (p Policy) statement(n *pg.Node, v *Verdict) *Refusal {
 		return refused("ALTER SYSTEM is refused")
 	case *pg.Node_AlterDatabaseSetStmt, *pg.Node_AlterRoleSetStmt:
 		return refused("ALTER DATABASE/ROLE ... SET is refused: it changes other sessions' settings, the validator's included")
+	case *pg.Node_VariableSetStmt:
+		if r := setStatement(s.VariableSetStmt); r != nil {
+			return r
+		}
 	case *pg.Node_CopyStmt:
 		if s.CopyStmt.IsProgram || s.CopyStmt.Filename != "" {
 			return refused("COPY to or from a server file or program is refused: use STDIN or STDOUT")
@@ -177,6 +184,10 @@ func deniedCall(n *pg.Node) *Refusal {
 			return true
 		}
 		name := strings.ToLower(fc.Funcname[len(fc.Funcname)-1].GetString_().GetSval())
+		if name == "set_config" {
+			out = setConfigCall(fc)
+			return out == nil
+		}
 		if deniedFunctions[name] {
 			out = refused("calling %s() is refused", name)
 			return false

@@ -161,3 +161,44 @@ func TestVerdictCache(t *testing.T) {
 		t.Fatal("long text cached")
 	}
 }
+
+func TestLexSettings(t *testing.T) {
+	p := NewPolicy(nil)
+	for sql, refuse := range map[string]bool{
+		"SET standard_conforming_strings = off":                          true,
+		"SET standard_conforming_strings TO false":                       true,
+		"SET LOCAL standard_conforming_strings = 'off'":                  true,
+		"SET standard_conforming_strings = on":                           false,
+		"RESET standard_conforming_strings":                              false,
+		"SET client_encoding = 'SJIS'":                                   true,
+		"SET NAMES 'Shift_JIS'":                                          true,
+		"SET client_encoding TO gb18030":                                 true,
+		"SET NAMES 'UTF8'":                                               false,
+		"SET client_encoding = 'LATIN1'":                                 false,
+		"SELECT set_config('standard_conforming_strings', 'off', false)": true,
+		"SELECT set_config('Client_Encoding', 'big5', false)":            true,
+		"SELECT set_config(name, 'x', false) FROM t":                     true,
+		"SELECT set_config('search_path', 'public', false)":              false,
+		"SET search_path = public":                                       false,
+	} {
+		_, ref := p.Classify(sql)
+		if (ref != nil) != refuse {
+			t.Errorf("%q: refused %v, want %v", sql, ref, refuse)
+		}
+	}
+	for _, c := range []struct {
+		params map[string]string
+		refuse bool
+	}{
+		{map[string]string{"user": "u", "client_encoding": "UTF8"}, false},
+		{map[string]string{"user": "u", "client_encoding": "sjis"}, true},
+		{map[string]string{"user": "u", "standard_conforming_strings": "off"}, true},
+		{map[string]string{"user": "u", "options": "-c standard_conforming_strings=off"}, true},
+		{map[string]string{"user": "u", "options": "--client-encoding=big5"}, true},
+		{map[string]string{"user": "u", "options": "-c search_path=x"}, false},
+	} {
+		if got := startupSettings(c.params) != ""; got != c.refuse {
+			t.Errorf("startup %v: refused %v, want %v", c.params, got, c.refuse)
+		}
+	}
+}

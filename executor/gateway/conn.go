@@ -400,8 +400,34 @@ func (c *conn) relayBackend(br *bufio.Reader) {
 	}
 }
 
+// errUnsafeSetting ends a session whose worker reports a lexing setting
+// the gateway cannot read statements under (settings.go).
+var errUnsafeSetting = errors.New("unsafe setting reported")
+
 // relayOne relays one worker message of cycle (under wmu).
 func (c *conn) relayOne(br *bufio.Reader, typ byte, n int, cycle uint64) error {
+	if typ == 'S' && n <= maxErrorResponse {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return err
+		}
+		var ps pgproto3.ParameterStatus
+		if ps.Decode(body) == nil && lexSettings[ps.Name] {
+			if why := unsafeSetting(ps.Name, ps.Value); why != "" {
+				c.log.Warn("session closed", "reason", why, "setting", ps.Name, "value", ps.Value)
+				msg, _ := (&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: pgerrcode.InsufficientPrivilege,
+					Message: c.message(why)}).Encode(nil)
+				_, _ = c.cw.Write(msg)
+				_ = c.cw.Flush()
+				return errUnsafeSetting
+			}
+		}
+		if err := putHeader(c.cw, typ, n); err != nil {
+			return err
+		}
+		_, err := c.cw.Write(body)
+		return err
+	}
 	if typ == 'E' && n <= maxErrorResponse && c.pending(cycle) {
 		body := make([]byte, n)
 		if _, err := io.ReadFull(br, body); err != nil {

@@ -56,6 +56,11 @@
 //   - Functions that run SQL text (query_to_xml and kin, ts_stat,
 //     ts_rewrite) or touch server files (pg_read_file, lo_import, ...):
 //     refused.
+//   - How statements are read: the gateway parses with pg_query, which
+//     lexes as a session with standard_conforming_strings on and an
+//     ASCII-safe client encoding; setting either otherwise (SET,
+//     set_config, startup parameters) is refused, and a session whose
+//     worker reports otherwise is closed (settings.go).
 //   - With Config.AllowedTables, the tables a statement names (tables.go).
 //
 // # What is not
@@ -68,7 +73,11 @@
 // views, rules and triggers on the worker; SET ROLE and SET SESSION
 // AUTHORIZATION (limited by the role's memberships); functions not in
 // the deny list, including ones taking a regclass; the objects of COMMENT
-// ON, SECURITY LABEL and DROP INDEX. The links to the worker and to the
+// ON, SECURITY LABEL and DROP INDEX. A statement is checked when its text
+// arrives (Query or Parse): a named prepared statement is not checked
+// again at each Execute (PREPARE TRANSACTION through one could so come
+// late; the validator's sweep rolls back a late part of an aborted gid).
+// The links to the worker and to the
 // client are not encrypted (TLS is declined); run the gateway next to its
 // workers and behind the organization's own network controls.
 package gateway

@@ -203,6 +203,44 @@ func TestGateway(t *testing.T) {
 
 	t.Run("CheckPrepare", func(t *testing.T) { testCheckPrepare(t, f) })
 
+	t.Run("lexing settings pinned", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		// With standard_conforming_strings off, the worker runs the
+		// statement hidden (to a reader with it on) in this text.
+		hidden := "SELECT 'a\\' AS b, ' ; SELECT 1/0 ; SELECT 1 --'"
+		d := f.direct(ctx, b1)
+		defer d.Close(ctx)
+		if _, err := d.Exec(ctx, "SET standard_conforming_strings = off"); err != nil {
+			t.Fatal(err)
+		}
+		_, err := d.PgConn().Exec(ctx, hidden).ReadAll()
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != pgerrcode.DivisionByZero {
+			t.Fatalf("directly, with standard_conforming_strings off: %v; want the hidden statement run (22012)", err)
+		}
+		c := f.through(ctx, b1)
+		if _, err := c.PgConn().Exec(ctx, hidden).ReadAll(); err != nil {
+			t.Fatalf("through the gateway the text is one SELECT: %v", err)
+		}
+		for _, sql := range []string{"SET standard_conforming_strings = off", "SELECT set_config('standard_conforming_strings', 'off', false)",
+			"SET client_encoding = 'SJIS'"} {
+			_, err := c.Exec(ctx, sql)
+			refusedWith(t, err, b1.org, "")
+		}
+		// A session whose worker reports such a setting is closed.
+		if _, err := d.Exec(ctx, "CREATE DATABASE legacy"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Exec(ctx, "ALTER DATABASE legacy SET standard_conforming_strings = off"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = pgx.Connect(ctx, "postgres://postgres@"+b1.gwAddr+"/legacy?sslmode=disable")
+		if !errors.As(err, &pe) || pe.Code != pgerrcode.InsufficientPrivilege || !strings.Contains(pe.Message, "standard_conforming_strings") {
+			t.Fatalf("connecting to a database with standard_conforming_strings off: %v; want refused", err)
+		}
+	})
+
 	t.Run("cancel request reaches the worker", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()

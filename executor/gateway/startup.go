@@ -76,6 +76,10 @@ func (c *conn) startup() ([]byte, error) {
 			c.refuseStartup("replication connections are refused")
 			return nil, errors.New("replication connection refused")
 		}
+		if why := startupSettings(sm.Parameters); why != "" {
+			c.refuseStartup(why)
+			return nil, errors.New(why)
+		}
 		c.log = c.log.With("user", sm.Parameters["user"], "database", sm.Parameters["database"])
 		return pkt, nil
 	}
