@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,10 +58,15 @@ type fedCluster struct {
 func newFedCluster(t *testing.T) *fedCluster {
 	t.Helper()
 	specs := []pgcluster.ServerSpec{{Name: "metadata", Settings: pgcluster.WorkerSettings()}}
+	// The workers log every statement with its client's application_name,
+	// to check who finalized the prepared parts (finalizers).
+	logged := pgcluster.WorkerSettings()
+	logged["log_statement"] = "all"
+	logged["log_line_prefix"] = "%m [%p] app=%a "
 	for i := 1; i <= 3; i++ {
-		specs = append(specs, pgcluster.ServerSpec{Name: fmt.Sprintf("org%d", i), Settings: pgcluster.WorkerSettings()})
+		specs = append(specs, pgcluster.ServerSpec{Name: fmt.Sprintf("org%d", i), Settings: logged})
 	}
-	specs = append(specs, pgcluster.ServerSpec{Name: "plain", Settings: pgcluster.WorkerSettings()})
+	specs = append(specs, pgcluster.ServerSpec{Name: "plain", Settings: logged})
 	servers := pgcluster.StartForTest(t, specs...)
 	log := testLogger(t)
 	f := &fedCluster{plain: servers[4]}
@@ -449,6 +455,44 @@ func TestFederatedCommit(t *testing.T) {
 			t.Fatalf("prepared: %v", got)
 		}
 	})
+
+	t.Run("only the validators finalize federated parts", func(t *testing.T) {
+		byApp := f.finalizers(t)
+		t.Logf("federated parts finalized, by application: %v", byApp)
+		if len(byApp) == 0 {
+			t.Fatal("no COMMIT PREPARED or ROLLBACK PREPARED of a federated part in the workers' logs")
+		}
+		for app, n := range byApp {
+			if app != "pgfed-validator" {
+				t.Errorf("%d federated parts finalized by application %q", n, app)
+			}
+		}
+	})
+}
+
+// finalizers counts, by application_name, the COMMIT PREPARED and
+// ROLLBACK PREPARED statements of federated parts in the workers' logs.
+func (f *fedCluster) finalizers(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, s := range f.workers {
+		data, err := os.ReadFile(s.LogPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if !strings.Contains(line, "statement: COMMIT PREPARED '"+federation.GIDPrefix) &&
+				!strings.Contains(line, "statement: ROLLBACK PREPARED '"+federation.GIDPrefix) {
+				continue
+			}
+			app := "?"
+			if _, rest, ok := strings.Cut(line, " app="); ok {
+				app, _, _ = strings.Cut(rest, " ")
+			}
+			out[app]++
+		}
+	}
+	return out
 }
 
 // countShards counts the shards of a table on a worker.
