@@ -14,8 +14,8 @@ import (
 // Part is one prepared transaction of a cross-organization transaction: the
 // worker that holds it and its worker gid (the name given to PREPARE
 // TRANSACTION). A part's gid is the request's GID, '_', and a suffix
-// without '_' (pgfed_<coordinator>_<txid>_<node> for the global id
-// pgfed_<coordinator>_<txid>), so that every worker gid belongs to exactly
+// without '_' (pgfedx_<coordinator>_<txid>_<node> for the global id
+// pgfedx_<coordinator>_<txid>, executor/dtx's federated gids), so that every worker gid belongs to exactly
 // one global transaction, whatever requests are signed.
 type Part struct {
 	// Worker names the worker as its organization knows it: the
