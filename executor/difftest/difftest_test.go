@@ -201,8 +201,10 @@ func TestDifferential(t *testing.T) {
 	cl := startCoordinator(ctx, t, servers[1], servers[2:])
 	pgfed := connect(ctx, t, cl.connString())
 	var setup []string
-	if err := ExecScript(ctx, pgfed, "schema.sql", readFile(t, "schema.sql")); err != nil {
-		t.Fatalf("difftest: schema through pgfed: %v", err)
+	for _, f := range []string{"schema.sql", "views_before.sql"} {
+		if err := ExecScript(ctx, pgfed, f, readFile(t, f)); err != nil {
+			t.Fatalf("difftest: %s through pgfed: %v", f, err)
+		}
 	}
 	if err := LoadData(ctx, pgfed, tables); err != nil {
 		t.Fatalf("difftest: data through pgfed: %v", err)
@@ -216,6 +218,9 @@ func TestDifferential(t *testing.T) {
 		}
 	}
 	setup = append(setup, checkDistributed(ctx, t, servers[1], tables)...)
+	if err := ExecScript(ctx, pgfed, "views.sql", readFile(t, "views.sql")); err != nil {
+		setup = append(setup, fmt.Sprintf("views.sql through pgfed: %v", err))
+	}
 
 	r := &Runner{Oracle: oracle, Cluster: pgfed, ClusterConn: cl.connString(), Protocol: protocol(t)}
 	qs := corpus(t)

@@ -63,8 +63,10 @@ func connect(ctx context.Context, t testing.TB, connString string) *pgx.Conn {
 // loadOracle creates the schema and loads the rows on a plain server.
 func loadOracle(ctx context.Context, t testing.TB, conn *pgx.Conn, tables []Table) {
 	t.Helper()
-	if err := ExecScript(ctx, conn, "schema.sql", readFile(t, "schema.sql")); err != nil {
-		t.Fatalf("difftest: oracle schema: %v", err)
+	for _, f := range []string{"schema.sql", "views_before.sql", "views.sql"} {
+		if err := ExecScript(ctx, conn, f, readFile(t, f)); err != nil {
+			t.Fatalf("difftest: oracle %s: %v", f, err)
+		}
 	}
 	if err := LoadData(ctx, conn, tables); err != nil {
 		t.Fatalf("difftest: oracle data: %v", err)
