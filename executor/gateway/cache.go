@@ -25,8 +25,9 @@ type verdict struct {
 // verdictCache is a bounded map from statement text to verdict, safe for
 // concurrent use; when full, an arbitrary entry makes room.
 type verdictCache struct {
-	mu sync.Mutex
-	m  map[string]verdict
+	max int // entries (0: cacheEntries)
+	mu  sync.Mutex
+	m   map[string]verdict
 }
 
 // classify returns p's verdict on sql, from the cache when it can.
@@ -45,7 +46,11 @@ func (c *verdictCache) classify(p Policy, sql string) (Verdict, *Refusal) {
 	if c.m == nil {
 		c.m = map[string]verdict{}
 	}
-	if len(c.m) >= cacheEntries {
+	max := c.max
+	if max == 0 {
+		max = cacheEntries
+	}
+	if len(c.m) >= max {
 		for k := range c.m {
 			delete(c.m, k)
 			break

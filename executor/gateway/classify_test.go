@@ -137,7 +137,7 @@ func FuzzClassify(f *testing.F) {
 }
 
 func TestVerdictCache(t *testing.T) {
-	var c verdictCache
+	c := verdictCache{max: 8}
 	p := NewPolicy([]string{"accounts"})
 	for range 2 {
 		if _, ref := c.classify(p, "SELECT * FROM secrets"); ref == nil {
@@ -147,11 +147,11 @@ func TestVerdictCache(t *testing.T) {
 			t.Fatalf("prepare: %v, %v", v, ref)
 		}
 	}
-	for i := range cacheEntries + 10 {
+	for i := range c.max + 10 {
 		c.classify(p, "SELECT "+strconv.Itoa(i)+" FROM accounts")
 	}
-	if len(c.m) != cacheEntries {
-		t.Fatalf("cache holds %d entries, bound %d", len(c.m), cacheEntries)
+	if len(c.m) != c.max {
+		t.Fatalf("cache holds %d entries, bound %d", len(c.m), c.max)
 	}
 	long := "SELECT 1 FROM secrets WHERE true" + strings.Repeat(" AND true", cacheMaxText)
 	if _, ref := c.classify(p, long); ref == nil {
