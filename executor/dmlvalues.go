@@ -41,60 +41,69 @@ const (
 // planWrite plans sql after computing on the coordinator the values the
 // shards cannot (see above). It returns the plan, the text it planned
 // (sql, or its rewrite), and how to run it: routeInsertSelect and
-// routeMove come with no plan. The parameters (nil under the simple
-// protocol) are not read: statements whose coordinator values need
-// them are left to the shards.
+// routeMove come with no plan.
 func (s *Session) planWrite(ctx context.Context, st *catalogState, sql string) (*planner.Plan, string, writeRoute, error) {
+	pl, sql, route, _, err := s.planWriteBound(ctx, st, sql, nil)
+	return pl, sql, route, err
+}
+
+// planWriteBound is planWrite for a statement executed with parameters
+// b (nil under the simple protocol). It also returns the parameters to
+// bind the plan to: b, or b with the coordinator's values added (a
+// one-row INSERT gets its sequence values as parameters, so that its
+// rewrite, plan and worker statements serve every execution). The
+// values of explicit nextval calls whose arguments are parameters are
+// left to the shards.
+func (s *Session) planWriteBound(ctx context.Context, st *catalogState, sql string, b *binding) (*planner.Plan, string, writeRoute, *binding, error) {
 	w, _ := firstWord(sql)
 	switch w {
 	case "insert":
 		if s.mayFillSequences(ctx, st, sql) {
-			tree, err := pg.Parse(sql)
-			if err == nil && len(tree.Stmts) == 1 && tree.Stmts[0].Stmt.GetInsertStmt() != nil {
-				fill, err := s.fillSequences(ctx, st, tree.Stmts[0].Stmt.GetInsertStmt())
-				if err != nil {
-					return nil, sql, routePlan, err
-				}
-				switch fill {
-				case fillInsertSelect:
-					return nil, sql, routeInsertSelect, nil
-				case fillRewritten:
-					if sql, err = deparseNode(tree.Stmts[0].Stmt); err != nil {
-						return nil, sql, routePlan, internalError("deparse an INSERT with its sequence values: %v", err)
+			tpl, route, err := s.insertTemplate(ctx, st, sql, b)
+			if err != nil || route != routePlan {
+				return nil, sql, route, b, err
+			}
+			if tpl != nil {
+				sql = tpl.sql
+				if len(tpl.exprs) > 0 {
+					vals, err := s.evalOnMeta(ctx, tpl.exprs)
+					if err != nil {
+						return nil, sql, routePlan, b, err
 					}
+					b = b.with(vals)
 				}
 			}
 		}
 		if mayUpdateOnConflict(st, sql) {
 			if err := s.checkConflictUpdate(st, sql); err != nil {
-				return nil, sql, routePlan, err
+				return nil, sql, routePlan, b, err
 			}
 		}
 	case "update":
 		if mayMoveRows(st, sql) {
 			move, err := s.updateMovesRows(ctx, st, sql)
 			if err != nil {
-				return nil, sql, routePlan, err
+				return nil, sql, routePlan, b, err
 			}
 			if move {
-				return nil, sql, routeMove, nil
+				return nil, sql, routeMove, b, nil
 			}
 		}
 	case "delete":
 	default:
 		pl, err := s.plan(st, sql)
-		return pl, sql, routePlan, err
+		return pl, sql, routePlan, b, err
 	}
 	pl, err := s.plan(st, sql)
 	if err != nil || !pl.Modify || pl.Kind == planner.KindRouter || !mentionsTime(sql) {
-		return pl, sql, routePlan, err
+		return pl, sql, routePlan, b, err
 	}
 	fixed, changed, err := s.fixTime(ctx, sql)
 	if err != nil || !changed {
-		return pl, sql, routePlan, err
+		return pl, sql, routePlan, b, err
 	}
 	pl, err = s.plan(st, fixed)
-	return pl, fixed, routePlan, err
+	return pl, fixed, routePlan, b, err
 }
 
 // writeNeedsSession reports whether a statement prepared with Parse must

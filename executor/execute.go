@@ -258,7 +258,7 @@ func (s *Session) runPortal(ctx context.Context, h *distStatement, b *binding, o
 	case cmdInsertSelect:
 		return s.insertSelect(ctx, st, h.sql, b, out)
 	case cmdWrite:
-		pl, sql, route, err := s.planWrite(ctx, st, h.sql)
+		pl, sql, route, b, err := s.planWriteBound(ctx, st, h.sql, b)
 		switch {
 		case err != nil && refusedInsertSelect(sql, err), route == routeInsertSelect:
 			return s.insertSelect(ctx, st, sql, b, out)

@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -54,6 +55,9 @@ type seqState struct {
 
 	colsOnce sync.Once
 	cols     []string
+
+	// templates are the rewrites of prepared INSERTs (under mu).
+	templates map[string]*insertTemplate
 }
 
 // seqDefaultsQuery reads the columns whose defaults call nextval, and the
@@ -127,33 +131,37 @@ const (
 // table with computed defaults: the values the shards cannot compute
 // (omitted or DEFAULT columns, explicit nextval calls) are evaluated on
 // the metadata connection and written in as constants. in is the parsed
-// statement, changed in place.
-func (s *Session) fillSequences(ctx context.Context, st *catalogState, in *pg.InsertStmt) (insertFill, error) {
+// statement, changed in place. With base > 0 (a prepared statement with
+// base parameters) a one-row INSERT gets parameters $base+1... instead,
+// and the expressions that compute them are returned, not evaluated: the
+// rewrite then serves every execution.
+func (s *Session) fillSequences(ctx context.Context, st *catalogState, in *pg.InsertStmt, base int) (insertFill, []string, error) {
 	if in.WithClause != nil || in.Relation == nil {
-		return fillNone, nil
+		return fillNone, nil, nil
 	}
 	d, err := st.seqDefaults(ctx, s.h)
 	if err != nil {
-		return fillNone, catalogError(err)
+		return fillNone, nil, catalogError(err)
 	}
 	tb, ok := s.lookupTable(st, in.Relation)
 	if !ok {
-		return fillNone, nil
+		return fillNone, nil, nil
 	}
 	gen := d.tables[tb.Relation]
 	sel := in.SelectStmt.GetSelectStmt()
 	if sel != nil && len(sel.ValuesLists) == 0 {
-		return s.checkInsertSelectSequences(st, in, tb, gen)
+		fill, err := s.checkInsertSelectSequences(st, in, tb, gen)
+		return fill, nil, err
 	}
 	var rows [][]*pg.Node
 	if sel != nil {
 		if sel.WithClause != nil || len(sel.SortClause) > 0 || sel.LimitCount != nil || sel.LimitOffset != nil {
-			return fillNone, nil
+			return fillNone, nil, nil
 		}
 		for _, l := range sel.ValuesLists {
 			items := l.GetList().GetItems()
 			if len(rows) > 0 && len(items) != len(rows[0]) {
-				return fillNone, nil // PostgreSQL's error to give
+				return fillNone, nil, nil // PostgreSQL's error to give
 			}
 			rows = append(rows, items)
 		}
@@ -162,17 +170,17 @@ func (s *Session) fillSequences(ctx context.Context, st *catalogState, in *pg.In
 	}
 	cols, err := s.insertColumns(st, in, tb, len(rows[0]))
 	if err != nil || cols == nil {
-		return fillNone, err
+		return fillNone, nil, err
 	}
 	if len(gen) == 0 && !anyNextval(rows) {
-		return fillNone, nil
+		return fillNone, nil, nil
 	}
 	for _, g := range gen {
 		i := indexOf(cols, g.name)
 		if i >= 0 {
 			if g.always {
 				if err := checkAlways(in, g, rows, i); err != nil {
-					return fillNone, err
+					return fillNone, nil, err
 				}
 				if in.Override == pg.OverridingKind_OVERRIDING_USER_VALUE {
 					for _, r := range rows {
@@ -202,17 +210,24 @@ func (s *Session) fillSequences(ctx context.Context, st *catalogState, in *pg.In
 			if callsNextval(item) && !hasParams(item) {
 				text, err := exprText(item)
 				if err != nil {
-					return fillNone, err
+					return fillNone, nil, err
 				}
 				exprs = append(exprs, text)
 				slots = append(slots, item)
 			}
 		}
 	}
-	if len(exprs) > 0 {
+	var params []string
+	switch {
+	case len(exprs) > 0 && base > 0 && len(rows) == 1:
+		for i, n := range slots {
+			n.Node = pg.MakeParamRefNode(int32(base+i+1), -1).Node
+		}
+		params = exprs
+	case len(exprs) > 0:
 		vals, err := s.evalOnMeta(ctx, exprs)
 		if err != nil {
-			return fillNone, err
+			return fillNone, nil, err
 		}
 		for i, n := range slots {
 			n.Node = constNode(vals[i]).Node
@@ -233,7 +248,85 @@ func (s *Session) fillSequences(ctx context.Context, st *catalogState, in *pg.In
 	sel.ValuesLists = lists
 	// The shards have no identity columns: the values are plain ones.
 	in.Override = pg.OverridingKind_OVERRIDING_NOT_SET
-	return fillRewritten, nil
+	return fillRewritten, params, nil
+}
+
+// insertTemplate is an INSERT rewritten by fillSequences: its text and,
+// for a prepared one-row INSERT, the expressions computing the
+// parameters it was given.
+type insertTemplate struct {
+	sql   string
+	exprs []string
+}
+
+// maxInsertTemplates bounds the rewrites a catalog state keeps.
+const maxInsertTemplates = 256
+
+// insertTemplate rewrites an INSERT for its sequence values (nil when it
+// needs none), or says it is an INSERT ... SELECT to fill row by row.
+// The parameterized rewrites of prepared statements are kept with the
+// catalog state, by text, search path and parameter count.
+func (s *Session) insertTemplate(ctx context.Context, st *catalogState, sql string, b *binding) (*insertTemplate, writeRoute, error) {
+	base := 0
+	if b != nil {
+		base = len(b.params)
+	}
+	var key string
+	if b != nil {
+		key = sql + "\x00" + strings.Join(s.searchPathOf(st), "\x00") + "\x00" + strconv.Itoa(base)
+		st.seqs.mu.Lock()
+		tpl := st.seqs.templates[key]
+		st.seqs.mu.Unlock()
+		if tpl != nil {
+			return tpl, routePlan, nil
+		}
+	}
+	tree, err := pg.Parse(sql)
+	if err != nil || len(tree.Stmts) != 1 || tree.Stmts[0].Stmt.GetInsertStmt() == nil {
+		return nil, routePlan, nil
+	}
+	fill, exprs, err := s.fillSequences(ctx, st, tree.Stmts[0].Stmt.GetInsertStmt(), base)
+	switch {
+	case err != nil:
+		return nil, routePlan, err
+	case fill == fillInsertSelect:
+		return nil, routeInsertSelect, nil
+	case fill == fillNone:
+		return nil, routePlan, nil
+	}
+	out, err := deparseNode(tree.Stmts[0].Stmt)
+	if err != nil {
+		return nil, routePlan, internalError("deparse an INSERT with its sequence values: %v", err)
+	}
+	tpl := &insertTemplate{sql: out, exprs: exprs}
+	if len(exprs) > 0 {
+		st.seqs.mu.Lock()
+		if st.seqs.templates == nil || len(st.seqs.templates) >= maxInsertTemplates {
+			st.seqs.templates = map[string]*insertTemplate{}
+		}
+		st.seqs.templates[key] = tpl
+		st.seqs.mu.Unlock()
+	}
+	return tpl, routePlan, nil
+}
+
+// with returns the binding with text parameters vals appended.
+func (b *binding) with(vals [][]byte) *binding {
+	n := len(b.params)
+	out := &binding{params: append(append(make([][]byte, 0, n+len(vals)), b.params...), vals...),
+		paramOIDs: b.paramOIDs, resultFormats: b.resultFormats}
+	if len(b.paramFormats) == 1 && b.paramFormats[0] == 0 || len(b.paramFormats) == 0 {
+		out.paramFormats = b.paramFormats // all text
+	} else {
+		out.paramFormats = make([]int16, n+len(vals))
+		for i := range n {
+			out.paramFormats[i] = b.paramFormat(i)
+		}
+	}
+	if len(b.paramOIDs) > 0 {
+		out.paramOIDs = append(append(make([]uint32, 0, n+len(vals)), b.paramOIDs...), make([]uint32, n+len(vals)-len(b.paramOIDs))...)
+	}
+	return out
 }
 
 // checkInsertSelectSequences decides for an INSERT ... SELECT: when it
