@@ -180,6 +180,20 @@ func testSequenceDefaults(t *testing.T, c *cluster) {
 	if got := joinRows(queryStrings(t, conn, "SELECT id, name FROM kinds ORDER BY id")); got != "1,x;2,y" {
 		t.Errorf("reference table rows: %s", got)
 	}
+	// SET DEFAULT nextval(...) stays on the shell; the coordinator
+	// computes it. ADD COLUMN with such a default is refused.
+	mustExec(t, conn, "CREATE SEQUENCE note_seq")
+	mustExec(t, conn, "CREATE TABLE notes (id int PRIMARY KEY, n bigint)")
+	mustExec(t, conn, "SELECT create_distributed_table('notes', 'id', shard_count => 4)")
+	mustExec(t, conn, "ALTER TABLE notes ALTER COLUMN n SET DEFAULT nextval('note_seq')")
+	if tag := simpleTag(t, conn, "INSERT INTO notes (id) VALUES (1), (2)"); tag != "INSERT 0 2" {
+		t.Errorf("insert after SET DEFAULT nextval: %q", tag)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT id, n FROM notes ORDER BY id")); got != "1,1;2,2" {
+		t.Errorf("values of a SET DEFAULT nextval column: %s", got)
+	}
+	_, err = conn.Exec(ctx, "ALTER TABLE notes ADD COLUMN m bigint DEFAULT nextval('note_seq')")
+	wantSQLState(t, "ADD COLUMN with a nextval default", err, "0A000")
 	// COPY cannot fill the column: a clear refusal; with the column, it
 	// loads.
 	_, err = conn.PgConn().CopyFrom(ctx, strings.NewReader("x\n"), "COPY events (kind) FROM STDIN")

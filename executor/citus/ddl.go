@@ -107,11 +107,56 @@ func (r *runner) ddl(ctx context.Context, n *pg.Node) error {
 	if err := r.nameUnnamed(ctx, main, n); err != nil {
 		return err
 	}
-	perNode, err := perShard(snap, main, dist, n)
-	if err != nil {
-		return err
+	perNode := map[int32][]string{}
+	if shardNode := withoutSequenceDefaults(n); shardNode != nil {
+		if perNode, err = perShard(snap, main, dist, shardNode); err != nil {
+			return err
+		}
 	}
 	return r.apply(ctx, n, perNode, nil)
+}
+
+// withoutSequenceDefaults returns the statement the shards get: an ALTER
+// TABLE without its SET DEFAULT subcommands whose defaults call nextval
+// (the shell alone keeps those: the coordinator computes the values, and
+// the sequence is not on the workers); nil when nothing is left.
+func withoutSequenceDefaults(n *pg.Node) *pg.Node {
+	at := n.GetAlterTableStmt()
+	if at == nil {
+		return n
+	}
+	var keep []*pg.Node
+	for _, c := range at.Cmds {
+		cmd := c.GetAlterTableCmd()
+		if cmd != nil && cmd.Subtype == pg.AlterTableType_AT_ColumnDefault && callsNextval(cmd.Def) {
+			continue
+		}
+		keep = append(keep, c)
+	}
+	if len(keep) == len(at.Cmds) {
+		return n
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	c := proto.Clone(n).(*pg.Node)
+	c.GetAlterTableStmt().Cmds = keep
+	return c
+}
+
+// callsNextval reports whether an expression calls nextval.
+func callsNextval(e *pg.Node) bool {
+	if e == nil {
+		return false
+	}
+	for _, x := range allNodes(e) {
+		if fc := x.GetFuncCall(); fc != nil {
+			if _, name := funcName(fc); name == "nextval" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // perShard builds each worker's statements: the statement once per shard

@@ -45,6 +45,10 @@ func checkAlterTable(snap *catalog.Snapshot, main catalog.Table, res []resolved,
 				if cn.GetConstraint().GetContype() == pg.ConstrType_CONSTR_IDENTITY {
 					return notSupported("cannot add identity column %q to distributed table %s: each shard would count on its own", cd.Colname, main.Relation)
 				}
+				if cn.GetConstraint().GetContype() == pg.ConstrType_CONSTR_DEFAULT && callsNextval(cn.GetConstraint().GetRawExpr()) {
+					return notSupported("cannot add column %q with a default calling nextval to distributed table %s: its rows on the shards cannot be numbered", cd.Colname, main.Relation).
+						withHint("Add the column without the default, fill it, then SET DEFAULT nextval(...): the coordinator computes it for new rows.")
+				}
 			}
 			for _, cn := range cmd.GetDef().GetColumnDef().GetConstraints() {
 				if err := checkConstraint(main, cn.GetConstraint(), []string{cmd.GetDef().GetColumnDef().GetColname()}, refOf); err != nil {
