@@ -68,7 +68,9 @@ func (p *Planner) pushable(sql string, stmt *pg.Node, a *analysis, prunes map[*r
 	case s.WithClause != nil:
 		return nil, notPushable("WITH")
 	case len(s.LockingClause) > 0:
-		return nil, unsupported("SELECT ... FOR UPDATE/SHARE across several shards is not supported; pin the distribution column")
+		if err := p.lockable(s); err != nil {
+			return nil, err
+		}
 	case s.IntoClause != nil:
 		return nil, notPushable("SELECT INTO")
 	case hasSubLink(s.LimitCount) || hasSubLink(s.LimitOffset):
@@ -189,7 +191,7 @@ func (p *Planner) wholeShard(q *query, agg bool) (*Plan, error) {
 	}
 	w := &pg.SelectStmt{DistinctClause: s.DistinctClause, TargetList: s.TargetList, FromClause: s.FromClause,
 		WhereClause: s.WhereClause, GroupClause: s.GroupClause, HavingClause: s.HavingClause,
-		WindowClause: s.WindowClause, SortClause: s.SortClause}
+		WindowClause: s.WindowClause, SortClause: s.SortClause, LockingClause: s.LockingClause}
 	for i, h := range hidden {
 		w.TargetList = append(w.TargetList, target("worker_column_"+strconv.Itoa(i+1), h))
 	}

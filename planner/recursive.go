@@ -22,7 +22,9 @@ func (p *Planner) recursive(sql string, stmt *pg.Node, a *analysis, prunes map[*
 		return nil, unsupported("this statement cannot be run shard by shard: %v", why)
 	}
 	if s := stmt.GetSelectStmt(); len(s.LockingClause) > 0 {
-		return nil, unsupported("SELECT ... FOR UPDATE/SHARE needs every distributed table pinned to one shard")
+		return nil, unsupported("SELECT ... FOR %s cannot lock rows it pulls to the coordinator (%v); "+
+			"lock the rows of a query that runs shard by shard (co-located tables joined on their distribution columns)",
+			lockStrength(s), reason(why))
 	}
 	pl := &Plan{Kind: KindCoordinator, SQL: sql, cat: p.cat, Note: "pull: " + reason(why), strategy: stratPull}
 	next := 1

@@ -92,6 +92,9 @@ func (p *Planner) resolve(stmt *pg.Node) (*analysis, error) {
 	a := &analysis{p: p, byRV: map[*pg.RangeVar]*rel{}}
 	a.stmt(stmt, nil, nil)
 	walk(stmt, func(m proto.Message) bool {
+		if _, ok := m.(*pg.LockingClause); ok {
+			return false // FOR UPDATE OF names FROM items, not tables
+		}
 		if rv, ok := m.(*pg.RangeVar); ok && a.byRV[rv] == nil {
 			r := a.classify(rv, nil)
 			r.level = nil

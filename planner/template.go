@@ -138,7 +138,7 @@ func deparse(stmt *pg.Node) (string, error) {
 	if err != nil {
 		return "", internalError("cannot deparse a planned statement: %v", err)
 	}
-	return s, nil
+	return spaceLockWait(s), nil
 }
 
 // exprString deparses one expression (for algebra printing).

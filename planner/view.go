@@ -208,6 +208,8 @@ func (e *expander) visit(m proto.Message, ctes map[string]bool, depth int) {
 			return false
 		}
 		switch n := x.(type) {
+		case *pg.LockingClause:
+			return false // FOR UPDATE OF names FROM items, not relations
 		case *pg.Node:
 			if rv := n.GetRangeVar(); rv != nil {
 				if v := e.viewOf(rv, ctes); v != nil {
