@@ -43,9 +43,13 @@ const maxErrorResponse = 1 << 20
 // error for the gateway's refusal (42501) and relays the rest, the
 // ReadyForQuery with the worker's own transaction status included.
 //
-// Which of the worker's answers belong to an injected statement is
-// counted in cycles: each Query, Sync or FunctionCall sent ends with one
-// ReadyForQuery, and the startup is cycle 1.
+// The injected statement's error is recognized by its token: PostgreSQL
+// parses a statement before anything else, so a syntax error is what it
+// answers even in an aborted transaction block; and it answers nothing
+// when it skips the statement (an earlier message of the batch failed:
+// the client then gets that error, as it would without the gateway).
+// Counting ReadyForQuery messages instead would go wrong, as a Sync sent
+// during COPY FROM STDIN is ignored by the worker.
 type conn struct {
 	g      *Gateway
 	r      Route
@@ -64,12 +68,13 @@ type conn struct {
 // substitution replaces the error an injected statement gets with the
 // refusal.
 type substitution struct {
-	cycle  uint64 // the cycle of the injected statement
-	token  string // in the injected statement's error message
-	simple bool   // a simple Query: the cycle's only error is its own
-	msg    []byte // the refusal's ErrorResponse
-	used   bool
+	token string // in the injected statement's error message
+	msg   []byte // the refusal's ErrorResponse
 }
+
+// maxSubstitutions bounds the substitutions waiting for their error (the
+// ones of skipped statements go when a later one is matched).
+const maxSubstitutions = 256
 
 func newConn(g *Gateway, r Route, nc net.Conn, id uint64) *conn {
 	return &conn{g: g, r: r, id: id, client: nc, cw: bufio.NewWriterSize(nc, bufSize),
@@ -173,8 +178,7 @@ func complete(r *bufio.Reader) bool {
 // relayClient relays the client's messages to the worker, inspecting
 // statements, until the client or the worker goes away.
 func (c *conn) relayClient(ctx context.Context, cr *bufio.Reader, bw *bufio.Writer) {
-	sent := uint64(1) // the startup's cycle
-	skip := false     // a Parse was refused: drop until Sync, as PostgreSQL does
+	skip := false // a Parse was refused: drop until Sync, as PostgreSQL does
 	for {
 		typ, n, err := header(cr)
 		if err != nil {
@@ -209,24 +213,12 @@ func (c *conn) relayClient(ctx context.Context, cr *bufio.Reader, bw *bufio.Writ
 				if _, err := bw.Write(body); err != nil {
 					return
 				}
-				if typ == 'Q' {
-					sent++
-				}
 				break
 			}
-			if typ == 'Q' {
-				sent++
-				if c.inject(bw, sent, ref, true) != nil {
-					return
-				}
-			} else {
-				// The injected Parse fails in this cycle (the one ended by
-				// the next Sync) unless the worker already skips it.
-				if c.inject(bw, sent+1, ref, false) != nil {
-					return
-				}
-				skip = true
+			if c.inject(bw, ref, typ == 'Q') != nil {
+				return
 			}
+			skip = typ == 'P'
 		case typ == 'F':
 			if _, err := cr.Discard(n); err != nil {
 				return
@@ -234,10 +226,9 @@ func (c *conn) relayClient(ctx context.Context, cr *bufio.Reader, bw *bufio.Writ
 			if skip {
 				break
 			}
-			sent++
 			ref := refused("function calls through the fastpath protocol are refused")
 			c.log.Warn("statement refused", "reason", ref.Reason)
-			if c.inject(bw, sent, ref, true) != nil {
+			if c.inject(bw, ref, true) != nil {
 				return
 			}
 		case skip && typ != 'S' && typ != 'X' && typ != 'H':
@@ -247,7 +238,6 @@ func (c *conn) relayClient(ctx context.Context, cr *bufio.Reader, bw *bufio.Writ
 		default:
 			if typ == 'S' {
 				skip = false
-				sent++
 			}
 			if putHeader(bw, typ, n) != nil {
 				return
@@ -305,8 +295,8 @@ func (c *conn) inspect(ctx context.Context, sql string) *Refusal {
 // inject sends the worker, instead of a refused statement, one that fails
 // with a fresh token in its error message (a simple Query, or a Parse of
 // the unnamed statement), and registers the substitution of that error
-// by the refusal for cycle.
-func (c *conn) inject(bw *bufio.Writer, cycle uint64, ref *Refusal, simple bool) error {
+// by the refusal.
+func (c *conn) inject(bw *bufio.Writer, ref *Refusal, simple bool) error {
 	var tok [8]byte
 	_, _ = rand.Read(tok[:])
 	token := "pgfed_gateway_refused_" + hex.EncodeToString(tok[:])
@@ -316,7 +306,10 @@ func (c *conn) inject(bw *bufio.Writer, cycle uint64, ref *Refusal, simple bool)
 		return err
 	}
 	c.mu.Lock()
-	c.subs = append(c.subs, substitution{cycle: cycle, token: token, simple: simple, msg: msg})
+	if len(c.subs) == maxSubstitutions {
+		c.subs = c.subs[1:]
+	}
+	c.subs = append(c.subs, substitution{token: token, msg: msg})
 	c.mu.Unlock()
 	var out []byte
 	if simple {
@@ -331,71 +324,44 @@ func (c *conn) inject(bw *bufio.Writer, cycle uint64, ref *Refusal, simple bool)
 	return err
 }
 
-// substitute returns the refusal that replaces an ErrorResponse of cycle
-// with body, if it is the injected statement's error.
-func (c *conn) substitute(cycle uint64, body []byte) []byte {
+// substitute returns the refusal that replaces an ErrorResponse with body,
+// if it is an injected statement's error; the substitutions before it are
+// dropped (the worker skipped their statements, and answers in order).
+func (c *conn) substitute(body []byte) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for i := range c.subs {
-		s := &c.subs[i]
-		if s.cycle != cycle || s.used {
-			continue
-		}
-		if s.simple || bytes.Contains(body, []byte(s.token)) {
-			s.used = true
+	for i, s := range c.subs {
+		if bytes.Contains(body, []byte(s.token)) {
+			c.subs = c.subs[i+1:]
 			return s.msg
 		}
 	}
 	return nil
 }
 
-// pending reports whether cycle has a substitution.
-func (c *conn) pending(cycle uint64) bool {
+// pending reports whether an injected statement's error may be on its way.
+func (c *conn) pending() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, s := range c.subs {
-		if s.cycle == cycle && !s.used {
-			return true
-		}
-	}
-	return false
-}
-
-// finished forgets the substitutions of the cycles up to done.
-func (c *conn) finished(done uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k := 0
-	for _, s := range c.subs {
-		if s.cycle > done {
-			c.subs[k] = s
-			k++
-		}
-	}
-	c.subs = c.subs[:k]
+	return len(c.subs) > 0
 }
 
 // relayBackend relays the worker's messages to the client unchanged, but
 // for the errors of injected statements.
 func (c *conn) relayBackend(br *bufio.Reader) {
-	done := uint64(0) // cycles finished (ReadyForQuery seen)
 	for {
 		typ, n, err := header(br)
 		if err != nil {
 			return
 		}
 		c.wmu.Lock()
-		err = c.relayOne(br, typ, n, done+1)
+		err = c.relayOne(br, typ, n)
 		if err == nil && !complete(br) {
 			err = c.cw.Flush()
 		}
 		c.wmu.Unlock()
 		if err != nil {
 			return
-		}
-		if typ == 'Z' {
-			done++
-			c.finished(done)
 		}
 	}
 }
@@ -404,8 +370,8 @@ func (c *conn) relayBackend(br *bufio.Reader) {
 // the gateway cannot read statements under (settings.go).
 var errUnsafeSetting = errors.New("unsafe setting reported")
 
-// relayOne relays one worker message of cycle (under wmu).
-func (c *conn) relayOne(br *bufio.Reader, typ byte, n int, cycle uint64) error {
+// relayOne relays one worker message (under wmu).
+func (c *conn) relayOne(br *bufio.Reader, typ byte, n int) error {
 	if typ == 'S' && n <= maxErrorResponse {
 		body := make([]byte, n)
 		if _, err := io.ReadFull(br, body); err != nil {
@@ -428,12 +394,12 @@ func (c *conn) relayOne(br *bufio.Reader, typ byte, n int, cycle uint64) error {
 		_, err := c.cw.Write(body)
 		return err
 	}
-	if typ == 'E' && n <= maxErrorResponse && c.pending(cycle) {
+	if typ == 'E' && n <= maxErrorResponse && c.pending() {
 		body := make([]byte, n)
 		if _, err := io.ReadFull(br, body); err != nil {
 			return err
 		}
-		if msg := c.substitute(cycle, body); msg != nil {
+		if msg := c.substitute(body); msg != nil {
 			_, err := c.cw.Write(msg)
 			return err
 		}

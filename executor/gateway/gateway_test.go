@@ -202,6 +202,7 @@ func TestGateway(t *testing.T) {
 	})
 
 	t.Run("CheckPrepare", func(t *testing.T) { testCheckPrepare(t, f) })
+	t.Run("COPY through the extended protocol", func(t *testing.T) { testRawCopy(t, f) })
 
 	t.Run("lexing settings pinned", func(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
