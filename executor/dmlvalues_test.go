@@ -253,10 +253,15 @@ func testTimeOnce(t *testing.T, c *cluster) {
 	if tag, err := tx.Exec(ctx, "INSERT INTO events (kind, at) VALUES ('t1', now()), ('t2', CURRENT_TIMESTAMP), ('t3', transaction_timestamp()), ('t4', now())"); err != nil || tag.String() != "INSERT 0 4" {
 		t.Fatalf("multi-row insert: %v %v", tag, err)
 	}
+	// INSERT ... SELECT through the coordinator, from a distributed query.
+	if tag, err := tx.Exec(ctx, "INSERT INTO events (kind, at) SELECT 'ts', now() FROM accounts WHERE id <= 20"); err != nil || tag.String() != "INSERT 0 20" {
+		t.Fatalf("insert ... select: %v %v", tag, err)
+	}
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"SELECT count(DISTINCT at), min(at) FROM accounts", "SELECT count(DISTINCT at), min(at) FROM events WHERE kind LIKE 't_'"} {
+	for _, q := range []string{"SELECT count(DISTINCT at), min(at) FROM accounts",
+		"SELECT count(DISTINCT at), min(at) FROM events WHERE kind LIKE 't_' OR kind = 'ts'"} {
 		var n int
 		var at time.Time
 		if err := conn.QueryRow(ctx, q).Scan(&n, &at); err != nil {

@@ -43,8 +43,16 @@
 //     a pooled connection of its own, up to four per worker at once, and
 //     reads of replicated shards fail over to another placement.
 //  6. INSERT ... SELECT that the planner cannot run shard by shard is run
-//     here: the SELECT's rows are routed to the shards like COPY's
-//     (insertselect.go).
+//     here: the SELECT's rows are routed to the shards like COPY's, or,
+//     with ON CONFLICT or RETURNING, in batched INSERTs that carry those
+//     clauses (insertselect.go, dmlinsert.go).
+//  7. Before planning a write, the session computes what the shards
+//     cannot (dmlvalues.go): nextval defaults (serial, identity) and
+//     nextval calls, from the sequences that live with the shell tables
+//     in the metadata database (sequence.go); now() and its kin, once,
+//     for a write reaching several shards; and an UPDATE of the
+//     distribution column runs as DELETE ... RETURNING plus INSERT into
+//     the rows' new shards, in one distributed transaction (movedrow.go).
 //
 // Statements are planned with the session's search_path (SET, or the
 // startup parameters), each distinct path with a planner of its own.
