@@ -21,11 +21,32 @@ type sortedRow struct {
 	keys []sortValue
 }
 
-// mergeCursor reads one task's sorted rows.
+// mergeCursor holds one task's sorted rows that arrived and are not
+// merged yet (rows[next:]).
 type mergeCursor struct {
 	rows []sortedRow
 	next int
 	task int
+	done bool // the task's last batch arrived
+}
+
+// has reports whether the cursor holds a row to merge.
+func (c *mergeCursor) has() bool { return c.next < len(c.rows) }
+
+// take removes and returns the cursor's next row.
+func (c *mergeCursor) take() sortedRow {
+	r := c.rows[c.next]
+	c.rows[c.next] = sortedRow{} // the merged row is not held any more
+	c.next++
+	switch {
+	case c.next == len(c.rows):
+		c.rows, c.next = c.rows[:0], 0
+	case c.next >= 1024 && c.next*2 >= len(c.rows):
+		n := copy(c.rows, c.rows[c.next:])
+		clear(c.rows[n:])
+		c.rows, c.next = c.rows[:n], 0
+	}
+	return r
 }
 
 // mergeHeap is a min-heap of cursors by their next row.
@@ -77,41 +98,106 @@ func compareRows(keys []planner.SortKey, a, b *sortedRow) int {
 
 // execMergeSort runs a multi-shard plan whose tasks return sorted rows
 // (each shard sorted, with LIMIT pushed down when there is one), and
-// merges them k-way in Go by the plan's keys, stopping once LIMIT rows
-// (after OFFSET) are out. The tasks' rows are held until the merge, within
-// the intermediate result limits.
+// merges them k-way in Go by the plan's keys as they stream in: a row goes
+// to the client as soon as every task still running has sent a row or
+// ended, so that it is the least of all. Only rows that arrived and are
+// not merged yet are held, within the intermediate result limits. Once
+// LIMIT rows (after OFFSET) are out, tasks on connections of their own
+// are stopped; in a transaction the rest is read and dropped.
 func (s *Session) execMergeSort(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, out *output) (string, error) {
 	n := pl.Merge.Output
 	formats := s.taskFormats(pl, out.formats)
 	if s.mergeOnMeta(pl, formats) {
 		return s.execMergeSortOnMeta(ctx, st, pl, b, out)
 	}
-	cursors := make([]*mergeCursor, len(pl.Tasks))
-	for i := range cursors {
-		cursors[i] = &mergeCursor{task: i}
-	}
-	decs := make([]keyDecoder, len(pl.Merge.Keys))
-	m := pgtype.NewMap()
-	for i, k := range pl.Merge.Keys {
-		decs[i] = keyDecoder{typ: k.Type, binary: formatOf(formats, k.Column-1) == 1, m: m}
-	}
 	lim := s.newLimiter("merge of sorted rows", planner.MaxIntermediateRowsSetting)
-	var fields []pgconn.FieldDescription
+	m := newKwayMerge(pl.Merge.Keys, len(pl.Tasks), formats, lim, out, n)
+	m.limit, m.offset = boundValue(pl.Merge.Limit, b), boundValue(pl.Merge.Offset, b)
+	stop := s.parallelReads(pl)
 	err := s.fanOut(ctx, st, pl, b, formats, out, func(bt taskBatch) error {
-		if bt.fields != nil && fields == nil {
-			fields = bt.fields
+		if err := m.add(bt); err != nil {
+			return err
 		}
-		c := cursors[bt.task]
+		if err := m.emit(); err != nil {
+			return err
+		}
+		if stop && m.full() && m.fields != nil {
+			return errLimitReached
+		}
+		return nil
+	})
+	if err != nil && err != errLimitReached {
+		return "", err
+	}
+	if err := out.fieldsFromWorker(m.fields, n); err != nil {
+		return "", err
+	}
+	return "SELECT " + strconv.FormatInt(m.sent, 10), nil
+}
+
+// kwayMerge is the state of a streaming k-way merge of sorted task rows.
+type kwayMerge struct {
+	keys    []planner.SortKey
+	cursors []*mergeCursor
+	heap    mergeHeap // the cursors holding a row
+	waiting int       // cursors holding no row whose task has not ended
+	decs    []keyDecoder
+	lim     *limiter // bounds the rows held
+	fields  []pgconn.FieldDescription
+	out     *output
+	columns int // the columns the client sees (Merge.Output)
+
+	limit, offset int64 // -1: none
+	sent          int64
+}
+
+// newKwayMerge returns the merge of tasks tasks' rows (in formats) by keys,
+// sending to out the first columns columns (all when columns <= 0), with
+// no LIMIT nor OFFSET.
+func newKwayMerge(keys []planner.SortKey, tasks int, formats []int16, lim *limiter, out *output, columns int) *kwayMerge {
+	m := &kwayMerge{
+		keys:    keys,
+		heap:    mergeHeap{keys: keys},
+		cursors: make([]*mergeCursor, tasks),
+		waiting: tasks,
+		decs:    make([]keyDecoder, len(keys)),
+		lim:     lim,
+		out:     out,
+		columns: columns,
+		limit:   -1,
+		offset:  -1,
+	}
+	for i := range m.cursors {
+		m.cursors[i] = &mergeCursor{task: i}
+	}
+	types := pgtype.NewMap()
+	for i, k := range keys {
+		m.decs[i] = keyDecoder{typ: k.Type, binary: formatOf(formats, k.Column-1) == 1, m: types}
+	}
+	return m
+}
+
+// full reports whether LIMIT rows are out.
+func (m *kwayMerge) full() bool { return m.limit >= 0 && m.sent >= m.limit }
+
+// add takes a batch of a task's rows.
+func (m *kwayMerge) add(bt taskBatch) error {
+	if bt.fields != nil && m.fields == nil {
+		m.fields = bt.fields
+	}
+	c := m.cursors[bt.task]
+	had := c.has()
+	if !m.full() { // past LIMIT, the rows are dropped
 		for _, row := range bt.rows {
-			if err := lim.add(row); err != nil {
+			if err := m.lim.add(row); err != nil {
 				return err
 			}
-			sr := sortedRow{vals: row, keys: make([]sortValue, len(decs))}
-			for i, k := range pl.Merge.Keys {
+			sr := sortedRow{vals: row, keys: make([]sortValue, len(m.decs))}
+			for i, k := range m.keys {
 				if k.Column-1 >= len(row) {
 					return internalError("sort key column %d of a %d-column row", k.Column, len(row))
 				}
-				v, err := decs[i].decode(row[k.Column-1])
+				v, err := m.decs[i].decode(row[k.Column-1])
 				if err != nil {
 					return err
 				}
@@ -119,45 +205,61 @@ func (s *Session) execMergeSort(ctx context.Context, st *catalogState, pl *plann
 			}
 			c.rows = append(c.rows, sr)
 		}
-		return nil
-	})
-	if err != nil {
-		return "", err
 	}
-	if err := out.fieldsFromWorker(fields, n); err != nil {
-		return "", err
+	if !had && c.has() {
+		m.waiting--
+		heap.Push(&m.heap, c)
 	}
-	h := &mergeHeap{keys: pl.Merge.Keys}
-	for _, c := range cursors {
-		if len(c.rows) > 0 {
-			h.cursors = append(h.cursors, c)
+	if bt.last {
+		c.done = true
+		if !c.has() && !had {
+			m.waiting--
 		}
 	}
-	heap.Init(h)
-	limit, offset := boundValue(pl.Merge.Limit, b), boundValue(pl.Merge.Offset, b)
-	var sent int64
-	for h.Len() > 0 && (limit < 0 || sent < limit) {
-		c := h.cursors[0]
-		row := c.rows[c.next].vals
-		c.next++
-		if c.next == len(c.rows) {
-			heap.Pop(h)
+	return nil
+}
+
+// emit sends the rows that are known to come next: while every task
+// still running holds a row, the least of them.
+func (m *kwayMerge) emit() error {
+	for m.waiting == 0 && m.heap.Len() > 0 && !m.full() {
+		if m.sent == 0 && m.offset <= 0 {
+			if err := m.out.fieldsFromWorker(m.fields, m.columns); err != nil {
+				return err
+			}
+		}
+		c := m.heap.cursors[0]
+		row := c.take().vals
+		m.lim.release(row)
+		if c.has() {
+			heap.Fix(&m.heap, 0)
 		} else {
-			heap.Fix(h, 0)
+			heap.Pop(&m.heap)
+			if !c.done {
+				m.waiting++
+			}
 		}
-		if offset > 0 {
-			offset--
+		if m.offset > 0 {
+			m.offset--
 			continue
 		}
-		if n > 0 && n < len(row) {
-			row = row[:n]
+		if m.columns > 0 && m.columns < len(row) {
+			row = row[:m.columns]
 		}
-		sent++
-		if err := out.row(row); err != nil {
-			return "", err
+		m.sent++
+		if err := m.out.row(row); err != nil {
+			return err
 		}
 	}
-	return "SELECT " + strconv.FormatInt(sent, 10), nil
+	return nil
+}
+
+// release forgets a row counted by add that is no longer held.
+func (l *limiter) release(row [][]byte) {
+	l.rows--
+	for _, v := range row {
+		l.bytes -= int64(len(v))
+	}
 }
 
 // formatOf returns the format of column i under a Bind's result formats.
