@@ -80,6 +80,11 @@ func (s *Session) planWriteBound(ctx context.Context, st *catalogState, sql stri
 			}
 		}
 	case "update":
+		if containsFold(sql, "default") && s.mayFillSequences(ctx, st, sql) {
+			if err := s.checkUpdateDefaults(ctx, st, sql); err != nil {
+				return nil, sql, routePlan, b, err
+			}
+		}
 		if mayMoveRows(st, sql) {
 			move, err := s.updateMovesRows(ctx, st, sql)
 			if err != nil {
@@ -120,7 +125,7 @@ func (s *Session) writeNeedsSession(ctx context.Context, st *catalogState, sql s
 			return true
 		}
 	case "update":
-		if mayMoveRows(st, sql) {
+		if mayMoveRows(st, sql) || containsFold(sql, "default") && s.mayFillSequences(ctx, st, sql) {
 			return true
 		}
 	case "delete":

@@ -180,6 +180,14 @@ func testSequenceDefaults(t *testing.T, c *cluster) {
 	if got := joinRows(queryStrings(t, conn, "SELECT id, name FROM kinds ORDER BY id")); got != "1,x;2,y" {
 		t.Errorf("reference table rows: %s", got)
 	}
+	// An UPDATE cannot give each row a value of the sequence.
+	_, err = conn.Exec(ctx, "UPDATE events SET seq = DEFAULT WHERE id = 1", pgx.QueryExecModeSimpleProtocol)
+	wantSQLState(t, "UPDATE ... SET serial column = DEFAULT", err, "0A000")
+	_, err = conn.Exec(ctx, "UPDATE events SET kind = 'k', seq = DEFAULT WHERE id = $1", 1)
+	wantSQLState(t, "prepared UPDATE ... SET serial column = DEFAULT", err, "0A000")
+	if tag := simpleTag(t, conn, "UPDATE events SET kind = DEFAULT WHERE id = 1"); tag != "UPDATE 1" {
+		t.Errorf("UPDATE ... SET plain column = DEFAULT: %q", tag)
+	}
 	// SET DEFAULT nextval(...) stays on the shell; the coordinator
 	// computes it. ADD COLUMN with such a default is refused.
 	mustExec(t, conn, "CREATE SEQUENCE note_seq")

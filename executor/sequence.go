@@ -596,3 +596,44 @@ func (s *Session) checkCopySequences(ctx context.Context, st *catalogState, sql 
 	}
 	return nil
 }
+
+// checkUpdateDefaults refuses an UPDATE that sets a column with a
+// computed default to DEFAULT: each row would need its own value from
+// the sequence, which the shards cannot reach.
+func (s *Session) checkUpdateDefaults(ctx context.Context, st *catalogState, sql string) error {
+	tree, err := pg.Parse(sql)
+	if err != nil || len(tree.Stmts) != 1 {
+		return nil
+	}
+	u := tree.Stmts[0].Stmt.GetUpdateStmt()
+	if u == nil || u.Relation == nil {
+		return nil
+	}
+	tb, ok := s.lookupTable(st, u.Relation)
+	if !ok {
+		return nil
+	}
+	d, err := st.seqDefaults(ctx, s.h)
+	if err != nil {
+		return catalogError(err)
+	}
+	gen := d.tables[tb.Relation]
+	for _, t := range u.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil || seqColumnOf(gen, rt.Name) == nil {
+			continue
+		}
+		isDefault := rt.Val.GetSetToDefault() != nil
+		if m := rt.Val.GetMultiAssignRef(); m != nil {
+			if r := m.Source.GetRowExpr(); r != nil && int(m.Colno) <= len(r.Args) {
+				isDefault = r.Args[m.Colno-1].GetSetToDefault() != nil
+			}
+		}
+		if isDefault {
+			return &wire.Error{Code: pgerrcode.FeatureNotSupported,
+				Message: fmt.Sprintf("cannot set column %s of distributed table %s to its default in an UPDATE: the default calls nextval", rt.Name, tb.Relation),
+				Hint:    "Set it to nextval(...) of its sequence in a statement that updates one row, or to another value."}
+		}
+	}
+	return nil
+}
