@@ -65,6 +65,8 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	noDistribute := fs.Bool("no-distribute", false, "leave pgfed's tables in the metadata database (pass-through), to measure the coordinator alone")
 	fast := fs.Bool("fast", false, "run every server with fsync=off and full_page_writes=off (both systems alike)")
 	logLevel := fs.String("log-level", "error", "log level of the in-process coordinator and servers (to stderr)")
+	cpuProfile := fs.String("cpuprofile", "", "write a pprof CPU profile of the workloads (the coordinator runs in this process) to this file")
+	memProfile := fs.String("memprofile", "", "write a pprof allocation profile of this process (coordinator included) to this file at the end")
 	if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
 		return 0
 	} else if err != nil {
@@ -114,7 +116,7 @@ func benchMain(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		Quick: *quick, Fast: *fast, Only: *only}
 
 	rep, err := runBench(ctx, cfg, benchRunOptions{dir: *dir, keep: *keep, fast: *fast, distribute: !*noDistribute,
-		logLevel: *logLevel}, stdout, stderr)
+		logLevel: *logLevel, profiler: &benchProfiler{cpuPath: *cpuProfile, memPath: *memProfile}}, stdout, stderr)
 	rep.Settings = settings
 	if err != nil {
 		fmt.Fprintln(stderr, "pgfed bench:", err)
@@ -177,6 +179,7 @@ type benchRunOptions struct {
 	fast       bool
 	distribute bool
 	logLevel   string
+	profiler   *benchProfiler
 }
 
 // runBench runs the benchmark: it makes the temporary folder and the input
@@ -241,11 +244,21 @@ func runBench(ctx context.Context, cfg benchConfig, o benchRunOptions, stdout, s
 
 	fmt.Fprintf(stdout, "pgfed bench: %d workloads, %d rounds each, plain and pgfed in alternation; pgbench -T %s, scale %d, COPY %d rows, analytic table %d rows over %d accounts\n",
 		len(ws), cfg.rounds, cfg.duration, cfg.scale, cfg.copyRows, cfg.analyticRows, cfg.accounts)
+	if o.profiler != nil {
+		if err := o.profiler.start(); err != nil {
+			return rep, err
+		}
+	}
 	for _, w := range ws {
 		if ctx.Err() != nil {
 			break
 		}
 		rep.Results = append(rep.Results, benchRunWorkload(ctx, w, systems, cfg.rounds, stdout))
+	}
+	if o.profiler != nil {
+		if err := o.profiler.stop(); err != nil {
+			return rep, err
+		}
 	}
 	return rep, nil
 }
