@@ -146,6 +146,12 @@ func testSequenceDefaults(t *testing.T, c *cluster) {
 	if tag, err := conn.Exec(ctx, "INSERT INTO events (kind) VALUES ($1), ($2)", "p", "p"); err != nil || tag.String() != "INSERT 0 2" {
 		t.Errorf("prepared multi-row insert: %v %v", tag, err)
 	}
+	// Prepared without parameters.
+	for range 2 {
+		if tag, err := conn.Exec(ctx, "INSERT INTO events (kind) VALUES ('np')"); err != nil || tag.String() != "INSERT 0 1" {
+			t.Errorf("prepared insert without parameters: %v %v", tag, err)
+		}
+	}
 	// SQL PREPARE and EXECUTE.
 	mustExec(t, conn, "PREPARE ins(text) AS INSERT INTO events (kind) VALUES ($1)")
 	for range 2 {
@@ -154,8 +160,15 @@ func testSequenceDefaults(t *testing.T, c *cluster) {
 		}
 	}
 	mustExec(t, conn, "DEALLOCATE ins")
-	if n := routedCount(t, conn, "events", []string{"10", "11", "12", "13", "14", "15"}); n != 6 {
-		t.Errorf("prepared inserts: %d of 6 rows in their shards", n)
+	if n := routedCount(t, conn, "events", []string{"10", "11", "12", "13", "14", "15", "16", "17"}); n != 8 {
+		t.Errorf("prepared inserts: %d of 8 rows in their shards", n)
+	}
+	// OVERRIDING USER VALUE ignores the identity column's value.
+	if tag := simpleTag(t, conn, "INSERT INTO events (kind, seq) OVERRIDING USER VALUE VALUES ('u', 77777)"); tag != "INSERT 0 1" {
+		t.Errorf("OVERRIDING USER VALUE: %q", tag)
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM events WHERE seq = 77777")); got != "0" {
+		t.Errorf("OVERRIDING USER VALUE kept the value: %s", got)
 	}
 	// The shards have neither the sequence default nor the identity.
 	for _, w := range c.workers {

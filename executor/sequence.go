@@ -33,8 +33,8 @@ type seqColumn struct {
 	// expr is the default expression (for an identity column, nextval of
 	// its sequence), as SQL.
 	expr string
-	// always marks GENERATED ALWAYS AS IDENTITY.
-	always bool
+	// identity marks an identity column, always one GENERATED ALWAYS.
+	identity, always bool
 }
 
 // seqDefaults are the columns with computed defaults of the distributed
@@ -66,7 +66,7 @@ const seqDefaultsQuery = `SELECT n.nspname, c.relname, a.attname,
 	CASE WHEN a.attidentity <> '' THEN format('nextval(%L::regclass)',
 		pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname))
 	ELSE pg_get_expr(d.adbin, d.adrelid) END,
-	a.attidentity = 'a'
+	a.attidentity <> '', a.attidentity = 'a'
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -101,7 +101,8 @@ func (st *catalogState) seqDefaults(ctx context.Context, h *Handler) (*seqDefaul
 		if _, ok := d.tables[rel]; !ok {
 			d.names = append(d.names, rel.Name)
 		}
-		d.tables[rel] = append(d.tables[rel], seqColumn{name: string(row[2]), expr: string(row[3]), always: string(row[4]) == "t"})
+		d.tables[rel] = append(d.tables[rel], seqColumn{name: string(row[2]), expr: string(row[3]),
+			identity: string(row[4]) == "t", always: string(row[5]) == "t"})
 	}
 	st.seqs.loaded = d
 	return d, nil
@@ -131,7 +132,7 @@ const (
 // table with computed defaults: the values the shards cannot compute
 // (omitted or DEFAULT columns, explicit nextval calls) are evaluated on
 // the metadata connection and written in as constants. in is the parsed
-// statement, changed in place. With base > 0 (a prepared statement with
+// statement, changed in place. With base >= 0 (a prepared statement with
 // base parameters) a one-row INSERT gets parameters $base+1... instead,
 // and the expressions that compute them are returned, not evaluated: the
 // rewrite then serves every execution.
@@ -182,10 +183,10 @@ func (s *Session) fillSequences(ctx context.Context, st *catalogState, in *pg.In
 				if err := checkAlways(in, g, rows, i); err != nil {
 					return fillNone, nil, err
 				}
-				if in.Override == pg.OverridingKind_OVERRIDING_USER_VALUE {
-					for _, r := range rows {
-						r[i] = &pg.Node{Node: &pg.Node_SetToDefault{SetToDefault: &pg.SetToDefault{}}}
-					}
+			}
+			if g.identity && in.Override == pg.OverridingKind_OVERRIDING_USER_VALUE {
+				for _, r := range rows {
+					r[i] = &pg.Node{Node: &pg.Node_SetToDefault{SetToDefault: &pg.SetToDefault{}}}
 				}
 			}
 			continue
@@ -219,7 +220,7 @@ func (s *Session) fillSequences(ctx context.Context, st *catalogState, in *pg.In
 	}
 	var params []string
 	switch {
-	case len(exprs) > 0 && base > 0 && len(rows) == 1:
+	case len(exprs) > 0 && base >= 0 && len(rows) == 1:
 		for i, n := range slots {
 			n.Node = pg.MakeParamRefNode(int32(base+i+1), -1).Node
 		}
@@ -267,7 +268,7 @@ const maxInsertTemplates = 256
 // The parameterized rewrites of prepared statements are kept with the
 // catalog state, by text, search path and parameter count.
 func (s *Session) insertTemplate(ctx context.Context, st *catalogState, sql string, b *binding) (*insertTemplate, writeRoute, error) {
-	base := 0
+	base := -1 // constants
 	if b != nil {
 		base = len(b.params)
 	}
