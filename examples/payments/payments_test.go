@@ -66,7 +66,8 @@ func TestPaymentsOnDevCluster(t *testing.T) {
 	help, _ := exec.Command(bin, "dev", "-h").CombinedOutput()
 	federated := bytes.Contains(help, []byte("-orgs"))
 	port := freePort(t)
-	args := []string{"dev", "--dir", filepath.Join(t.TempDir(), "cluster"), "--port", fmt.Sprint(port)}
+	dir := filepath.Join(t.TempDir(), "cluster")
+	args := []string{"dev", "--dir", dir, "--port", fmt.Sprint(port)}
 	if federated {
 		args = append(args, "--orgs", "3")
 	} else {
@@ -104,6 +105,50 @@ func TestPaymentsOnDevCluster(t *testing.T) {
 	if err != nil || !rep.Consistent || rep.Before.total != 3*50*1000 {
 		t.Fatalf("second run: %v, %+v", err, rep)
 	}
+	if federated {
+		checkLedgers(ctx, t, bin, dir, dsn)
+	}
+}
+
+// checkLedgers: the banks' validators hold identical ledgers with the
+// cross-bank transfers' COMMITs, as pgfed_ledger_status, pgfed_ledger and
+// `pgfed ledger` tell.
+func checkLedgers(ctx context.Context, t *testing.T, bin, dir, dsn string) {
+	t.Helper()
+	c, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var orgs, slots, digests int
+	var ok bool
+	for i := 0; ; i++ {
+		err := c.QueryRow(ctx, `SELECT count(*), count(DISTINCT last_slot), count(DISTINCT digest), bool_and(error IS NULL)
+			FROM pgfed_ledger_status()`).Scan(&orgs, &slots, &digests, &ok)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if orgs == 3 && slots == 1 && digests == 1 && ok {
+			break
+		}
+		if i == 50 {
+			t.Fatalf("pgfed_ledger_status: %d organizations at %d slots with %d digests (all read: %v)", orgs, slots, digests, ok)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var commits, multi int
+	if err := c.QueryRow(ctx, `SELECT count(*) FILTER (WHERE decision = 'COMMIT'), count(*) FILTER (WHERE cardinality(participants) > 1)
+		FROM pgfed_ledger(1000) WHERE organization = 'org1'`).Scan(&commits, &multi); err != nil {
+		t.Fatal(err)
+	}
+	if commits == 0 || multi == 0 {
+		t.Fatalf("org1's ledger lists %d COMMITs, %d decisions of several banks", commits, multi)
+	}
+	out, err := exec.Command(bin, "ledger", "--federation", filepath.Join(dir, "federation", "coordinator.json"), "--limit", "3").CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("the 3 ledgers are identical")) || !bytes.Contains(out, []byte("COMMIT")) {
+		t.Fatalf("pgfed ledger: %v\n%s", err, out)
+	}
+	t.Logf("pgfed ledger:\n%s", out)
 }
 
 // registerOrganizations makes each worker of a plain dev cluster its own
