@@ -8,6 +8,8 @@
 
 # The build stage: pg_query_go compiles PostgreSQL's parser with cgo.
 FROM golang:1.26-bookworm AS build
+# go.mod may ask for a later 1.26 patch release than the image's.
+ENV GOTOOLCHAIN=auto
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
