@@ -158,6 +158,13 @@ func (ri *rowInserter) send(ctx context.Context, b *insertBatch) error {
 		if err := s.alignSettings(ctx, conn); err != nil {
 			return s.workerFailed(ctx, &workerFailure{node: p.NodeID, err: s.taskError(ri.st, p.NodeID, task, err)})
 		}
+		if ri.out != nil && ri.out.r != nil && s.set.logRemote {
+			if n, ok := ri.st.snap.Node(p.NodeID); ok {
+				if err := ri.out.r.Send(remoteNotice(n, sql)); err != nil {
+					return err
+				}
+			}
+		}
 		var formats []int16
 		if i == 0 && ri.out != nil {
 			formats = ri.out.formats

@@ -349,6 +349,14 @@ func testMoveRows(t *testing.T, c *cluster) {
 	if n := routedCount(t, conn, "accounts", []string{"300"}); n != 0 {
 		t.Errorf("rolled back move: row 300 found %d times", n)
 	}
+	// statement_timeout ends a move.
+	mustExec(t, conn, "SET statement_timeout = '200ms'")
+	_, err = conn.Exec(ctx, "UPDATE accounts SET id = id + 1000 + length(pg_sleep(0.6)::text) WHERE id = 15", pgx.QueryExecModeSimpleProtocol)
+	wantSQLState(t, "statement_timeout in a move", err, "57014")
+	mustExec(t, conn, "RESET statement_timeout")
+	if n := routedCount(t, conn, "accounts", []string{"15"}); n != 1 {
+		t.Errorf("after a timed out move: row 15 found %d times", n)
+	}
 	// Prepared, and a no-op SET id = id.
 	if tag, err := conn.Exec(ctx, "UPDATE accounts SET id = $1 WHERE id = $2", 400, 13); err != nil || tag.String() != "UPDATE 1" {
 		t.Errorf("prepared moving update: %v %v", tag, err)

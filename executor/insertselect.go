@@ -93,6 +93,8 @@ func (s *Session) insertSelect(ctx context.Context, st *catalogState, sql string
 		s.implicit = true
 	}
 	s.ensureTxn()
+	ctx, stop := s.statementDeadline(ctx)
+	defer stop()
 	var sink rowSink
 	var sender *copySender
 	if in.OnConflictClause != nil || len(in.ReturningList) > 0 {
@@ -117,12 +119,12 @@ func (s *Session) insertSelect(ctx context.Context, st *catalogState, sql string
 	}
 	if err != nil {
 		if s.implicit {
-			s.endTxn(ctx, false)
+			s.endTxn(context.WithoutCancel(ctx), false)
 		}
-		return err
+		return timeoutError(ctx, err)
 	}
 	if s.implicit {
-		if err := s.endTxn(ctx, true); err != nil {
+		if err := s.endTxn(context.WithoutCancel(ctx), true); err != nil {
 			return err
 		}
 	}

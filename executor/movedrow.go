@@ -304,12 +304,14 @@ func (s *Session) moveRows(ctx context.Context, st *catalogState, sql string, b 
 		s.implicit = true
 	}
 	s.ensureTxn()
-	tag, err := s.moveRowsRun(ctx, st, m, cols, bound, b, out)
+	sctx, stop := s.statementDeadline(ctx)
+	defer stop()
+	tag, err := s.moveRowsRun(sctx, st, m, cols, bound, b, out)
 	if err != nil {
 		if s.implicit {
 			s.endTxn(ctx, false)
 		}
-		return err
+		return timeoutError(sctx, err)
 	}
 	if s.implicit {
 		if err := s.endTxn(ctx, true); err != nil {
