@@ -212,11 +212,16 @@ func (r *runner) evalArgs(ctx context.Context, s *funcSpec, exprs []*pg.Node) ([
 	return out, nil
 }
 
-// castTo wraps e in casts to each type in turn.
+// castTo wraps e in casts to each type in turn ("text[]" is an array of
+// text).
 func castTo(e *pg.Node, types ...string) *pg.Node {
 	for _, t := range types {
-		e = &pg.Node{Node: &pg.Node_TypeCast{TypeCast: &pg.TypeCast{Arg: e,
-			TypeName: &pg.TypeName{Names: []*pg.Node{pg.MakeStrNode(t)}, Typemod: -1, Location: -1}, Location: -1}}}
+		base, array := strings.CutSuffix(t, "[]")
+		tn := &pg.TypeName{Names: []*pg.Node{pg.MakeStrNode(base)}, Typemod: -1, Location: -1}
+		if array {
+			tn.ArrayBounds = []*pg.Node{pg.MakeIntNode(-1)}
+		}
+		e = &pg.Node{Node: &pg.Node_TypeCast{TypeCast: &pg.TypeCast{Arg: e, TypeName: tn, Location: -1}}}
 	}
 	return e
 }

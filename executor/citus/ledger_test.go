@@ -9,12 +9,14 @@ import (
 
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgconn"
+	pg "github.com/pganalyze/pg_query_go/v5"
 
 	"github.com/pgfed/pgfed/catalog"
 	"github.com/pgfed/pgfed/consensus/commit"
 	"github.com/pgfed/pgfed/consensus/quorum"
 	"github.com/pgfed/pgfed/consensus/transport"
 	"github.com/pgfed/pgfed/consensus/validator"
+	"github.com/pgfed/pgfed/executor/citus"
 	"github.com/pgfed/pgfed/executor/dtx"
 	"github.com/pgfed/pgfed/executor/federation"
 )
@@ -86,4 +88,35 @@ func metaPoolOf(t *testing.T, c *cluster) *dtx.Pool {
 	}
 	t.Cleanup(p.Close)
 	return p
+}
+
+// TestLedgerDescribe: the extended protocol's Describe of pgfed_ledger
+// and pgfed_ledger_status gives their columns (participants is text[]).
+func TestLedgerDescribe(t *testing.T) {
+	c := newCluster(t)
+	for sql, want := range map[string]string{
+		"SELECT * FROM pgfed_ledger($1)":      "organization:text,slot:int8,gid:text,decision:text,participants:_text",
+		"SELECT * FROM pgfed_ledger_status()": "organization:text,validator:text,last_slot:int8,applied_slot:int8,digest:text,error:text",
+	} {
+		tree, err := pg.Parse(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := citus.Describe(c.ctx, c.env, tree.Stmts[0])
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		sd, err := c.meta.PgConn().Prepare(c.ctx, "", text, nil)
+		if err != nil {
+			t.Fatalf("%s: prepare %s: %v", sql, text, err)
+		}
+		var cols []string
+		for _, f := range sd.Fields {
+			dt, _ := c.meta.TypeMap().TypeForOID(f.DataTypeOID)
+			cols = append(cols, f.Name+":"+dt.Name)
+		}
+		if got := strings.Join(cols, ","); got != want {
+			t.Errorf("%s: columns %s, want %s", sql, got, want)
+		}
+	}
 }
