@@ -1,14 +1,19 @@
 package federation
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"net"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/pgfed/pgfed/consensus/commit"
+	"github.com/pgfed/pgfed/consensus/quorum"
 	"github.com/pgfed/pgfed/consensus/transport"
 	"github.com/pgfed/pgfed/consensus/validator"
 )
@@ -130,4 +135,45 @@ func FuzzLedgerPage(f *testing.F) {
 			t.Fatalf("decoded page re-encodes differently:\n%x\n%x", content, again)
 		}
 	})
+}
+
+// TestLedgerQueryOldValidator: a validator that predates the ledger query
+// reads the frame, finds no submit, and closes the connection; the client
+// says so (ErrNoLedgerQuery) rather than reporting a broken page.
+func TestLedgerQueryOldValidator(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	done := make(chan byte, 1)
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			done <- 0
+			return
+		}
+		kind, _, _ := readFrame(bufio.NewReader(conn))
+		conn.Close() // as server.serve does on any kind but frameSubmit
+		done <- kind
+	}()
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	id := transport.NodeID(key)
+	m, err := commit.NewMembership(commit.Config{Network: validator.NetworkID("old"), Orgs: []commit.Org{{Name: "bank1", Validators: []quorum.NodeID{id}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep := Endpoint{Addr: ln.Addr().String(), Key: id}
+	c, err := NewClient(ClientConfig{Membership: m, Validators: []Endpoint{ep}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Ledger(ctx, ep, 0, 10); !errors.Is(err, ErrNoLedgerQuery) {
+		t.Fatalf("old validator: %v, want ErrNoLedgerQuery", err)
+	}
+	if kind := <-done; kind != frameLedger {
+		t.Fatalf("the validator read frame kind %d", kind)
+	}
 }
