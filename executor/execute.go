@@ -312,6 +312,8 @@ func (s *Session) execPlan(ctx context.Context, st *catalogState, pl *planner.Pl
 	switch {
 	case pl.Kind == planner.KindExplain:
 		return "", internalError("EXPLAIN is run by the session, not as a plan")
+	case len(pl.Shipped) > 0:
+		return s.execShipped(ctx, st, pl, b, out)
 	case pl.Kind == planner.KindRouter && len(pl.Subplans) == 0:
 		return s.execRouter(ctx, st, pl, b, out)
 	case pl.Kind == planner.KindCoordinator || pl.Merge.Kind == planner.MergeCombine || len(pl.Subplans) > 0:

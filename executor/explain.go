@@ -118,6 +118,18 @@ func parseExplainOptions(opts []*pg.Node) (explainOptions, error) {
 
 // explain builds the EXPLAIN text of a bound plan.
 func (s *Session) explain(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, o explainOptions) (string, error) {
+	if len(pl.Shipped) > 0 {
+		// As Citus's subplans: the shipped subqueries run, so that the
+		// workers explain the tasks with their results (ship.go).
+		resolved, err := s.resolveShipped(ctx, st, pl, b, nil)
+		if err != nil {
+			return "", err
+		}
+		if resolved != pl.Fallback {
+			resolved.Shipped = pl.Shipped
+		}
+		pl = resolved
+	}
 	e := planner.Explain(pl, planner.ExplainOptions{Verbose: o.verbose, AllTasks: s.set.explainAll})
 	var fill func(n *planner.ExplainNode) error
 	fill = func(n *planner.ExplainNode) error {

@@ -28,6 +28,7 @@ type settings struct {
 	explainAll bool
 	maxRows    int64 // 0: the handler's default
 	maxBytes   int64 // 0: the handler's default
+	maxShipped int64 // 0: defaultMaxShippedRows (ship.go)
 
 	statementTimeout time.Duration // 0: none
 
@@ -38,7 +39,8 @@ type settings struct {
 // isOurs reports whether a setting name is one the session reads.
 func isOurs(name string) bool {
 	switch name {
-	case settingLogRemote, settingExplainAll, settingMaxResultBytes, planner.MaxIntermediateRowsSetting, settingStatementTimeout:
+	case settingLogRemote, settingExplainAll, settingMaxResultBytes, planner.MaxIntermediateRowsSetting, settingStatementTimeout,
+		planner.MaxShippedRowsSetting:
 		return true
 	}
 	return false
@@ -55,6 +57,8 @@ func (s *settings) set(name, value string) {
 		s.explainAll = b
 	case planner.MaxIntermediateRowsSetting:
 		s.maxRows = n
+	case planner.MaxShippedRowsSetting:
+		s.maxShipped = n
 	case settingMaxResultBytes:
 		s.maxBytes = n * 1024
 	case settingStatementTimeout:
@@ -71,6 +75,8 @@ func (s *settings) get(name string) string {
 		return strconv.FormatBool(s.explainAll)
 	case planner.MaxIntermediateRowsSetting:
 		return strconv.FormatInt(s.maxRows, 10)
+	case planner.MaxShippedRowsSetting:
+		return strconv.FormatInt(s.maxShipped, 10)
 	case settingMaxResultBytes:
 		return strconv.FormatInt(s.maxBytes/1024, 10)
 	case settingStatementTimeout:

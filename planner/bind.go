@@ -177,6 +177,10 @@ func setOwner(pl *Plan, p *Planner) {
 	for _, s := range pl.Subplans {
 		setOwner(s.Plan, p)
 	}
+	for _, s := range pl.Shipped {
+		setOwner(s.Plan, p)
+	}
+	setOwner(pl.Fallback, p)
 }
 
 // hashBinaryAs hashes a binary parameter declared as decl for a

@@ -114,6 +114,11 @@ func explainPlan(p *Plan, o ExplainOptions) *ExplainNode {
 		}
 		top = lim
 	}
+	for _, s := range p.Shipped {
+		sub := &ExplainNode{Title: "Shipped Subplan " + s.Marker,
+			Props: []string{"Row Limit Setting: " + s.LimitSetting}, Children: []*ExplainNode{explainPlan(s.Plan, o)}}
+		top.Children = append(top.Children, sub)
+	}
 	for _, s := range p.Subplans {
 		sub := &ExplainNode{Title: "Subplan " + s.Result + " (" + s.Why + ")",
 			Props: []string{"Row Limit Setting: " + s.LimitSetting}, Children: []*ExplainNode{explainPlan(s.Plan, o)}}

@@ -106,6 +106,14 @@ type Plan struct {
 	// routerPrunes, for a deferred router, must all keep the same one
 	// shard position at bind time.
 	routerPrunes []Prune
+	// Shipped are subqueries to run before the tasks, whose results go
+	// into the tasks' SQL (and the combine query's) as constant arrays
+	// in place of their markers (ship.go). Fallback is the plan to run
+	// instead when one returns more rows than its limit allows (nil: fail
+	// with the limit's error).
+	Shipped  []Shipped
+	Fallback *Plan
+
 	// viewed is set when the statement's views were expanded: SQL is
 	// not the client's text, so the shape cache must not cut it.
 	viewed bool
@@ -289,6 +297,10 @@ func (p *Plan) format(b *strings.Builder, ind string) {
 		b.WriteString(ind + "  subplan " + s.Result + "(" + strings.Join(s.Columns, ", ") + ") <- " + s.Why + " [limit " + s.LimitSetting + "]\n")
 		s.Plan.format(b, ind+"    ")
 	}
+	for _, s := range p.Shipped {
+		b.WriteString(ind + "  shipped " + s.Marker + " <- subquery [limit " + s.LimitSetting + "]\n")
+		s.Plan.format(b, ind+"    ")
+	}
 	if p.Kind == KindLocal {
 		b.WriteString(ind + "  sql: " + p.SQL + "\n")
 		return
@@ -310,6 +322,10 @@ func (p *Plan) format(b *strings.Builder, ind string) {
 	if p.Alternative != nil {
 		b.WriteString(ind + "  otherwise:\n")
 		p.Alternative.format(b, ind+"    ")
+	}
+	if p.Fallback != nil {
+		b.WriteString(ind + "  past the limit:\n")
+		p.Fallback.format(b, ind+"    ")
 	}
 	if p.Explained != nil {
 		p.Explained.format(b, ind+"  ")

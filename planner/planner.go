@@ -185,6 +185,9 @@ func (p *Planner) planSelect(sql string, stmt *pg.Node, a *analysis, prunes map[
 	if !errors.Is(err, ErrNotPushable) {
 		return nil, err
 	}
+	if pl, ok, serr := p.ship(sql, stmt, a, prunes, err); ok || serr != nil {
+		return pl, serr
+	}
 	return p.recursive(sql, stmt, a, prunes, err)
 }
 

@@ -1,0 +1,55 @@
+package executor
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pgfed/pgfed/catalog"
+)
+
+// TestShippedSubquery: a non-co-located IN (SELECT ...) runs the
+// subquery first and sends its result to the shards as a constant array
+// (EXPLAIN shows it); past pgfed.max_shipped_rows the statement pulls
+// instead, with the same answer.
+func TestShippedSubquery(t *testing.T) {
+	c := newCluster(t)
+	conn := c.connect(t)
+	c.distribute(t, "CREATE TABLE accounts (id bigint PRIMARY KEY, owner text, balance int)", "accounts", "id", catalog.TypeInt8, 4, "")
+	c.distribute(t, "CREATE TABLE flags (code text PRIMARY KEY, account bigint)", "flags", "code", catalog.TypeText, 2, "")
+	mustExec(t, conn, "INSERT INTO accounts SELECT g, 'o' || (g % 7), g * 10 FROM generate_series(1, 50) g")
+	mustExec(t, conn, `INSERT INTO flags VALUES ('a', 3), ('b', 17), ('c"q', 42), ('d''x', NULL), ('e\z', 17)`)
+
+	const q = "SELECT count(*), sum(balance) FROM accounts WHERE id IN (SELECT account FROM flags WHERE code <> 'zz')"
+	const notIn = "SELECT count(*) FROM accounts WHERE id NOT IN (SELECT account FROM flags WHERE account IS NOT NULL)"
+	const byText = "SELECT id FROM accounts WHERE owner IN (SELECT code FROM flags) OR owner = ANY (SELECT 'o' || account FROM flags) ORDER BY id"
+	want := map[string]string{q: "3,620", notIn: "47", byText: "3,10,17,24,31,38,45"}
+	check := func(label string) {
+		t.Helper()
+		for _, sql := range []string{q, notIn, byText} {
+			var parts []string
+			for _, r := range queryStrings(t, conn, sql) {
+				parts = append(parts, strings.Join(r, ","))
+			}
+			if got := strings.Join(parts, ","); got != want[sql] {
+				t.Errorf("%s: %s: got %s, want %s", label, sql, got, want[sql])
+			}
+		}
+	}
+	check("shipped")
+	var plan []string
+	for _, r := range queryStrings(t, conn, "EXPLAIN (VERBOSE) "+q) {
+		plan = append(plan, r[0])
+	}
+	text := strings.Join(plan, "\n")
+	if !strings.Contains(text, "Shipped Subplan") || !strings.Contains(text, "= ANY ('{") {
+		t.Errorf("EXPLAIN does not show the shipped subquery:\n%s", text)
+	}
+	// Past the limit: pulled, same answers.
+	mustExec(t, conn, "SET pgfed.max_shipped_rows = 2")
+	check("past the limit")
+	for _, r := range queryStrings(t, conn, "EXPLAIN "+q) {
+		if strings.Contains(r[0], "Shipped") {
+			t.Errorf("EXPLAIN past the limit still ships: %s", r[0])
+		}
+	}
+}
