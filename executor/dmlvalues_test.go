@@ -461,6 +461,8 @@ var dmlScript = []string{
 	"INSERT INTO dd (id, k, v) SELECT id, k, 'dup' FROM dd WHERE k < 3 ORDER BY k ON CONFLICT (id) DO UPDATE SET v = excluded.v || dd.v",
 	"INSERT INTO dd (id, k, v) SELECT id + 3000, k, v FROM dd WHERE k BETWEEN 10 AND 12 ORDER BY k RETURNING id, k, v",
 	"INSERT INTO dd (k, v) SELECT k + 100, v FROM dd WHERE k BETWEEN 13 AND 15 ORDER BY k RETURNING id, k",
+	"INSERT INTO dd (id, k, v) SELECT nextval('dd_id_seq'), k + 200, v FROM dd WHERE k BETWEEN 16 AND 18 ORDER BY k",
+	"INSERT INTO dd (k, v, id) SELECT k + 300, 'n' || nextval('dd_id_seq'), nextval('dd_id_seq') FROM dd WHERE k BETWEEN 19 AND 20 ORDER BY k RETURNING id, v",
 	"SELECT currval('dd_id_seq'), currval('dd_n_seq')",
 	"SELECT id, k, v, n FROM dd",
 }

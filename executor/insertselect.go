@@ -107,7 +107,7 @@ func (s *Session) insertSelect(ctx context.Context, st *catalogState, sql string
 	}
 	var n int64
 	if err == nil {
-		err = s.insertSelectRows(ctx, st, sel, b, fill, sink)
+		err = s.insertSelectRows(ctx, st, sel, in.SelectStmt, b, fill, sink)
 	}
 	if sender != nil {
 		if werr := sender.wait(ctx); err == nil {
@@ -141,13 +141,28 @@ func seqColumnOfTable(ctx context.Context, s *Session, st *catalogState, tb cata
 	return seqColumnOf(d.tables[tb.Relation], name)
 }
 
-// insertSelectRows runs the SELECT and routes its rows, with the values
-// of fill appended to each.
-func (s *Session) insertSelectRows(ctx context.Context, st *catalogState, sel string, b *binding, fill *seqFill, sink rowSink) error {
+// insertSelectRows runs the SELECT (sel, parsed as selNode) and routes
+// its rows, with the values of fill appended to each. When the SELECT
+// runs on the shards, the nextval calls of its SELECT list are computed
+// by the coordinator instead (the sequences are not on the workers).
+func (s *Session) insertSelectRows(ctx context.Context, st *catalogState, sel string, selNode *pg.Node, b *binding, fill *seqFill, sink rowSink) error {
 	if len(sel) > 0 {
 		pl, err := s.plan(st, sel)
 		if err != nil {
 			return err
+		}
+		if pl.Kind != planner.KindLocal && callsNextval(selNode) {
+			if err := fill.takeNextvals(selNode.GetSelectStmt()); err != nil {
+				return err
+			}
+			if len(fill.replace) > 0 {
+				if sel, err = deparseNode(selNode); err != nil {
+					return internalError("deparse the SELECT of an INSERT: %v", err)
+				}
+				if pl, err = s.plan(st, sel); err != nil {
+					return err
+				}
+			}
 		}
 		if pl.Kind == planner.KindLocal {
 			// The metadata database computes the defaults with the rows.

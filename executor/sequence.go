@@ -334,14 +334,17 @@ func (b *binding) with(vals [][]byte) *binding {
 // leaves out a column with a computed default, the coordinator must fill
 // each row (insertselect.go).
 func (s *Session) checkInsertSelectSequences(st *catalogState, in *pg.InsertStmt, tb catalog.Table, gen []seqColumn) (insertFill, error) {
+	fill := fillNone
+	if callsNextval(in.SelectStmt) {
+		fill = fillInsertSelect // the shards have no sequences
+	}
 	if len(gen) == 0 {
-		return fillNone, nil
+		return fill, nil
 	}
 	cols, err := s.insertColumns(st, in, tb, -1)
 	if err != nil || cols == nil {
-		return fillNone, err
+		return fill, err
 	}
-	fill := fillNone
 	for _, g := range gen {
 		if indexOf(cols, g.name) < 0 {
 			fill = fillInsertSelect
@@ -487,10 +490,58 @@ func constNode(v []byte) *pg.Node {
 }
 
 // seqFill is the computed-default columns an INSERT ... SELECT leaves
-// out, whose values the coordinator adds to each of its rows.
+// out, whose values the coordinator adds to each of its rows, and the
+// nextval calls of its SELECT list that it computes in their place
+// when the SELECT runs on the shards (replace).
 type seqFill struct {
-	cols  []string
-	exprs []string
+	cols    []string
+	exprs   []string
+	replace []seqSlot
+}
+
+// seqSlot is an output column of a SELECT whose value the coordinator
+// computes.
+type seqSlot struct {
+	pos  int
+	expr string
+}
+
+// takeNextvals replaces the items of a SELECT list that call nextval
+// (and read no column or parameter) by NULL, recording them in f so that
+// rows computes them for each row; sel is changed in place. A SELECT
+// list with * or a set operation is left alone.
+func (f *seqFill) takeNextvals(sel *pg.SelectStmt) error {
+	if sel == nil || sel.Op != pg.SetOperation_SETOP_NONE || len(sel.ValuesLists) > 0 {
+		return nil
+	}
+	for _, t := range sel.TargetList {
+		if rt := t.GetResTarget(); rt == nil || rt.Val.GetColumnRef() != nil && hasStar(rt.Val.GetColumnRef()) {
+			return nil
+		}
+	}
+	for i, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if !callsNextval(rt.Val) || hasParams(rt.Val) {
+			continue
+		}
+		text, err := exprText(rt.Val)
+		if err != nil {
+			return err
+		}
+		f.replace = append(f.replace, seqSlot{pos: i, expr: text})
+		rt.Val = constNode(nil)
+	}
+	return nil
+}
+
+// hasStar reports whether a column reference is t.* or *.
+func hasStar(cr *pg.ColumnRef) bool {
+	for _, f := range cr.Fields {
+		if f.GetAStar() != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // sequenceFill returns the computed-default columns of tb that cols (an
@@ -530,7 +581,7 @@ const seqFillBatch = 1000
 // rows hands rows to sink with the computed defaults appended, computed
 // on the metadata connection seqFillBatch rows at a time.
 func (f *seqFill) rows(ctx context.Context, s *Session, rows [][][]byte, sink rowSink) error {
-	if f == nil || len(f.exprs) == 0 {
+	if f == nil || len(f.exprs)+len(f.replace) == 0 {
 		for _, r := range rows {
 			if err := sink.add(ctx, r); err != nil {
 				return err
@@ -538,10 +589,14 @@ func (f *seqFill) rows(ctx context.Context, s *Session, rows [][][]byte, sink ro
 		}
 		return nil
 	}
+	per := len(f.replace) + len(f.exprs)
 	for len(rows) > 0 {
 		n := min(len(rows), seqFillBatch)
-		exprs := make([]string, 0, n*len(f.exprs))
+		exprs := make([]string, 0, n*per)
 		for range n {
+			for _, r := range f.replace {
+				exprs = append(exprs, r.expr)
+			}
 			exprs = append(exprs, f.exprs...)
 		}
 		vals, err := s.evalOnMeta(ctx, exprs)
@@ -549,7 +604,13 @@ func (f *seqFill) rows(ctx context.Context, s *Session, rows [][][]byte, sink ro
 			return err
 		}
 		for i, r := range rows[:n] {
-			row := append(append([][]byte(nil), r...), vals[i*len(f.exprs):(i+1)*len(f.exprs)]...)
+			v := vals[i*per : (i+1)*per]
+			row := append(append(make([][]byte, 0, len(r)+len(f.exprs)), r...), v[len(f.replace):]...)
+			for j, slot := range f.replace {
+				if slot.pos < len(r) {
+					row[slot.pos] = v[j]
+				}
+			}
 			if err := sink.add(ctx, row); err != nil {
 				return err
 			}
