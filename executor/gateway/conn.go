@@ -31,10 +31,11 @@ const maxErrorResponse = 1 << 20
 
 // conn is one relayed client connection and its worker connection.
 //
-// Two goroutines relay it: run (client -> worker) reads each message's
-// header, decodes and inspects only Query, Parse and FunctionCall, and
-// streams everything else; relayBackend (worker -> client) streams the
-// worker's messages unchanged. A refused statement is never sent: in its
+// Two goroutines relay it: relayClient (client -> worker) reads each
+// message's header, decodes and inspects only Query and Parse, refuses
+// FunctionCall, and streams everything else; relayBackend (worker ->
+// client) streams the worker's messages unchanged (it only looks into
+// ErrorResponse and ParameterStatus). A refused statement is never sent: in its
 // place the worker gets a statement that fails for sure (a syntax error
 // carrying a random token), so the worker's transaction state becomes
 // exactly what PostgreSQL's would be after an error (a transaction block
