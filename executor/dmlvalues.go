@@ -80,6 +80,11 @@ func (s *Session) planWriteBound(ctx context.Context, st *catalogState, sql stri
 			}
 		}
 	case "update":
+		if containsFold(sql, "nextval") {
+			if err := s.checkUpdateNextval(st, sql); err != nil {
+				return nil, sql, routePlan, b, err
+			}
+		}
 		if containsFold(sql, "default") && s.mayFillSequences(ctx, st, sql) {
 			if err := s.checkUpdateDefaults(ctx, st, sql); err != nil {
 				return nil, sql, routePlan, b, err
@@ -125,7 +130,8 @@ func (s *Session) writeNeedsSession(ctx context.Context, st *catalogState, sql s
 			return true
 		}
 	case "update":
-		if mayMoveRows(st, sql) || containsFold(sql, "default") && s.mayFillSequences(ctx, st, sql) {
+		if mayMoveRows(st, sql) || containsFold(sql, "default") && s.mayFillSequences(ctx, st, sql) ||
+			containsFold(sql, "nextval") {
 			return true
 		}
 	case "delete":

@@ -204,6 +204,8 @@ func testSequenceDefaults(t *testing.T, c *cluster) {
 	if tag := simpleTag(t, conn, "UPDATE events SET kind = DEFAULT WHERE id = 1"); tag != "UPDATE 1" {
 		t.Errorf("UPDATE ... SET plain column = DEFAULT: %q", tag)
 	}
+	_, err = conn.Exec(ctx, "UPDATE events SET seq = nextval('events_seq_seq') WHERE id = 1", pgx.QueryExecModeSimpleProtocol)
+	wantSQLState(t, "UPDATE ... SET column = nextval(...)", err, "0A000")
 	// SET DEFAULT nextval(...) stays on the shell; the coordinator
 	// computes it. ADD COLUMN with such a default is refused.
 	mustExec(t, conn, "CREATE SEQUENCE note_seq")

@@ -699,3 +699,30 @@ func (s *Session) checkUpdateDefaults(ctx context.Context, st *catalogState, sql
 	}
 	return nil
 }
+
+// checkUpdateNextval refuses an UPDATE of a distributed or reference
+// table that calls nextval in its SET list: the sequences live on the
+// coordinator, and each row would need its own value.
+func (s *Session) checkUpdateNextval(st *catalogState, sql string) error {
+	tree, err := pg.Parse(sql)
+	if err != nil || len(tree.Stmts) != 1 {
+		return nil
+	}
+	u := tree.Stmts[0].Stmt.GetUpdateStmt()
+	if u == nil || u.Relation == nil {
+		return nil
+	}
+	tb, ok := s.lookupTable(st, u.Relation)
+	if !ok {
+		return nil
+	}
+	for _, t := range u.TargetList {
+		if rt := t.GetResTarget(); rt != nil && callsNextval(rt.Val) {
+			return &wire.Error{Code: pgerrcode.FeatureNotSupported,
+				Message: fmt.Sprintf("cannot call nextval in an UPDATE of distributed table %s", tb.Relation),
+				Detail:  "The sequence lives in the metadata database, not on the workers that update the rows.",
+				Hint:    "Get the values first (SELECT nextval(...)), then update with them."}
+		}
+	}
+	return nil
+}
