@@ -261,7 +261,7 @@ func (s *Session) explainCombine(ctx context.Context, st *catalogState, pl *plan
 // rows, typed from the worker's description of the plan's first task (or
 // of the first task of its deepest subplan-free part).
 func (s *Session) createEmptyIntermediate(ctx context.Context, st *catalogState, pl *planner.Plan, b *binding, name string, cols []string) error {
-	if len(pl.Tasks) == 0 || len(pl.Subplans) > 0 || pl.Merge.Kind == planner.MergeCombine {
+	if len(pl.Tasks) == 0 || len(pl.Subplans) > 0 || len(pl.Shipped) > 0 || pl.Merge.Kind == planner.MergeCombine {
 		// The result comes from a combine query of its own: load it.
 		_, err := s.loadIntermediate(ctx, st, pl, b, name, cols, planner.MaxIntermediateRowsSetting, "explain", nil)
 		return err

@@ -141,7 +141,7 @@ func (s *Session) loadIntermediate(ctx context.Context, st *catalogState, pl *pl
 // streamable reports whether a plan's rows are its tasks' rows as they
 // come (no merge, no limit, no subplan).
 func streamable(pl *planner.Plan) bool {
-	if len(pl.Subplans) > 0 || len(pl.Tasks) == 0 || pl.Kind == planner.KindCoordinator {
+	if len(pl.Subplans) > 0 || len(pl.Shipped) > 0 || len(pl.Tasks) == 0 || pl.Kind == planner.KindCoordinator {
 		return false
 	}
 	if pl.Kind == planner.KindRouter {

@@ -147,7 +147,7 @@ func (s *Session) taskError(st *catalogState, node int32, t *planner.Task, err e
 // open, and the statement ends its implicit transaction. Then the worker's
 // commit is the statement's (1PC), with no BEGIN and COMMIT round trips.
 func (s *Session) directRouter(pl *planner.Plan, endsImplicit bool) bool {
-	if s.block || s.txn != nil || !endsImplicit || pl.Kind != planner.KindRouter || len(pl.Subplans) > 0 || len(pl.Tasks) != 1 {
+	if s.block || s.txn != nil || !endsImplicit || pl.Kind != planner.KindRouter || len(pl.Subplans) > 0 || len(pl.Shipped) > 0 || len(pl.Tasks) != 1 {
 		return false
 	}
 	return !pl.Modify || len(pl.Tasks[0].Nodes) <= 1
