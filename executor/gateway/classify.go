@@ -89,9 +89,12 @@ var deniedPrefixes = []string{"dblink", "query_to_xml", "table_to_xml", "schema_
 //     (federation.GIDPrefix, then <gid>_<suffix>); the others are listed
 //     in the Verdict for the validator to check;
 //   - DO, CALL, CREATE FUNCTION/PROCEDURE and LOAD: code the gateway
-//     cannot inspect;
+//     cannot inspect; CREATE OPERATOR, AGGREGATE, CAST, TRANSFORM,
+//     CONVERSION, LANGUAGE, ACCESS METHOD and EVENT TRIGGER: calls of
+//     functions it cannot see (an operator over pg_terminate_backend);
 //   - CREATE/ALTER EXTENSION, foreign-data wrappers, servers, user
-//     mappings and IMPORT FOREIGN SCHEMA: connections out of the worker;
+//     mappings, IMPORT FOREIGN SCHEMA and subscriptions: connections out
+//     of the worker;
 //   - ALTER SYSTEM, ALTER DATABASE ... SET, ALTER ROLE ... SET: settings
 //     of other sessions, the validator's included (its search_path
 //     decides what "pg_prepared_xacts" means);
@@ -148,6 +151,16 @@ func (p Policy) statement(n *pg.Node, v *Verdict) *Refusal {
 		return refused("CREATE FUNCTION and CREATE PROCEDURE are refused: the gateway cannot inspect the code they would run")
 	case *pg.Node_LoadStmt:
 		return refused("LOAD is refused")
+	case *pg.Node_DefineStmt:
+		switch s.DefineStmt.Kind {
+		case pg.ObjectType_OBJECT_OPERATOR, pg.ObjectType_OBJECT_AGGREGATE:
+			return refused("CREATE OPERATOR and CREATE AGGREGATE are refused: they would call functions where the gateway cannot see a call")
+		}
+	case *pg.Node_CreateCastStmt, *pg.Node_CreateTransformStmt, *pg.Node_CreateConversionStmt, *pg.Node_CreatePlangStmt,
+		*pg.Node_CreateEventTrigStmt, *pg.Node_CreateAmStmt:
+		return refused("this statement is refused: it would call functions where the gateway cannot see a call")
+	case *pg.Node_CreateSubscriptionStmt, *pg.Node_AlterSubscriptionStmt:
+		return refused("subscriptions are refused: no connection out of the worker")
 	case *pg.Node_CreateExtensionStmt, *pg.Node_AlterExtensionStmt, *pg.Node_AlterExtensionContentsStmt:
 		return refused("CREATE and ALTER EXTENSION are refused")
 	case *pg.Node_CreateFdwStmt, *pg.Node_AlterFdwStmt, *pg.Node_CreateForeignServerStmt, *pg.Node_AlterForeignServerStmt,

@@ -48,6 +48,12 @@ func TestClassify(t *testing.T) {
 		{"copy program", open, "COPY accounts TO PROGRAM 'cat'", "COPY to or from a server file", pgerrcode.InsufficientPrivilege, nil},
 		{"copy file", open, "COPY accounts FROM '/etc/passwd'", "COPY to or from a server file", pgerrcode.InsufficientPrivilege, nil},
 		{"load", open, "LOAD 'x'", "LOAD", pgerrcode.InsufficientPrivilege, nil},
+		{"operator", open, "CREATE OPERATOR ### (LEFTARG = int, RIGHTARG = bigint, FUNCTION = pg_terminate_backend)", "CREATE OPERATOR", pgerrcode.InsufficientPrivilege, nil},
+		{"aggregate", open, "CREATE AGGREGATE a(int) (SFUNC = f, STYPE = int)", "CREATE AGGREGATE", pgerrcode.InsufficientPrivilege, nil},
+		{"cast", open, "CREATE CAST (int AS bigint) WITH FUNCTION f(int)", "would call functions", pgerrcode.InsufficientPrivilege, nil},
+		{"subscription", open, "CREATE SUBSCRIPTION s CONNECTION 'host=x' PUBLICATION p", "subscriptions", pgerrcode.InsufficientPrivilege, nil},
+		{"type is fine", open, "CREATE TYPE mood AS ENUM ('a', 'b')", "", "", nil},
+		{"check constraint call", open, "CREATE TABLE t (x int CHECK (pg_cancel_backend(x)))", "pg_cancel_backend", pgerrcode.InsufficientPrivilege, nil},
 		{"syntax", open, "SELEC 1", "cannot parse", pgerrcode.SyntaxError, nil},
 
 		{"allowed table", bank, "SELECT * FROM accounts JOIN transfers USING (id)", "", "", nil},

@@ -45,10 +45,12 @@
 //     ABORT. (So a remote coordinator cannot use the coordinator's own
 //     same-organization two-phase commit, gids "pgfed_", on these workers:
 //     it could never finish it through the gateway anyway.)
-//   - Ways around the gateway: extensions, foreign-data wrappers, servers
-//     and user mappings (connections out of the worker), dblink* calls,
-//     COPY to or from server files and programs, LOAD, the fastpath
-//     FunctionCall message, replication connections: refused.
+//   - Ways around the gateway: extensions, foreign-data wrappers,
+//     servers, user mappings and subscriptions (connections out of the
+//     worker), dblink* calls, COPY to or from server files and programs,
+//     LOAD, the fastpath FunctionCall message, replication connections;
+//     CREATE OPERATOR, AGGREGATE, CAST and kin (calls the gateway cannot
+//     see): refused.
 //   - Other sessions, the validator's included: pg_terminate_backend,
 //     pg_cancel_backend, ALTER SYSTEM, ALTER DATABASE/ROLE ... SET (the
 //     validator's search_path decides what "pg_prepared_xacts" names):
