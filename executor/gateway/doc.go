@@ -67,6 +67,10 @@
 //
 // # What is not
 //
+// The gateway guards only the connections that pass through it: the
+// worker must accept coordinators' connections from the gateway alone
+// (listen_addresses, pg_hba.conf), or they could simply go around it.
+//
 // The gateway is a statement filter, not a sandbox: the worker's roles
 // and privileges remain the real boundary, and the role remote
 // coordinators log in as must not be a superuser (a superuser can, for
