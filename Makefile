@@ -10,7 +10,7 @@ FUZZTIME ?= 30s
 # How long each fuzz target runs at the end of `make test`.
 TEST_FUZZTIME ?= 5s
 
-.PHONY: all build run test vet deps fuzz scp-sweep clean compat compat-deps bench bench-long
+.PHONY: all build run test vet deps fuzz scp-sweep clean compat compat-deps bench bench-long bench-fed
 
 all: build
 
@@ -82,6 +82,16 @@ bench: deps build
 # set (5M accounts): about 35 minutes.
 bench-long: deps build
 	./$(BIN) bench --duration 20s --rounds 5 --scale 50 $(BENCH_FLAGS)
+
+# bench-fed measures money transfers between two accounts through the
+# coordinator: between banks of a `pgfed dev --orgs 3` and `--orgs 4`
+# federation (the validators decide the commit) and, for comparison, between
+# the two workers of a plain dev cluster (two-phase commit). It prints
+# transfers per second and p50/p99 COMMIT and transaction latencies as a
+# table and JSON (also in bench-fed-results.json); about 2 minutes.
+BENCH_FED_FLAGS ?=
+bench-fed: deps build
+	./$(BIN) federation bench $(BENCH_FED_FLAGS)
 
 # compat-deps installs the runtimes and drivers of the client compatibility
 # suite that the machine lacks: Debian's JDBC driver and Python drivers

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -26,13 +26,22 @@ const clusterFile = "cluster.json"
 
 // Process is one entry of cluster.json.
 type Process struct {
-	Role         string `json:"role"` // metadata, worker, coordinator
+	Role         string `json:"role"` // metadata, worker, gateway, validator, coordinator
 	Name         string `json:"name"`
 	Organization string `json:"organization,omitempty"`
 	Host         string `json:"host"`
 	Port         int    `json:"port"`
 	PID          int    `json:"pid"`
 	DataDir      string `json:"data_dir,omitempty"`
+	// Worker is the address of the worker a gateway fronts.
+	Worker string `json:"worker,omitempty"`
+	// A validator's addresses (Host:Port is its SCP address), public key,
+	// configuration file and log.
+	FederationAddr string `json:"federation_addr,omitempty"`
+	ClientAddr     string `json:"client_addr,omitempty"`
+	Key            string `json:"key,omitempty"`
+	Config         string `json:"config,omitempty"`
+	Log            string `json:"log,omitempty"`
 }
 
 // ClusterInfo is the content of cluster.json.
@@ -47,30 +56,68 @@ func devMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", ".pgfed", "folder holding the cluster's data (created on first use, reused after)")
 	port := fs.Int("port", 6432, "port of the coordinator on 127.0.0.1")
-	workers := fs.Int("workers", 2, "number of worker servers")
+	workers := fs.Int("workers", 2, "number of worker servers (without --orgs)")
+	orgs := fs.Int("orgs", 0, "run a federation of N organizations org1..orgN, each with its own workers, gateway and validator (N >= 3 for a fault-tolerant one)")
+	perOrg := fs.Int("workers-per-org", 1, "workers of each organization, with --orgs")
+	gateways := fs.Bool("gateways", devGateways, "with --orgs, put each organization's gateway in front of its workers and register the gateways as the nodes (DDL on distributed tables is then refused: see devGateways); false registers the workers themselves")
 	logLevel := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
 	var o coordinatorOptions
 	o.register(fs, "")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *workers < 1 || *workers > 64 {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	switch {
+	case *workers < 1 || *workers > 64:
 		fmt.Fprintln(stderr, "pgfed dev: --workers must be between 1 and 64")
+		return 2
+	case *orgs < 0 || *orgs > 64:
+		fmt.Fprintln(stderr, "pgfed dev: --orgs must be between 1 and 64")
+		return 2
+	case *orgs > 0 && set["workers"]:
+		fmt.Fprintln(stderr, "pgfed dev: with --orgs, give the workers of each organization with --workers-per-org")
+		return 2
+	case *orgs > 0 && o.federation != "":
+		fmt.Fprintln(stderr, "pgfed dev: --orgs writes the coordinator's federation file itself; drop --federation")
+		return 2
+	case *orgs == 0 && (set["workers-per-org"] || set["gateways"]):
+		fmt.Fprintln(stderr, "pgfed dev: --workers-per-org and --gateways need --orgs")
+		return 2
+	case *perOrg < 1 || *perOrg > maxWorkersPerOrg:
+		fmt.Fprintf(stderr, "pgfed dev: --workers-per-org must be between 1 and %d\n", maxWorkersPerOrg)
 		return 2
 	}
 	log := newLogger(stderr, *logLevel)
-	if err := runDev(ctx, devConfig{dir: *dir, port: *port, workers: *workers, coord: o}, stdout, log); err != nil {
+	cfg := devConfig{dir: *dir, port: *port, workers: *workers, orgs: *orgs, workersPerOrg: *perOrg, noGateways: !*gateways, logLevel: *logLevel, coord: o}
+	if err := runDev(ctx, cfg, stdout, log); err != nil {
 		fmt.Fprintln(stderr, "pgfed dev:", err)
 		return 1
 	}
 	return 0
 }
 
+// devGateways is the default of `pgfed dev --orgs N --gateways`. It is
+// false for now: a gateway refuses PREPARE TRANSACTION of any gid but a
+// federated one ("pgfedx_"), and the coordinator's DDL on distributed
+// tables (create_distributed_table, DROP TABLE, ALTER TABLE ...) commits
+// its shards with its own two-phase commit ("pgfed_" gids, executor/citus
+// atomic.go via dtx.Txn.PrepareIn), so no distributed table could be
+// created on workers behind gateways. With --gateways the cluster has the
+// layout of a real federation (the coordinator reaches each worker only
+// through its organization's gateway), for tables made some other way.
+const devGateways = false
+
 type devConfig struct {
 	dir     string
 	port    int
 	workers int
-	coord   coordinatorOptions
+	// orgs > 0 runs a federation instead of plain workers.
+	orgs          int
+	workersPerOrg int
+	noGateways    bool // the workers without gateways (--gateways=false)
+	logLevel      string
+	coord         coordinatorOptions
 }
 
 // runDev starts (or reuses) the metadata database and the workers, starts
@@ -94,26 +141,36 @@ func runDev(ctx context.Context, cfg devConfig, stdout io.Writer, log hclog.Logg
 		fmt.Fprintln(stdout, "pgfed dev: stopped")
 	}()
 
-	info := ClusterInfo{Dir: dir, Started: time.Now().UTC()}
+	rec := &clusterRecord{path: filepath.Join(dir, clusterFile), info: ClusterInfo{Dir: dir, Started: time.Now().UTC()}}
 	meta, err := root.Server(ctx, pgcluster.ServerSpec{Name: "metadata", Settings: pgcluster.WorkerSettings()})
 	if err != nil {
 		return fmt.Errorf("metadata database: %w", err)
 	}
-	info.Processes = append(info.Processes, serverProcess("metadata", meta))
-	var workers []*pgcluster.Server
-	for i := 1; i <= cfg.workers; i++ {
-		w, err := root.Server(ctx, pgcluster.ServerSpec{Name: "worker" + strconv.Itoa(i), Settings: pgcluster.WorkerSettings()})
-		if err != nil {
-			return fmt.Errorf("worker %d: %w", i, err)
+	rec.add(serverProcess("metadata", meta))
+	o := cfg.coord
+	var fed *devFederation
+	if cfg.orgs == 0 {
+		var workers []*pgcluster.Server
+		for i := 1; i <= cfg.workers; i++ {
+			w, err := root.Server(ctx, pgcluster.ServerSpec{Name: "worker" + strconv.Itoa(i), Settings: pgcluster.WorkerSettings()})
+			if err != nil {
+				return fmt.Errorf("worker %d: %w", i, err)
+			}
+			rec.add(serverProcess("worker", w))
+			workers = append(workers, w)
 		}
-		info.Processes = append(info.Processes, serverProcess("worker", w))
-		workers = append(workers, w)
-	}
-	if err := registerWorkers(ctx, meta.ConnString("postgres"), workers, log); err != nil {
-		return err
+		if err := registerWorkers(ctx, meta.ConnString("postgres"), workers, log); err != nil {
+			return err
+		}
+	} else {
+		fed, err = startFederation(ctx, cfg, root, dir, meta.ConnString("postgres"), rec, log)
+		if err != nil {
+			return err
+		}
+		defer fed.stop()
+		o.federation = fed.files.CoordinatorConfig
 	}
 
-	o := cfg.coord
 	o.listen = net.JoinHostPort("127.0.0.1", strconv.Itoa(cfg.port))
 	o.metadata = meta.ConnString("postgres")
 	if o.certFile, o.keyFile, err = devCertificate(dir); err != nil {
@@ -129,11 +186,16 @@ func runDev(ctx context.Context, cfg devConfig, stdout io.Writer, log hclog.Logg
 		return err
 	}
 	tcp := addr.(*net.TCPAddr)
-	info.Processes = append(info.Processes, Process{Role: "coordinator", Name: "coordinator", Host: tcp.IP.String(), Port: tcp.Port, PID: os.Getpid()})
-	if err := writeClusterInfo(filepath.Join(dir, clusterFile), info); err != nil {
+	rec.add(Process{Role: "coordinator", Name: "coordinator", Host: tcp.IP.String(), Port: tcp.Port, PID: os.Getpid()})
+	if err := rec.write(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "pgfed dev: metadata database on 127.0.0.1:%d, %d workers, data in %s\n", meta.Port, cfg.workers, dir)
+	if fed == nil {
+		fmt.Fprintf(stdout, "pgfed dev: metadata database on 127.0.0.1:%d, %d workers, data in %s\n", meta.Port, cfg.workers, dir)
+	} else {
+		fmt.Fprintf(stdout, "pgfed dev: metadata database on 127.0.0.1:%d, %d organizations, data in %s\n", meta.Port, cfg.orgs, dir)
+		fed.print(stdout)
+	}
 	fmt.Fprintf(stdout, "pgfed dev: connect with\n\n    psql -h 127.0.0.1 -p %d -U postgres\n\n", tcp.Port)
 	fmt.Fprintf(stdout, "pgfed dev: ready, coordinator on %s (Ctrl-C stops the cluster)\n", addr)
 
@@ -192,14 +254,40 @@ func devCertificate(dir string) (certFile, keyFile string, err error) {
 	return certFile, keyFile, nil
 }
 
-func writeClusterInfo(path string, info ClusterInfo) error {
-	b, err := json.MarshalIndent(info, "", "  ")
-	if err != nil {
-		return err
+// clusterRecord is cluster.json's content, rewritten whenever a process
+// changes (a restarted validator has a new pid).
+type clusterRecord struct {
+	mu   sync.Mutex
+	path string
+	info ClusterInfo
+}
+
+func (r *clusterRecord) add(p ...Process) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.info.Processes = append(r.info.Processes, p...)
+}
+
+// setValidatorPID records the new pid of organization org's validator
+// (and of its gateways, which run in the same process) and rewrites the
+// file.
+func (r *clusterRecord) setValidatorPID(org string, pid int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.info.Processes {
+		if p := &r.info.Processes[i]; p.Organization == org && (p.Role == "validator" || p.Role == "gateway") {
+			p.PID = pid
+		}
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return r.writeLocked()
+}
+
+func (r *clusterRecord) write() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.writeLocked()
+}
+
+func (r *clusterRecord) writeLocked() error {
+	return writeJSONFile(r.path, r.info, 0o644)
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -53,7 +54,11 @@ func startDev(t *testing.T, bin, dir string, extra ...string) *devCluster {
 		t.Skip("starts PostgreSQL servers; skipped under -short")
 	}
 	port := freePort(t)
-	args := append([]string{"dev", "--dir", dir, "--port", fmt.Sprint(port), "--workers", "2"}, extra...)
+	args := []string{"dev", "--dir", dir, "--port", fmt.Sprint(port)}
+	if !slices.Contains(extra, "--orgs") {
+		args = append(args, "--workers", "2")
+	}
+	args = append(args, extra...)
 	cmd := exec.Command(bin, args...)
 	out := &lockedBuffer{}
 	cmd.Stderr = out

@@ -82,6 +82,10 @@ type fedOrgLayout struct {
 	// Workers are the organization's workers, each behind a gateway port
 	// on Host.
 	Workers []fedWorkerLayout `json:"workers"`
+	// NoGateway leaves the workers without gateways: the coordinators
+	// reach them directly, under their own addresses, and nothing keeps a
+	// coordinator from finalizing a prepared transaction itself.
+	NoGateway bool `json:"no_gateway,omitempty"`
 }
 
 // fedWorkerLayout is one worker and its gateway.
@@ -100,11 +104,20 @@ func (o *fedOrgLayout) bind() string {
 	return o.Host
 }
 
-// GatewayAddr is the address coordinators know worker w by: its gateway
-// on the organization's host. It is the worker's node address in the
-// catalog and its name in commit requests and in the validator's config.
-func (o *fedOrgLayout) GatewayAddr(w int) string {
+// NodeAddr is the address coordinators know worker w by: its gateway on
+// the organization's host (the worker's own address with NoGateway). It is
+// the worker's node address in the catalog and its name in commit requests
+// and in the validator's configuration.
+func (o *fedOrgLayout) NodeAddr(w int) string {
+	if o.NoGateway {
+		return o.WorkerAddr(w)
+	}
 	return net.JoinHostPort(o.Host, strconv.Itoa(o.Workers[w].GatewayPort))
+}
+
+// WorkerAddr is worker w's PostgreSQL address.
+func (o *fedOrgLayout) WorkerAddr(w int) string {
+	return net.JoinHostPort(o.Workers[w].Host, strconv.Itoa(o.Workers[w].Port))
 }
 
 func (o *fedOrgLayout) addr(port int) string  { return net.JoinHostPort(o.Host, strconv.Itoa(port)) }
@@ -252,11 +265,13 @@ func writeFederation(ctx context.Context, dir, mount string, l fedLayout) (*fedF
 		}
 		gw := &fedGatewayFileConfig{AllowedTables: append([]string{}, l.AllowedTables...), PrepareWaitMS: l.PrepareWaitMS}
 		for w, wl := range o.Workers {
-			name := o.GatewayAddr(w)
+			name := o.NodeAddr(w)
 			vf.Federation.Workers = append(vf.Federation.Workers, federationWorkerCfg{Name: name, Host: wl.Host, Port: wl.Port, User: wl.User, Database: wl.Database})
 			gw.Workers = append(gw.Workers, fedGatewayWorkerCfg{Listen: o.laddr(wl.GatewayPort), Worker: name})
 		}
-		vf.Gateway = gw
+		if !o.NoGateway {
+			vf.Gateway = gw
+		}
 		for j, p := range l.Orgs {
 			if j != i {
 				vf.Peers = append(vf.Peers, validatorPeerCfg{Key: out.Keys[p.Name].Strkey(), Addr: p.addr(p.SCPPort), FederationAddr: p.addr(p.FederationPort)})
@@ -435,12 +450,15 @@ func (o *fedInitOptions) layout() (fedLayout, error) {
 // federationMain implements `pgfed federation init`.
 func federationMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	usage := func() {
-		fmt.Fprintln(stderr, "usage: pgfed federation init --orgs N --dir DIR [flags]\n\n"+
+		fmt.Fprintln(stderr, "usage: pgfed federation init --orgs N --dir DIR [flags]\n       pgfed federation bench [flags]   (make bench-fed)\n\n"+
 			"writes the validators' keys and configurations (with their gateways) and the\n"+
 			"coordinators' federation configuration of N organizations org1..orgN:\n"+
 			"  DIR/orgs/orgK/validator.json   pgfed validator --config DIR/orgs/orgK/validator.json\n"+
 			"  DIR/federation/coordinator.json pgfed coordinator --federation DIR/federation/coordinator.json\n"+
 			"Existing keys are kept; the configurations are rewritten.")
+	}
+	if len(args) > 0 && args[0] == "bench" {
+		return fedBenchMain(ctx, args[1:], stdout, stderr)
 	}
 	if len(args) == 0 || args[0] != "init" {
 		usage()
@@ -502,7 +520,7 @@ func printFederation(w io.Writer, l fedLayout, files *fedFiles) {
 	for _, o := range l.Orgs {
 		var gws []string
 		for i := range o.Workers {
-			gws = append(gws, fmt.Sprintf("%s -> %s", o.GatewayAddr(i), net.JoinHostPort(o.Workers[i].Host, strconv.Itoa(o.Workers[i].Port))))
+			gws = append(gws, fmt.Sprintf("%s -> %s", o.NodeAddr(i), o.WorkerAddr(i)))
 		}
 		fmt.Fprintf(w, "  %s  validator %s  scp %s  clients %s  gateways %s\n      pgfed validator --config %s\n",
 			o.Name, files.Keys[o.Name].Strkey(), o.addr(o.SCPPort), o.addr(o.ClientPort), strings.Join(gws, ", "), files.ValidatorConfigs[o.Name])

@@ -13,7 +13,6 @@ import (
 	"github.com/pgfed/pgfed/consensus/quorum"
 	"github.com/pgfed/pgfed/consensus/transport"
 	"github.com/pgfed/pgfed/consensus/validator"
-	"github.com/pgfed/pgfed/executor/federation"
 )
 
 func TestFedThreshold(t *testing.T) {
@@ -65,9 +64,15 @@ func TestFederationInit(t *testing.T) {
 					t.Errorf("%s: federation worker %d = %+v", org, w, fw)
 				}
 			}
-			// What `pgfed validator` reads (without the gateway section,
-			// which package executor/gateway's loader owns).
-			cfg, peerQSets, fed := loadWithoutGateway(t, path)
+			// What `pgfed validator` reads.
+			cfg, peerQSets, fed, err := loadValidatorConfig(path)
+			if err != nil {
+				t.Fatalf("%s: %v", org, err)
+			}
+			gw, err := loadGatewayConfig(path, fed)
+			if err != nil || gw == nil || len(gw.Routes) != 2 || gw.PrepareWait.Milliseconds() != 2000 {
+				t.Fatalf("%s: gateway config %+v: %v", org, gw, err)
+			}
 			if fed == nil || fed.OrphanPrefix != "pgfedx_" || fed.Timeout != 30 || fed.GossipListen != "0.0.0.0:"+strconv.Itoa(base+1) {
 				t.Fatalf("%s: federation config %+v", org, fed)
 			}
@@ -91,6 +96,17 @@ func TestFederationInit(t *testing.T) {
 		}
 		var cf fedCoordinatorFile
 		readJSONStrict(t, filepath.Join(dir, "federation", "coordinator.json"), &cf)
+		// What `pgfed coordinator --federation` reads (the key path is the
+		// container's: load a copy pointing at the generated key).
+		local := cf
+		local.KeyFile = filepath.Join(dir, "federation", "coordinator.key")
+		lpath := filepath.Join(t.TempDir(), "coordinator.json")
+		if err := writeJSONFile(lpath, local, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if fed, err := loadCoordinatorFederation(lpath); err != nil || fed == nil || len(fed.Validators) != n {
+			t.Fatalf("the coordinator does not load the generated file: %+v %v", fed, err)
+		}
 		if cf.KeyFile != "/etc/pgfed/federation/coordinator.key" || cf.Network != fedDefaultNetwork || cf.CommitWaitMS != 30000 {
 			t.Errorf("coordinator file %+v", cf)
 		}
@@ -146,30 +162,4 @@ func readJSONStrict(t *testing.T, path string, v any) {
 	if err := dec.Decode(v); err != nil {
 		t.Fatalf("%s: %v\n%s", path, err, b)
 	}
-}
-
-// loadWithoutGateway loads a generated validator configuration as `pgfed
-// validator` does, minus its gateway section.
-func loadWithoutGateway(t *testing.T, path string) (validator.Config, map[quorum.NodeID]quorum.QSet, *federation.Config) {
-	t.Helper()
-	var m map[string]json.RawMessage
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	delete(m, "gateway")
-	b, _ = json.Marshal(m)
-	cp := filepath.Join(filepath.Dir(path), "validator-nogateway.json")
-	if err := os.WriteFile(cp, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	defer os.Remove(cp)
-	cfg, peerQSets, fed, err := loadValidatorConfig(cp)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return cfg, peerQSets, fed
 }

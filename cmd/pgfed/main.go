@@ -4,7 +4,7 @@
 //	pgfed coordinator   the PostgreSQL wire-protocol endpoint clients talk to
 //	pgfed quorum check  whether a network of validators has intersecting quorums
 //	pgfed validator     one organization's consensus validator
-//	pgfed federation    a federation's keys and configurations (federation init)
+//	pgfed federation    a federation's keys and configurations (federation init), its benchmark
 //	pgfed ledger        the federation validators' decision ledgers, compared
 //	pgfed bench         pgfed against plain PostgreSQL on this machine
 //	pgfed version       the version of this binary
@@ -36,7 +36,7 @@ func commands() map[string]command {
 		"coordinator": {"serve PostgreSQL clients in front of a metadata database and its workers", coordinatorMain},
 		"quorum":      {"analyse a network of validators (quorum check FILE)", quorumMain},
 		"validator":   {"run one organization's consensus validator (or: validator keygen)", validatorMain},
-		"federation":  {"write a federation's keys and configurations (federation init)", federationMain},
+		"federation":  {"write a federation's keys and configurations (federation init); measure one (federation bench)", federationMain},
 		"ledger":      {"read and compare the federation validators' decision ledgers", ledgerMain},
 		"bench":       {"compare a pgfed cluster with one plain PostgreSQL (make bench)", benchMain},
 		"version":     {"print the version", versionMain},
