@@ -3,11 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgfed/pgfed/executor/pgcluster"
 )
 
 // freeAddr returns a loopback address nobody listens on (for a moment).
@@ -23,47 +30,75 @@ func freeAddr(t *testing.T) string {
 }
 
 // TestValidatorRunsGateway: with a "gateway" section `pgfed validator`
-// runs the gateway, which answers a client (an SSLRequest is declined).
+// runs the gateway in front of the worker federation.workers names: a
+// client reaches the worker through it, and cannot finalize a prepared
+// transaction.
 func TestValidatorRunsGateway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL")
+	}
+	srv := pgcluster.StartForTest(t, pgcluster.ServerSpec{Name: "valgw", Settings: pgcluster.WorkerSettings()})[0]
 	dir := t.TempDir()
 	self := keygen(t, filepath.Join(dir, "self.key"))
 	gw := freeAddr(t)
 	fed := map[string]any{"organization": "bank1", "commit_timeout_ticks": 20, "listen": "127.0.0.1:0",
 		"membership": []map[string]any{{"name": "bank1", "validators": []string{self}}},
-		"workers":    []map[string]any{{"name": gw, "host": "127.0.0.1", "port": 1, "user": "postgres", "database": "postgres"}}}
+		"workers":    []map[string]any{{"name": gw, "host": srv.Host, "port": srv.Port, "user": "postgres", "database": "postgres"}}}
 	path := writeConfig(t, dir, map[string]any{"network": "test", "key_file": "self.key", "listen": "127.0.0.1:0", "data_dir": "data",
 		"quorum_set": map[string]any{"threshold": 1, "validators": []string{self}}, "federation": fed,
 		"gateway": map[string]any{"workers": []map[string]any{{"listen": gw, "worker": gw}}, "allowed_tables": []string{"accounts"}, "prepare_wait_ms": 100}})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var out, errb bytes.Buffer
+	var out, errb gatewayLogBuffer
 	done := make(chan int, 1)
 	go func() { done <- validatorMain(ctx, []string{"--config", path}, &out, &errb) }()
-	var c net.Conn
-	var err error
+	var c *pgx.Conn
 	for c == nil {
-		if c, err = net.Dial("tcp", gw); err != nil {
+		var err error
+		if c, err = pgx.Connect(ctx, "postgres://postgres@"+gw+"/postgres?sslmode=disable"); err != nil {
 			select {
 			case code := <-done:
 				t.Fatalf("validator exited %d: %s", code, errb.String())
-			case <-time.After(20 * time.Millisecond):
+			case <-time.After(50 * time.Millisecond):
 			}
 		}
 	}
-	_, _ = c.Write([]byte{0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f}) // SSLRequest
-	b := make([]byte, 1)
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := c.Read(b); err != nil || b[0] != 'N' {
-		t.Fatalf("SSLRequest answered %q, %v; want N", b, err)
+	var port int
+	if err := c.QueryRow(ctx, "SELECT current_setting('port')::int").Scan(&port); err != nil || port != srv.Port {
+		t.Fatalf("through the gateway: port %d, %v; want the worker's %d", port, err, srv.Port)
 	}
-	c.Close()
+	_, err := c.Exec(ctx, "COMMIT PREPARED 'pgfedx_a_1_b'")
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "42501" || !strings.Contains(pe.Message, "organization bank1") {
+		t.Fatalf("COMMIT PREPARED through the gateway: %v; want 42501", err)
+	}
+	c.Close(ctx)
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if !strings.Contains(errb.String(), "gateway running") {
-		t.Fatalf("no gateway line: %s", errb.String())
+	if !strings.Contains(errb.String(), "gateway running") || !strings.Contains(errb.String(), "statement refused") {
+		t.Fatalf("no gateway lines: %s", errb.String())
 	}
+}
+
+// gatewayLogBuffer is a bytes.Buffer safe for the validator's logger and the
+// test to share.
+type gatewayLogBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *gatewayLogBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *gatewayLogBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestValidatorGatewayBadConfig(t *testing.T) {
