@@ -282,20 +282,29 @@ const binarySignature = "PGCOPY\n\xff\r\n\x00"
 // the signature, no flags, no extension.
 var binaryHeader = []byte(binarySignature + "\x00\x00\x00\x00\x00\x00\x00\x00")
 
-// binarySplitter cuts COPY binary data into tuples.
+// binarySplitter cuts COPY binary data into tuples. Like copySplitter it
+// allocates nothing per tuple: tuples point into its buffer and are valid
+// until the next feed.
 type binarySplitter struct {
 	buf    []byte
+	off    int  // bytes of buf the last tuples consumed
 	header bool // the header was read
 	tuple  int
 	done   bool // the trailer was read
+	out    []record
 }
 
 // feed adds data and returns the complete tuples (each raw tuple is its
 // field count and fields), numbered from 1 as PostgreSQL numbers lines of
 // binary data.
 func (s *binarySplitter) feed(data []byte) ([]record, error) {
+	if s.off > 0 {
+		rest := copy(s.buf, s.buf[s.off:])
+		s.buf = s.buf[:rest]
+		s.off = 0
+	}
 	s.buf = append(s.buf, data...)
-	var out []record
+	out := s.out[:0]
 	pos := 0
 	if !s.header {
 		if len(s.buf) < 19 {
@@ -339,17 +348,17 @@ func (s *binarySplitter) feed(data []byte) ([]record, error) {
 			break
 		}
 		s.tuple++
-		out = append(out, record{raw: bytes.Clone(s.buf[pos:end]), line: s.tuple})
+		out = append(out, record{raw: s.buf[pos:end:end], line: s.tuple})
 		pos = end
 	}
-	rest := copy(s.buf, s.buf[pos:])
-	s.buf = s.buf[:rest]
+	s.off = pos
+	s.out = out
 	return out, nil
 }
 
 // finish checks that the data ended at a tuple boundary.
 func (s *binarySplitter) finish() error {
-	if len(s.buf) > 0 && !s.done {
+	if len(s.buf) > s.off && !s.done {
 		return errBadBinaryCopy("unexpected EOF in COPY data")
 	}
 	return nil

@@ -33,7 +33,7 @@
 //     (relay.go), as before there was a planner.
 //  5. Router plans run their one task on the worker holding the shard
 //     (router.go); multi-shard plans fan out and merge: streamed
-//     concatenation (stopped at LIMIT), a k-way merge sort in Go, or a
+//     concatenation (stopped at LIMIT), a streamed k-way merge in Go, or a
 //     combine query on the metadata connection over intermediate results
 //     (multishard.go, merge.go, intermediate.go). Subplans (recursive
 //     planning) are loaded into intermediate results first, streamed
