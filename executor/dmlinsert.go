@@ -122,14 +122,57 @@ func (ri *rowInserter) batchRows() int {
 	return min(n, insertBatchRows)
 }
 
-// flush sends what is buffered.
+// flush sends what is buffered. Under the simple protocol, a RETURNING
+// list is described even when no row was inserted, as PostgreSQL does.
 func (ri *rowInserter) flush(ctx context.Context) error {
 	for _, b := range ri.order {
 		if err := ri.send(ctx, b); err != nil {
 			return err
 		}
 	}
+	if len(ri.returning) > 0 && ri.out != nil && ri.out.describe && !ri.out.described {
+		return ri.describeEmpty(ctx)
+	}
 	return nil
+}
+
+// describeEmpty sends the description of the RETURNING list, from an
+// INSERT of no rows into the table's first shard.
+func (ri *rowInserter) describeEmpty(ctx context.Context) error {
+	shards := ri.st.snap.ShardsOf(ri.tb.Relation)
+	if len(shards) == 0 {
+		return nil
+	}
+	sh := shards[0]
+	rv := &pg.RangeVar{Schemaname: sh.Table.Schema, Relname: sh.Name(), Inh: true, Relpersistence: "p"}
+	target := &pg.RangeVar{Schemaname: sh.Table.Schema, Relname: sh.Name(), Inh: true, Relpersistence: "p",
+		Alias: &pg.Alias{Aliasname: ri.alias}}
+	sel := &pg.SelectStmt{FromClause: []*pg.Node{{Node: &pg.Node_RangeVar{RangeVar: rv}}},
+		WhereClause: &pg.Node{Node: &pg.Node_AConst{AConst: &pg.A_Const{Val: &pg.A_Const_Boolval{Boolval: &pg.Boolean{Boolval: false}}}}},
+		LimitOption: pg.LimitOption_LIMIT_OPTION_DEFAULT, Op: pg.SetOperation_SETOP_NONE}
+	in := &pg.InsertStmt{Relation: target, ReturningList: ri.returning, Override: pg.OverridingKind_OVERRIDING_NOT_SET,
+		SelectStmt: &pg.Node{Node: &pg.Node_SelectStmt{SelectStmt: sel}}}
+	for _, c := range ri.cols {
+		in.Cols = append(in.Cols, &pg.Node{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Name: c}}})
+		sel.TargetList = append(sel.TargetList, pg.MakeResTargetNodeWithVal(pg.MakeColumnRefNode([]*pg.Node{pg.MakeStrNode(c)}, -1), -1))
+	}
+	sql, err := deparseNode(&pg.Node{Node: &pg.Node_InsertStmt{InsertStmt: in}})
+	if err != nil {
+		return internalError("deparse the description of a RETURNING list: %v", err)
+	}
+	s := ri.s
+	node := ri.st.snap.PlacementsOf(sh.ID)[0].NodeID
+	task := &planner.Task{SQL: sql, ShardIDs: []int64{sh.ID}}
+	conn, err := s.txn.Conn(ctx, node)
+	if err != nil {
+		return s.workerFailed(ctx, &workerFailure{node: node, err: s.taskError(ri.st, node, task, err)})
+	}
+	rr := conn.ExecParams(ctx, sql, nil, nil, nil, nil)
+	ferr := ri.out.fieldsFromWorker(rr.FieldDescriptions(), 0)
+	if _, err := rr.Close(); err != nil {
+		return s.workerFailed(ctx, &workerFailure{node: node, err: s.taskError(ri.st, node, task, err)})
+	}
+	return ferr
 }
 
 // count returns the rows the shards inserted (or updated, ON CONFLICT DO

@@ -427,6 +427,26 @@ func testInsertSelectClauses(t *testing.T, c *cluster) {
 			t.Errorf("%v: RETURNING %v, tag %v, %v", mode, got, rows.CommandTag(), rows.Err())
 		}
 	}
+	// No row: the RETURNING list is still described (simple protocol).
+	for _, tc := range []struct {
+		q, tag string
+		fields int
+	}{
+		{"INSERT INTO accounts (id, owner) SELECT g, 'none' FROM generate_series(1, 0) g RETURNING id, owner", "INSERT 0 0", 2},
+		{"UPDATE accounts SET id = id + 1 WHERE id < 0 RETURNING id", "UPDATE 0", 1},
+	} {
+		rows, err := conn.Query(ctx, tc.q, pgx.QueryExecModeSimpleProtocol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fields := len(rows.FieldDescriptions())
+		for rows.Next() {
+		}
+		rows.Close()
+		if rows.Err() != nil || fields != tc.fields || rows.CommandTag().String() != tc.tag {
+			t.Errorf("%s: %d fields, tag %v, %v", tc.q, fields, rows.CommandTag(), rows.Err())
+		}
+	}
 	// The distribution column cannot be changed by DO UPDATE.
 	_, err := conn.Exec(ctx, "INSERT INTO accounts (id, owner) SELECT 1000, 'x' ON CONFLICT (id) DO UPDATE SET id = 5000", pgx.QueryExecModeSimpleProtocol)
 	wantSQLState(t, "DO UPDATE of the distribution column", err, "0A000")
