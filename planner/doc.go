@@ -10,24 +10,39 @@
 //  1. Planner.Plan looks the text up in the plan cache; then in the shape
 //     cache (router statements that differ only in literals: no parse).
 //  2. A cheap lexical scan (no parse) decides "local": a statement whose
-//     identifiers name no distributed or reference table gets a KindLocal
-//     plan.
-//  3. The statement is parsed (pg_query) and resolved: every range
+//     identifiers name no distributed or reference table, and no view over
+//     one, gets a KindLocal plan.
+//  3. The statement is parsed (pg_query). Views over distributed tables
+//     (Schema.WithViews: their definitions, which the executor reads from
+//     the metadata database) are expanded
+//     as PostgreSQL's rewriter would (view.go): each reference in FROM
+//     becomes the view's query as a subquery, and a simple view (no
+//     grouping, DISTINCT, LIMIT, sublinks, set-returning or volatile
+//     functions) is merged into the query reading it (viewflatten.go), so
+//     pruning, co-located joins and pushdown see the tables. The
+//     statement is then planned from its new text (Plan.SQL). Writing
+//     through such a view, and security_barrier views, are refused;
+//     CREATE VIEW over distributed tables is a local plan.
+//  4. The statement is resolved: every range
 //     variable is classified (distributed, reference, local, CTE) through
 //     the search path, query levels (SELECT, subqueries, CTEs) are
 //     recorded, column references resolved.
-//  4. Shard pruning: at each level, equalities between co-located
+//  5. Shard pruning: at each level, equalities between co-located
 //     distribution columns join relations into classes; col = literal,
 //     col IN (...), OR of those, and col = $n restrict a class (Prune, an
 //     expression evaluated at plan time, or at bind time when it holds
 //     parameters); a correlated equality with an outer level inherits the
 //     outer restriction.
-//  5. Strategies, most specific first: every distributed table pinned to
+//  6. Strategies, most specific first: every distributed table pinned to
 //     no shard (the empty shells answer); one shard group (router: the
 //     client's text with table names replaced by shard names); a
 //     multi-shard pushdown (the FROM and WHERE go to every shard group;
 //     the rest goes down whole, or splits into partial and final
 //     aggregates; merges in Go where exact, else by a combine query);
+//     shipping (ship.go: an uncorrelated x IN (SELECT ...) that keeps the
+//     statement from being pushed down runs first and its result goes
+//     into every shard's statement as a constant array, within
+//     MaxShippedRowsSetting, the pull plan being kept as Fallback);
 //     recursive planning (each table's needed rows pulled into an
 //     intermediate result, the original statement run over them on the
 //     metadata database). Build and Pushed show the relational algebra
@@ -73,6 +88,13 @@
 //     reference table: every task is the same statement on another
 //     placement; all must succeed (2PC) and the client gets the first
 //     task's result only.
+//   - Shipped (any kind): before anything else, run each Shipped.Plan
+//     and collect its one column of rows (text format), at most the
+//     value of Shipped.LimitSetting; past it, run Plan.Fallback instead
+//     (or fail with 54000 naming the setting when it is nil). Else
+//     replace every Shipped.Marker in the tasks' SQL and Merge.SQL by the
+//     array literal '{...}'::type[] (type: the column's, from its
+//     RowDescription) and run the plan so made.
 //   - KindCoordinator: run each Subplan in order (each one is itself a
 //     router or multi-shard plan whose merge is a concatenation), loading
 //     its rows into the temporary table Subplan.Result with
@@ -108,7 +130,12 @@
 // NULL distribution value, 0A000 only for shapes not supported yet (DDL on
 // distributed tables, INSERT ... SELECT that is not co-located, INSERT
 // with a computed distribution value, multi-statement strings naming
-// distributed tables, FOR UPDATE across shards, writes to a reference
-// table that read a distributed one). The planner never
-// panics on input.
+// distributed tables, writes to a reference table that read a
+// distributed one, writes through a view over distributed tables,
+// security_barrier views over them). SELECT ... FOR UPDATE/SHARE across
+// shards is pushed to every shard group with its locking clause
+// (locking.go); with aggregates, GROUP BY, DISTINCT, HAVING or window
+// functions it fails with PostgreSQL's own 0A000 message, and with LIMIT
+// or OFFSET, or where a pull would be needed, with a 0A000 that says why.
+// The planner never panics on input.
 package planner
