@@ -57,6 +57,21 @@
 // Statements are planned with the session's search_path (SET, or the
 // startup parameters), each distinct path with a planner of its own.
 //
+// Views over distributed tables are views of the metadata database; the
+// catalog state reads their definitions (views.go) and the planner
+// expands them, so they read the shards however and whenever they were
+// created (CREATE, ALTER or DROP VIEW through pgfed reloads the state
+// when its transaction ends). A statement calling a user-defined function
+// whose body reads a distributed table is refused with 0A000, on the
+// local and the distributed path alike (functionguard.go); a call to a
+// function the catalog state does not know (one created directly on the
+// metadata database) reloads the state first (routines.go). A subquery
+// result the planner ships runs first and goes into the shards'
+// statements as a constant array, within pgfed.max_shipped_rows (default
+// 1000; past it the statement pulls, ship.go). SELECT ... FOR UPDATE
+// across shards locks the rows on the workers, inside the session's
+// distributed transaction.
+//
 // Prepared statements (Parse) are prepared on the metadata database under
 // the client's name, which describes them (distributed tables have shell
 // tables there) and keeps PostgreSQL's naming rules; those naming
