@@ -391,6 +391,7 @@ type fedInitOptions struct {
 	commitWaitMS  int
 	prepareWaitMS int
 	allowed       string
+	gateways      bool // false: NoGateway for every organization
 }
 
 // fedPortStride is the ports each organization gets from --base-port:
@@ -435,7 +436,7 @@ func (o *fedInitOptions) layout() (fedLayout, error) {
 		name := "org" + strconv.Itoa(k)
 		base := o.basePort + fedPortStride*(k-1)
 		ol := fedOrgLayout{Name: name, Host: expand(o.hostTemplate, name, k, 0), Bind: o.bind,
-			SCPPort: base, FederationPort: base + 1, ClientPort: base + 2}
+			SCPPort: base, FederationPort: base + 1, ClientPort: base + 2, NoGateway: !o.gateways}
 		for w := 1; w <= o.workersPerOrg; w++ {
 			host := expand(o.workerHost, name, k, w)
 			port := o.workerPort + workersOnHost[host]
@@ -488,6 +489,7 @@ func federationMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.IntVar(&o.commitWaitMS, "commit-wait-ms", 30000, "how long a coordinator waits for the validators' decision")
 	fs.IntVar(&o.prepareWaitMS, "prepare-wait-ms", 2000, "how long a gateway waits for its validator to learn a request before refusing its PREPARE TRANSACTION")
 	fs.StringVar(&o.allowed, "allowed-tables", "", "comma-separated tables remote coordinators may touch through the gateways (default: all)")
+	fs.BoolVar(&o.gateways, "gateways", true, "put a gateway in front of each worker and name the workers by their gateways' addresses; false names them by their own addresses, as pgfed dev --orgs does by default (see devGateways)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
