@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -276,7 +277,11 @@ func TestComposeFile(t *testing.T) {
 		_, ok := f.Services[h]
 		return err == nil && ok
 	}
-	gateways := map[string]string{} // "host:port" -> organization
+	withGateways := true
+	if v, ok := flagValue(args, "gateways"); ok {
+		withGateways = v != "false"
+	}
+	nodes := map[string]string{} // "host:port" the catalog must know -> organization
 	for k := 1; k <= 3; k++ {
 		org := fmt.Sprintf("org%d", k)
 		v := f.Services[org+"-validator"]
@@ -309,20 +314,29 @@ func TestComposeFile(t *testing.T) {
 		if err := json.Unmarshal(b, &vc); err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		if vc.Federation.Organization != org || len(vc.Federation.Workers) != 1 || len(vc.Gateway.Workers) != 1 {
-			t.Fatalf("%s: organization %q, %d workers, %d gateways", path, vc.Federation.Organization, len(vc.Federation.Workers), len(vc.Gateway.Workers))
+		if vc.Federation.Organization != org || len(vc.Federation.Workers) != 1 {
+			t.Fatalf("%s: organization %q, %d workers", path, vc.Federation.Organization, len(vc.Federation.Workers))
 		}
 		w := vc.Federation.Workers[0]
 		if _, ok := f.Services[w.Host]; !ok || w.Host != org+"-worker" || w.Port != 5432 {
 			t.Errorf("%s: worker at %s:%d, want the service %s-worker:5432", path, w.Host, w.Port, org)
 		}
-		if !isService(w.Name) || !strings.HasPrefix(w.Name, org+"-validator:") {
+		switch {
+		case !isService(w.Name):
+			t.Errorf("%s: worker named %s, not a service's address", path, w.Name)
+		case withGateways && !strings.HasPrefix(w.Name, org+"-validator:"):
 			t.Errorf("%s: worker named %s, want its gateway on %s-validator", path, w.Name, org)
+		case !withGateways && w.Name != net.JoinHostPort(w.Host, fmt.Sprint(w.Port)):
+			t.Errorf("%s: worker named %s, want its own address %s:%d", path, w.Name, w.Host, w.Port)
 		}
-		if gw := vc.Gateway.Workers[0]; gw.Worker != w.Name || !strings.HasPrefix(gw.Listen, "0.0.0.0:") {
-			t.Errorf("%s: gateway %+v for worker %s", path, gw, w.Name)
+		if withGateways {
+			if gw := vc.Gateway.Workers; len(gw) != 1 || gw[0].Worker != w.Name || !strings.HasPrefix(gw[0].Listen, "0.0.0.0:") {
+				t.Errorf("%s: gateways %+v for worker %s", path, gw, w.Name)
+			}
+		} else if len(vc.Gateway.Workers) != 0 {
+			t.Errorf("%s: gateways %+v, but federation init ran with --gateways=false", path, vc.Gateway.Workers)
 		}
-		gateways[w.Name] = org
+		nodes[w.Name] = org
 		for _, p := range vc.Peers {
 			if !isService(p.Addr) || !isService(p.FederationAddr) {
 				t.Errorf("%s: peer %+v is not at a service of the file", path, p)
@@ -374,6 +388,12 @@ func TestComposeFile(t *testing.T) {
 	if base, _ := flagValue(args, "base-port"); reg.Environment["BASE_PORT"] != base {
 		t.Errorf("register's BASE_PORT %q, federation init's --base-port %q", reg.Environment["BASE_PORT"], base)
 	}
+	if port, _ := flagValue(args, "worker-port"); reg.Environment["WORKER_PORT"] != port {
+		t.Errorf("register's WORKER_PORT %q, federation init's --worker-port %q", reg.Environment["WORKER_PORT"], port)
+	}
+	if reg.Environment["GATEWAYS"] != fmt.Sprint(withGateways) {
+		t.Errorf("register's GATEWAYS %q, federation init's --gateways %v", reg.Environment["GATEWAYS"], withGateways)
+	}
 	sql := runRegister(t, reg.Environment)
 	registered := map[string]string{}
 	for _, m := range regexp.MustCompile(`pgfed_set_node_organization\('([^']+)', (\d+), '([^']+)'\)`).FindAllStringSubmatch(sql, -1) {
@@ -385,8 +405,18 @@ func TestComposeFile(t *testing.T) {
 			t.Errorf("organization %s is never added", m[3])
 		}
 	}
-	if !mapsEqual(registered, gateways) {
-		t.Errorf("register.sh registers %v; federation init laid out the gateways %v", registered, gateways)
+	if !mapsEqual(registered, nodes) {
+		t.Errorf("register.sh registers %v; federation init named the workers %v", registered, nodes)
+	}
+	// And with gateways, the gateways' addresses.
+	genv := maps.Clone(reg.Environment)
+	genv["GATEWAYS"] = "true"
+	gsql := runRegister(t, genv)
+	for k := 1; k <= 3; k++ {
+		want := fmt.Sprintf("citus_add_node('org%d-validator', %d)", k, 7000+20*(k-1)+10)
+		if !strings.Contains(gsql, want) {
+			t.Errorf("register.sh with GATEWAYS=true does not run %s:\n%s", want, gsql)
+		}
 	}
 }
 

@@ -6,7 +6,7 @@
 // line uses flags the built binary accepts; `pgfed federation init` run
 // with the init service's own arguments succeeds and writes the files the
 // other services name, with hosts that are services of the file; the
-// registration script registers exactly the gateways that init laid out;
-// volumes, files and dependencies exist; and the workers' settings are
-// the ones `pgfed dev` gives its workers.
+// registration script registers the workers under exactly the addresses
+// init named them by; volumes, files and dependencies exist; and the
+// workers' settings are the ones `pgfed dev` gives its workers.
 package compose
