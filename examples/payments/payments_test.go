@@ -48,12 +48,14 @@ func TestPercentiles(t *testing.T) {
 }
 
 // TestPaymentsOnDevCluster runs the example for a few seconds against a
-// `pgfed dev --orgs 3` federation (three banks, each with its worker,
-// gateway and validator) when the binary has --orgs; otherwise against a
-// plain `pgfed dev` cluster of three workers, each registered as one
-// organization (cross-bank transfers then commit by the coordinator's
-// two-phase commit). The books must balance and every committed transfer
-// must be at both banks.
+// `pgfed dev --orgs 3` federation (three banks, each with its worker and
+// validator: the validators decide the cross-bank transfers) when the
+// binary has --orgs; otherwise against a plain `pgfed dev` cluster of
+// three workers, each registered as one organization (cross-bank
+// transfers then commit by the coordinator's two-phase commit). The books
+// must balance and every committed transfer must be at both banks; on a
+// federation the banks' ledgers must be identical and hold the cross-bank
+// COMMITs.
 func TestPaymentsOnDevCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a pgfed dev cluster; skipped under -short")
