@@ -11,6 +11,11 @@ import (
 // plan plans a statement with the planner of the session's search path.
 func (s *Session) plan(st *catalogState, sql string) (*planner.Plan, error) {
 	pl, err := st.plannerFor(s.searchPath).Plan(sql)
+	if err == nil && pl.Kind == planner.KindLocal {
+		if err := s.pendingView(pl, sql); err != nil {
+			return nil, err
+		}
+	}
 	if err == nil && len(st.guarded) > 0 {
 		// A statement calling a function that reads a distributed table
 		// would read its empty shell, or fail on the workers

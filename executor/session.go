@@ -62,6 +62,9 @@ type Session struct {
 	// the catalog state is dropped, so that the functions reading
 	// distributed tables are reloaded (functionguard.go).
 	routinesChanged bool
+	// pendingViews are the views over distributed tables created in the
+	// current transaction block (views.go), by lower-case name.
+	pendingViews map[string]bool
 
 	cancelMu sync.Mutex
 	cancelFn context.CancelFunc
@@ -205,6 +208,9 @@ func (s *Session) syncBlock() {
 		return
 	}
 	s.block = s.meta.txStatus != 'I' || s.meta.pendingBegin != ""
+	if !s.block {
+		s.pendingViews = nil
+	}
 	if s.routinesChanged && !s.block {
 		// The function changes are committed (or rolled back): reload
 		// the functions reading distributed tables.

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgerrcode"
+
 	"github.com/pgfed/pgfed/catalog"
 	"github.com/pgfed/pgfed/planner"
+	"github.com/pgfed/pgfed/wire"
 )
 
 // Views over distributed tables are ordinary views of the metadata
@@ -78,4 +81,42 @@ func (h *Handler) loadViews(ctx context.Context, snap *catalog.Snapshot) ([]plan
 		funcs[strings.ToLower(string(row[0]))] = true
 	}
 	return views, funcs, nil
+}
+
+// pendingView remembers a view over distributed tables created in the
+// current transaction block, and refuses a local statement other than
+// DDL that names one: the catalog state learns of the view only once the
+// block commits (it is loaded on another connection), so until then the
+// statement would read the view over the empty shells.
+func (s *Session) pendingView(pl *planner.Plan, sql string) error {
+	if pl.CreatedView != "" {
+		if s.block {
+			if s.pendingViews == nil {
+				s.pendingViews = map[string]bool{}
+			}
+			s.pendingViews[strings.ToLower(pl.CreatedView)] = true
+		}
+		return nil
+	}
+	if len(s.pendingViews) == 0 || classify(sql) == cmdDDL {
+		return nil
+	}
+	for i := 0; i < len(sql); {
+		if !identStart(sql[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(sql) && identChar(sql[j]) {
+			j++
+		}
+		if w := strings.ToLower(sql[i:j]); s.pendingViews[w] {
+			return &wire.Error{Code: pgerrcode.FeatureNotSupported,
+				Message: "the view " + w + " over distributed tables was created in this transaction block and cannot be read before it commits",
+				Detail:  "pgfed expands views over distributed tables once their definition is committed; until then " + w + " would read the empty shell tables.",
+				Hint:    "Commit the transaction that creates the view, then read it."}
+		}
+		i = j
+	}
+	return nil
 }

@@ -61,6 +61,7 @@ func TestViews(t *testing.T) {
 	check("SELECT b.oid FROM big b JOIN orders o ON o.customer_id = b.cust AND o.id = b.oid WHERE b.amt = 33", "33;")
 	check("SELECT count(*) FROM big WHERE oid IN (SELECT id FROM orders WHERE amount < 35)", "4;")
 
+	var pe *pgconn.PgError
 	// Replaced, in a transaction block: seen once it commits.
 	mustExec(t, conn, "BEGIN")
 	mustExec(t, conn, "CREATE OR REPLACE VIEW big (cust, oid, amt) AS SELECT customer_id, id, amount FROM orders WHERE amount > 38")
@@ -68,8 +69,21 @@ func TestViews(t *testing.T) {
 	check("SELECT count(*) FROM big", "2;")
 	check("SELECT count(*) FROM bigger", "2;")
 
+	// A view created in a transaction block cannot be read in it (the
+	// catalog state sees it once the block commits): refused, not read
+	// over the shells.
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "CREATE VIEW fresh AS SELECT id FROM orders WHERE amount > 38")
+	if _, err := conn.Exec(ctx, "SELECT count(*) FROM fresh"); !errors.As(err, &pe) || pe.Code != "0A000" {
+		t.Errorf("reading a view created in the same block: %v, want 0A000", err)
+	}
+	mustExec(t, conn, "ROLLBACK")
+	mustExec(t, conn, "BEGIN")
+	mustExec(t, conn, "CREATE VIEW fresh AS SELECT id FROM orders WHERE amount > 38")
+	mustExec(t, conn, "COMMIT")
+	check("SELECT count(*) FROM fresh", "2;")
+
 	// Writes through a view over distributed tables are refused.
-	var pe *pgconn.PgError
 	if _, err := conn.Exec(ctx, "DELETE FROM big WHERE oid = 40"); !errors.As(err, &pe) || pe.Code != "0A000" {
 		t.Errorf("DELETE through a view: %v, want 0A000", err)
 	}

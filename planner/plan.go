@@ -96,6 +96,11 @@ type Plan struct {
 	Explained *Plan
 	// Explain holds the EXPLAIN options of a KindExplain plan.
 	Explain ExplainOptions
+	// CreatedView, for the local plan of CREATE [OR REPLACE] VIEW over
+	// distributed tables, is the view's name (as the statement spells it,
+	// unqualified): the executor learns of the view only once its
+	// transaction commits.
+	CreatedView string
 
 	cat      *catalog.Snapshot
 	owner    *Planner

@@ -393,5 +393,9 @@ func (p *Planner) planView(sql string, v *pg.ViewStmt) (*Plan, error) {
 			return nil, unsupported("a security_barrier view cannot read distributed tables")
 		}
 	}
-	return p.local(sql, "a view over distributed tables: created on the metadata database, expanded where it is read"), nil
+	pl := p.local(sql, "a view over distributed tables: created on the metadata database, expanded where it is read")
+	if v.View != nil {
+		pl.CreatedView = v.View.Relname
+	}
+	return pl, nil
 }
