@@ -39,6 +39,12 @@ type Verdict struct {
 	// statements, in order: the organization's validator must still
 	// accept each (federation.App.CheckPrepare) before the text is sent.
 	Prepares []string
+	// CoordinatorPrepares are the gids of its PREPARE TRANSACTIONs of the
+	// coordinator's own two-phase commit (dtx.GIDPrefix): they pass only
+	// if the connection's transaction wrote no table data (catalog2pc.go).
+	CoordinatorPrepares []string
+	// Writes: some statement of the text may write table data.
+	Writes bool
 }
 
 // Refusal is the gateway's answer to a statement it does not let through:
@@ -83,11 +89,14 @@ var deniedPrefixes = []string{"dblink", "query_to_xml", "table_to_xml", "schema_
 // simple Query or a Parse message) and says whether the gateway lets it
 // through. It refuses the whole text if any statement is refused:
 //
-//   - COMMIT PREPARED and ROLLBACK PREPARED, of any gid: only the
+//   - COMMIT PREPARED and ROLLBACK PREPARED, of any gid but the
+//     coordinator's own schema-change commits (catalog2pc.go): only the
 //     organization's validator finalizes prepared transactions;
-//   - PREPARE TRANSACTION of a gid that is not a federated part gid
-//     (federation.GIDPrefix, then <gid>_<suffix>); the others are listed
-//     in the Verdict for the validator to check;
+//   - PREPARE TRANSACTION of a gid that is neither a federated part gid
+//     (federation.GIDPrefix, then <gid>_<suffix>) nor the coordinator's
+//     own; the federated ones are listed in the Verdict for the validator
+//     to check, the coordinator's for the connection to check that its
+//     transaction wrote no data;
 //   - DO, CALL, CREATE FUNCTION/PROCEDURE and LOAD: code the gateway
 //     cannot inspect; CREATE OPERATOR, AGGREGATE, CAST, TRANSFORM,
 //     CONVERSION, LANGUAGE, ACCESS METHOD and EVENT TRIGGER: calls of
@@ -120,6 +129,9 @@ func (p Policy) Classify(sql string) (Verdict, *Refusal) {
 		if r := p.statement(raw.Stmt, &v); r != nil {
 			return Verdict{}, r
 		}
+		if writes(raw.Stmt) {
+			v.Writes = true
+		}
 	}
 	return v, nil
 }
@@ -130,11 +142,19 @@ func (p Policy) statement(n *pg.Node, v *Verdict) *Refusal {
 	case *pg.Node_TransactionStmt:
 		switch s.TransactionStmt.Kind {
 		case pg.TransactionStmtKind_TRANS_STMT_COMMIT_PREPARED:
-			return refused("COMMIT PREPARED is refused: only the organization's validator finalizes prepared transactions")
+			if !coordinatorGID(s.TransactionStmt.Gid) {
+				return refused("COMMIT PREPARED is refused: only the organization's validator finalizes prepared transactions")
+			}
 		case pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_PREPARED:
-			return refused("ROLLBACK PREPARED is refused: only the organization's validator finalizes prepared transactions")
+			if !coordinatorGID(s.TransactionStmt.Gid) {
+				return refused("ROLLBACK PREPARED is refused: only the organization's validator finalizes prepared transactions")
+			}
 		case pg.TransactionStmtKind_TRANS_STMT_PREPARE:
 			gid := s.TransactionStmt.Gid
+			if coordinatorGID(gid) {
+				v.CoordinatorPrepares = append(v.CoordinatorPrepares, gid)
+				break
+			}
 			if !strings.HasPrefix(gid, federation.GIDPrefix) {
 				return refused("PREPARE TRANSACTION %q is refused: only federated transactions (gids starting with %q) may be prepared here", gid, federation.GIDPrefix)
 			}

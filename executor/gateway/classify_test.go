@@ -27,7 +27,11 @@ func TestClassify(t *testing.T) {
 		{"begin commit", open, "BEGIN; SELECT 1; COMMIT", "", "", nil},
 		{"prepare federated", open, "PREPARE TRANSACTION '" + gid + "'", "", "", []string{gid}},
 		{"two prepares listed", open, "PREPARE TRANSACTION 'pgfedx_a_1_x'; PREPARE TRANSACTION 'pgfedx_a_1_y'", "", "", []string{"pgfedx_a_1_x", "pgfedx_a_1_y"}},
-		{"prepare dtx gid", open, "PREPARE TRANSACTION 'pgfed_c1_42_1'", "only federated transactions", pgerrcode.InsufficientPrivilege, nil},
+		{"prepare other gid", open, "PREPARE TRANSACTION 'mine'", "only federated transactions", pgerrcode.InsufficientPrivilege, nil},
+		{"prepare dtx gid", open, "PREPARE TRANSACTION 'pgfed_c1_42_1'", "", "", nil},
+		{"commit prepared dtx gid", open, "COMMIT PREPARED 'pgfed_c1_42_1'", "", "", nil},
+		{"rollback prepared dtx gid", open, "ROLLBACK PREPARED 'pgfed_c1_42_1'", "", "", nil},
+		{"commit prepared federated after dtx", open, "COMMIT PREPARED 'pgfed_c1_42_1'; COMMIT PREPARED 'pgfedx_c1_42_1'", "COMMIT PREPARED is refused", pgerrcode.InsufficientPrivilege, nil},
 		{"prepare no suffix", open, "PREPARE TRANSACTION 'pgfedx_'", "not a part gid", pgerrcode.InsufficientPrivilege, nil},
 		{"commit prepared", open, "COMMIT PREPARED '" + gid + "'", "COMMIT PREPARED is refused", pgerrcode.InsufficientPrivilege, nil},
 		{"rollback prepared", open, "rollback prepared 'anything'", "ROLLBACK PREPARED is refused", pgerrcode.InsufficientPrivilege, nil},
@@ -114,7 +118,8 @@ func TestBaseTable(t *testing.T) {
 }
 
 // FuzzClassify: the classifier never panics, and refuses any text
-// holding a COMMIT PREPARED or ROLLBACK PREPARED statement.
+// holding a COMMIT PREPARED or ROLLBACK PREPARED statement of any gid
+// but the coordinator's own (catalog2pc.go).
 func FuzzClassify(f *testing.F) {
 	for _, s := range []string{"SELECT 1", "COMMIT PREPARED 'x'", "WITH a AS (SELECT * FROM b) SELECT * FROM a",
 		"PREPARE TRANSACTION 'pgfedx_a_1_b'", "DROP TABLE a.b.c", "SELECT dblink('')", "DO $$ $$", ";;", "COPY t FROM STDIN"} {
@@ -128,7 +133,9 @@ func FuzzClassify(f *testing.F) {
 			for _, st := range tree.Stmts {
 				switch st.GetStmt().GetTransactionStmt().GetKind() {
 				case pg.TransactionStmtKind_TRANS_STMT_COMMIT_PREPARED, pg.TransactionStmtKind_TRANS_STMT_ROLLBACK_PREPARED:
-					t.Fatalf("%q: let through", sql)
+					if gid := st.GetStmt().GetTransactionStmt().GetGid(); !coordinatorGID(gid) {
+						t.Fatalf("%q: finalizing %q let through", sql, gid)
+					}
 				}
 			}
 		}
@@ -136,6 +143,11 @@ func FuzzClassify(f *testing.F) {
 			for _, gid := range v.Prepares {
 				if !strings.HasPrefix(gid, "pgfedx_") {
 					t.Fatalf("%q: prepare of %q let through", sql, gid)
+				}
+			}
+			for _, gid := range v.CoordinatorPrepares {
+				if !strings.HasPrefix(gid, "pgfed_") {
+					t.Fatalf("%q: prepare of %q let through as the coordinator's", sql, gid)
 				}
 			}
 		}
@@ -205,6 +217,40 @@ func TestLexSettings(t *testing.T) {
 	} {
 		if got := startupSettings(c.params) != ""; got != c.refuse {
 			t.Errorf("startup %v: refused %v, want %v", c.params, got, c.refuse)
+		}
+	}
+}
+
+// TestWrites: what counts as writing table data for the coordinator's own
+// two-phase commit (catalog2pc.go).
+func TestWrites(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"CREATE TABLE accounts_102008 (id int)":                        false,
+		"ALTER TABLE accounts_102008 ADD COLUMN x int":                 false,
+		"DROP TABLE IF EXISTS accounts_102008":                         false,
+		"CREATE INDEX ON accounts_102008 (id)":                         false,
+		"TRUNCATE accounts_102008":                                     false,
+		"SELECT * FROM accounts_102008":                                false,
+		"BEGIN":                                                        false,
+		"SET search_path = public":                                     false,
+		"EXPLAIN SELECT 1":                                             false,
+		"INSERT INTO accounts_102008 VALUES (1)":                       true,
+		"UPDATE accounts_102008 SET id = 2":                            true,
+		"DELETE FROM accounts_102008":                                  true,
+		"COPY accounts_102008 FROM STDIN":                              true,
+		"SELECT * INTO copy FROM accounts_102008":                      true,
+		"CREATE TABLE c AS SELECT * FROM accounts_102008":              true,
+		"WITH d AS (DELETE FROM a RETURNING *) SELECT * FROM d":        true,
+		"EXPLAIN ANALYZE INSERT INTO a VALUES (1)":                     true,
+		"EXECUTE ins(1)":                                               true,
+		"MERGE INTO a USING b ON a.id = b.id WHEN MATCHED THEN DELETE": true,
+	} {
+		tree, err := pg.Parse(sql)
+		if err != nil {
+			t.Fatalf("%q: %v", sql, err)
+		}
+		if got := writes(tree.Stmts[0].Stmt); got != want {
+			t.Errorf("writes(%q) = %v, want %v", sql, got, want)
 		}
 	}
 }

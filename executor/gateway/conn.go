@@ -17,6 +17,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/pgfed/pgfed/executor/federation"
 )
 
 // startupTimeout bounds the startup negotiation.
@@ -64,6 +66,18 @@ type conn struct {
 	backend net.Conn
 	subs    []substitution
 	closed  bool
+	// wrote: the worker's transaction may have written table data, so a
+	// PREPARE TRANSACTION of the coordinator's own two-phase commit is
+	// refused; sent counts the messages the worker answers with
+	// ReadyForQuery (the startup packet, Query, Sync, FunctionCall),
+	// answered the ReadyForQuery messages relayed; an idle ReadyForQuery
+	// answering everything sent clears wrote (catalog2pc.go).
+	wrote          bool
+	sent, answered uint64
+
+	// stmtWrites says, by prepared statement name, whether the statement
+	// parsed under that name may write (relayClient's goroutine only).
+	stmtWrites map[string]bool
 }
 
 // substitution replaces the error an injected statement gets with the
@@ -79,7 +93,7 @@ const maxSubstitutions = 256
 
 func newConn(g *Gateway, r Route, nc net.Conn, id uint64) *conn {
 	return &conn{g: g, r: r, id: id, client: nc, cw: bufio.NewWriterSize(nc, bufSize),
-		log: g.log.With("conn", id, "worker", r.Worker)}
+		log: g.log.With("conn", id, "worker", r.Worker), sent: 1, stmtWrites: map[string]bool{}}
 }
 
 // close closes both connections (safe to call more than once, from any
@@ -201,13 +215,17 @@ func (c *conn) relayClient(ctx context.Context, cr *bufio.Reader, bw *bufio.Writ
 			if skip {
 				break // dropped until Sync, as PostgreSQL ignores it too
 			}
-			sql, err := statementText(typ, body)
+			name, sql, err := statementText(typ, body)
 			if err != nil {
 				c.fatal(pgerrcode.ProtocolViolation, c.message(err.Error()))
 				return
 			}
-			ref := c.inspect(ctx, sql)
+			w, ref := c.inspect(ctx, sql)
 			if ref == nil {
+				if typ == 'P' {
+					c.stmtWrites[name] = w
+				}
+				c.sending(typ == 'Q', w)
 				if putHeader(bw, typ, n) != nil {
 					return
 				}
@@ -216,6 +234,7 @@ func (c *conn) relayClient(ctx context.Context, cr *bufio.Reader, bw *bufio.Writ
 				}
 				break
 			}
+			c.sending(typ == 'Q', false)
 			if c.inject(bw, ref, typ == 'Q') != nil {
 				return
 			}
@@ -229,6 +248,7 @@ func (c *conn) relayClient(ctx context.Context, cr *bufio.Reader, bw *bufio.Writ
 			}
 			ref := refused("function calls through the fastpath protocol are refused")
 			c.log.Warn("statement refused", "reason", ref.Reason)
+			c.sending(true, false)
 			if c.inject(bw, ref, true) != nil {
 				return
 			}
@@ -236,10 +256,26 @@ func (c *conn) relayClient(ctx context.Context, cr *bufio.Reader, bw *bufio.Writ
 			if _, err := cr.Discard(n); err != nil {
 				return
 			}
+		case typ == 'B' && n <= maxBindInspected:
+			body := make([]byte, n)
+			if _, err := io.ReadFull(cr, body); err != nil {
+				return
+			}
+			w, known := c.stmtWrites[boundStatement(body)]
+			c.sending(false, w || !known)
+			if putHeader(bw, typ, n) != nil {
+				return
+			}
+			if _, err := bw.Write(body); err != nil {
+				return
+			}
 		default:
 			if typ == 'S' {
 				skip = false
 			}
+			// A Sync is answered with ReadyForQuery; a Bind too large to
+			// read whole counts as a write.
+			c.sending(typ == 'S', typ == 'B')
 			if putHeader(bw, typ, n) != nil {
 				return
 			}
@@ -259,26 +295,83 @@ func (c *conn) relayClient(ctx context.Context, cr *bufio.Reader, bw *bufio.Writ
 	}
 }
 
-// statementText decodes the SQL text of a Query or Parse.
-func statementText(typ byte, body []byte) (string, error) {
+// maxBindInspected bounds the Bind messages read whole to find their
+// statement's name; a larger one is streamed and counted as a write.
+const maxBindInspected = 1 << 20
+
+// statementText decodes the SQL text of a Query or Parse, and the name a
+// Parse gives its statement.
+func statementText(typ byte, body []byte) (name, sql string, err error) {
 	if typ == 'Q' {
 		var q pgproto3.Query
 		if err := q.Decode(body); err != nil {
-			return "", fmt.Errorf("invalid Query message: %w", err)
+			return "", "", fmt.Errorf("invalid Query message: %w", err)
 		}
-		return q.String, nil
+		return "", q.String, nil
 	}
 	var p pgproto3.Parse
 	if err := p.Decode(body); err != nil {
-		return "", fmt.Errorf("invalid Parse message: %w", err)
+		return "", "", fmt.Errorf("invalid Parse message: %w", err)
 	}
-	return p.Query, nil
+	return p.Name, p.Query, nil
+}
+
+// boundStatement returns the name of the prepared statement a Bind
+// message's body binds (the second string; "\x00" when malformed, a name
+// no Parse gives, so the Bind counts as a write).
+func boundStatement(body []byte) string {
+	i := bytes.IndexByte(body, 0)
+	if i < 0 {
+		return "\x00"
+	}
+	j := bytes.IndexByte(body[i+1:], 0)
+	if j < 0 {
+		return "\x00"
+	}
+	return string(body[i+1 : i+1+j])
+}
+
+// sending records, before a message goes to the worker, whether the
+// worker will answer it with ReadyForQuery and whether it may write table
+// data.
+func (c *conn) sending(answered, writes bool) {
+	if !answered && !writes {
+		return
+	}
+	c.mu.Lock()
+	if answered {
+		c.sent++
+	}
+	if writes {
+		c.wrote = true
+	}
+	c.mu.Unlock()
+}
+
+// ready records a ReadyForQuery from the worker: an idle session that has
+// answered everything sent has ended every transaction that wrote.
+func (c *conn) ready(status byte) {
+	c.mu.Lock()
+	c.answered++
+	if status == 'I' && c.answered >= c.sent {
+		c.wrote = false
+	}
+	c.mu.Unlock()
 }
 
 // inspect classifies a statement text and asks the validator about its
-// PREPARE TRANSACTIONs; it returns the refusal, if any, after logging it.
-func (c *conn) inspect(ctx context.Context, sql string) *Refusal {
+// PREPARE TRANSACTIONs; it returns whether the text may write table data
+// and the refusal, if any, after logging it.
+func (c *conn) inspect(ctx context.Context, sql string) (bool, *Refusal) {
 	v, ref := c.g.cache.classify(c.g.policy, sql)
+	if ref == nil && len(v.CoordinatorPrepares) > 0 {
+		c.mu.Lock()
+		wrote := c.wrote
+		c.mu.Unlock()
+		if wrote || v.Writes {
+			ref = refused("PREPARE TRANSACTION %q is refused: the transaction wrote table data, and only the organization's validator commits writes across workers (federated gids %q)", v.CoordinatorPrepares[0], federation.GIDPrefix)
+		}
+	}
 	if ref == nil {
 		for _, gid := range v.Prepares {
 			if err := c.g.cfg.Keeper.CheckPrepare(ctx, c.r.Worker, gid, c.g.cfg.PrepareWait); err != nil {
@@ -290,7 +383,7 @@ func (c *conn) inspect(ctx context.Context, sql string) *Refusal {
 	if ref != nil {
 		c.log.Warn("statement refused", "reason", ref.Reason, "sqlstate", ref.Code)
 	}
-	return ref
+	return v.Writes, ref
 }
 
 // inject sends the worker, instead of a refused statement, one that fails
@@ -393,6 +486,18 @@ func (c *conn) relayOne(br *bufio.Reader, typ byte, n int) error {
 			return err
 		}
 		_, err := c.cw.Write(body)
+		return err
+	}
+	if typ == 'Z' && n == 1 {
+		var status [1]byte
+		if _, err := io.ReadFull(br, status[:]); err != nil {
+			return err
+		}
+		c.ready(status[0])
+		if err := putHeader(c.cw, typ, n); err != nil {
+			return err
+		}
+		_, err := c.cw.Write(status[:])
 		return err
 	}
 	if typ == 'E' && n <= maxErrorResponse && c.pending() {

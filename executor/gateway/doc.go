@@ -36,15 +36,19 @@
 // # What is guarded
 //
 //   - COMMIT PREPARED and ROLLBACK PREPARED, anywhere in a Query or Parse:
-//     refused. Neither can run inside a function or a transaction block,
-//     so these two messages are the only way to send them; DO, CALL and
-//     CREATE FUNCTION/PROCEDURE are refused anyway.
-//   - PREPARE TRANSACTION: only of a federated part gid
-//     (federation.GIDPrefix) whose request the organization's validator
-//     knows, names this worker and this part, is not decided and not voted
-//     ABORT. (So a remote coordinator cannot use the coordinator's own
-//     same-organization two-phase commit, gids "pgfed_", on these workers:
-//     it could never finish it through the gateway anyway.)
+//     refused, but for the coordinator's own schema changes (below).
+//     Neither can run inside a function or a transaction block, so these
+//     two messages are the only way to send them; DO, CALL and CREATE
+//     FUNCTION/PROCEDURE are refused anyway.
+//   - PREPARE TRANSACTION: of a federated part gid (federation.GIDPrefix)
+//     only when the organization's validator knows its request, which
+//     names this worker and this part, and the gid is neither decided nor
+//     voted ABORT; of a gid of the coordinator's own two-phase commit
+//     (dtx.GIDPrefix, "pgfed_"), which carries catalog changes such as
+//     create_distributed_table's shards, only when the connection's
+//     transaction wrote no table data (catalog2pc.go): rows written on
+//     several workers are committed by the validators alone. Any other
+//     gid: refused.
 //   - Ways around the gateway: extensions, foreign-data wrappers,
 //     servers, user mappings and subscriptions (connections out of the
 //     worker), dblink* calls, COPY to or from server files and programs,

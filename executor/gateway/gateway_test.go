@@ -143,7 +143,7 @@ func TestGateway(t *testing.T) {
 			"WITH s AS (SELECT * FROM secrets) SELECT * FROM s":        "table secrets",
 			"DO $$BEGIN NULL; END$$":                                   "DO is refused",
 			"SELECT pg_terminate_backend(pg_backend_pid())":            "pg_terminate_backend",
-			"PREPARE TRANSACTION 'pgfed_dtx_1_2'":                      "only federated transactions",
+			"PREPARE TRANSACTION 'dtx_1_2'":                            "only federated transactions",
 			"ALTER ROLE postgres SET search_path = public, pg_catalog": "ALTER DATABASE/ROLE",
 		} {
 			_, err := c.Exec(ctx, sql)
@@ -202,6 +202,7 @@ func TestGateway(t *testing.T) {
 	})
 
 	t.Run("CheckPrepare", func(t *testing.T) { testCheckPrepare(t, f) })
+	t.Run("the coordinator's schema two-phase commit", func(t *testing.T) { testCoordinatorSchema2PC(t, f) })
 	t.Run("COPY through the extended protocol", func(t *testing.T) { testRawCopy(t, f) })
 
 	t.Run("lexing settings pinned", func(t *testing.T) {

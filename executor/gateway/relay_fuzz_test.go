@@ -63,7 +63,7 @@ func FuzzRelayClient(f *testing.F) {
 			if typ != 'Q' && typ != 'P' {
 				continue
 			}
-			sql, err := statementText(typ, body)
+			_, sql, err := statementText(typ, body)
 			if err != nil {
 				t.Fatalf("forwarded a malformed %q", typ)
 			}
