@@ -20,3 +20,21 @@ func (p *Planner) mentionsShardedTable(sql string) bool {
 		}
 	}
 }
+
+// mentionsView is the same test for the views over distributed tables:
+// a statement naming none is not walked for views to expand.
+func (p *Planner) mentionsView(sql string) bool {
+	if len(p.viewNames) == 0 {
+		return false
+	}
+	l := lexer{s: sql}
+	for {
+		id, ok := l.next()
+		if !ok {
+			return false
+		}
+		if p.viewNames[id] {
+			return true
+		}
+	}
+}

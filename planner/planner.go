@@ -15,11 +15,13 @@ type Planner struct {
 	cat    *catalog.Snapshot
 	schema *Schema
 	// names holds the unqualified names of every distributed and
-	// reference table, for the cheap local test.
-	names  map[string]bool
-	shards map[catalog.RelationName][]catalog.Shard
-	places map[int64][]int32
-	cache  *Cache
+	// reference table and of every view over them, for the cheap local
+	// test; viewNames those of the views alone.
+	names     map[string]bool
+	viewNames map[string]bool
+	shards    map[catalog.RelationName][]catalog.Shard
+	places    map[int64][]int32
+	cache     *Cache
 }
 
 // New returns a planner over a catalog snapshot and a schema (nil means
@@ -47,6 +49,10 @@ func New(cat *catalog.Snapshot, schema *Schema, cacheSize int) *Planner {
 	}
 	for _, name := range schema.viewNames() {
 		p.names[name] = true
+		if p.viewNames == nil {
+			p.viewNames = map[string]bool{}
+		}
+		p.viewNames[name] = true
 	}
 	return p
 }
@@ -95,7 +101,7 @@ func (p *Planner) planText(sql string) (*Plan, error) {
 	if err != nil {
 		return nil, syntaxError(err)
 	}
-	if len(tree.Stmts) == 1 {
+	if len(tree.Stmts) == 1 && p.mentionsView(sql) {
 		stmt, err := p.withViews(tree.Stmts[0].Stmt)
 		if err != nil {
 			return nil, err

@@ -147,6 +147,9 @@ func (p *Planner) expandViews(stmt *pg.Node) (bool, error) {
 // from its deparsed text, so that every location in it points into that
 // text (router plans cut the text at them).
 func (p *Planner) withViews(stmt *pg.Node) (*pg.Node, error) {
+	if len(p.viewNames) == 0 {
+		return stmt, nil
+	}
 	expanded, err := p.expandViews(stmt)
 	if err != nil || !expanded {
 		return stmt, err
