@@ -14,8 +14,24 @@ import (
 // wrong answer without an error. The catalog state keeps the names of the
 // user-defined SQL and PL/pgSQL functions (and procedures) whose bodies
 // mention a distributed or reference table, directly or through another
-// such function (guardedFunctionsQuery), and the session refuses a local
-// statement calling one of them with 0A000 (guardLocal).
+// such function (guardedFunctionsQuery), and the session refuses any
+// statement calling one of them with 0A000 naming the function and the
+// table (guard): a local statement (it would read the shell), and a
+// distributed one too, since the call would run either on the workers
+// (which hold the table as shards under other names, and usually not the
+// function) or on the metadata database over intermediate results (where
+// the function still reads the shell). For a distributed statement the
+// text checked is the planned one, so a call inside the definition of a
+// view over distributed tables is caught as well.
+//
+// What is answered: functions that read no distributed table (built-in
+// or user-defined, over local tables or none), anywhere; a SQL or
+// PL/pgSQL function whose body mentions no distributed table is let
+// through even when it reaches one by dynamic SQL (EXECUTE of a string
+// built at run time), which no text match can see. What is refused:
+// every call, anywhere in a statement, to a SQL or PL/pgSQL function or
+// procedure whose body names a distributed or reference table (or calls
+// such a function), including CALL and DO blocks calling one.
 //
 // The match is on words, not on a parse: a function whose body mentions
 // a distributed table's name (even as another schema's table, a column
@@ -28,8 +44,11 @@ import (
 // function created, replaced, altered or dropped through this
 // coordinator invalidates the catalog state when its transaction ends
 // (Session.routinesChanged), so that the next statement reloads the list
-// with the change visible; functions changed directly on the metadata
-// database, bypassing pgfed, are seen at the next catalog change.
+// with the change visible. A function created directly on the metadata
+// database, bypassing pgfed, is seen at its first call: a call to a name
+// the catalog state does not know reloads the state (routines.go). One
+// replaced or altered there (same name, new body) is seen at the next
+// catalog change or function DDL through pgfed.
 
 // guardedFunctionsQuery returns, for each user-defined SQL or PL/pgSQL
 // function or procedure whose body mentions a distributed or reference
