@@ -105,15 +105,34 @@ func (s *Session) planWriteBound(ctx context.Context, st *catalogState, sql stri
 		return pl, sql, routePlan, b, err
 	}
 	pl, err := s.plan(st, sql)
-	if err != nil || !pl.Modify || pl.Kind == planner.KindRouter || !mentionsTime(sql) {
+	if err != nil || !pl.Modify || pl.Kind == planner.KindRouter {
 		return pl, sql, routePlan, b, err
 	}
-	fixed, changed, err := s.fixTime(ctx, sql)
+	clockDefaults := w == "insert" && s.mayHaveTimeDefaults(ctx, st, sql)
+	if !clockDefaults && !mentionsTime(sql) {
+		return pl, sql, routePlan, b, nil
+	}
+	fixed, changed, err := s.fixTime(ctx, st, sql, clockDefaults)
 	if err != nil || !changed {
 		return pl, sql, routePlan, b, err
 	}
 	pl, err = s.plan(st, fixed)
 	return pl, fixed, routePlan, b, err
+}
+
+// mayHaveTimeDefaults is the cheap test before addTimeDefaults: the
+// INSERT names a table with a clock default.
+func (s *Session) mayHaveTimeDefaults(ctx context.Context, st *catalogState, sql string) bool {
+	d, err := st.seqDefaults(ctx, s.h)
+	if err != nil {
+		return false
+	}
+	for _, n := range d.timeNames {
+		if containsFold(sql, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // writeNeedsSession reports whether a statement prepared with Parse must
@@ -138,7 +157,8 @@ func (s *Session) writeNeedsSession(ctx context.Context, st *catalogState, sql s
 	default:
 		return false
 	}
-	return pl != nil && pl.Modify && pl.Kind != planner.KindRouter && mentionsTime(sql)
+	return pl != nil && pl.Modify && pl.Kind != planner.KindRouter &&
+		(mentionsTime(sql) || w == "insert" && s.mayHaveTimeDefaults(ctx, st, sql))
 }
 
 // mayFillSequences is the cheap test before fillSequences: the INSERT
@@ -218,11 +238,18 @@ func timeKind(n *pg.Node) (timeEval, bool) {
 
 // fixTime replaces the stable time functions of a statement by their
 // values on the metadata connection (one round trip), as typed
-// constants. It reports whether it changed anything.
-func (s *Session) fixTime(ctx context.Context, sql string) (string, bool, error) {
+// constants; with clockDefaults, an INSERT first gets the defaults of
+// its table that read the clock (addTimeDefaults). It reports whether it
+// changed anything.
+func (s *Session) fixTime(ctx context.Context, st *catalogState, sql string, clockDefaults bool) (string, bool, error) {
 	tree, err := pg.Parse(sql)
 	if err != nil || len(tree.Stmts) != 1 {
 		return sql, false, nil
+	}
+	if in := tree.Stmts[0].Stmt.GetInsertStmt(); in != nil && clockDefaults {
+		if _, err := s.addTimeDefaults(ctx, st, in); err != nil {
+			return sql, false, err
+		}
 	}
 	var nodes []*pg.Node
 	var kinds []timeEval

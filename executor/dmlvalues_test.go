@@ -297,6 +297,55 @@ func testTimeOnce(t *testing.T, c *cluster) {
 			t.Errorf("%s: %d values, %v, want the transaction's start %v", q, n, at, start)
 		}
 	}
+	// Clock defaults: the coordinator computes them once when a write
+	// reaches several shards (multi-row VALUES, INSERT ... SELECT pushed
+	// down or through the coordinator).
+	for _, q := range []string{
+		"CREATE TABLE stamps (id int PRIMARY KEY, k text, created timestamptz DEFAULT now(), day date DEFAULT CURRENT_DATE)",
+		"SELECT create_distributed_table('stamps', 'id', shard_count => 4)",
+		"CREATE TABLE stamps2 (id int PRIMARY KEY, k text, created timestamptz DEFAULT CURRENT_TIMESTAMP)",
+		"SELECT create_distributed_table('stamps2', 'id', colocate_with => 'stamps')",
+	} {
+		mustExec(t, conn, q)
+	}
+	tx, err = conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, "SELECT now()").Scan(&start); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond)
+	for _, tc := range []struct {
+		q    string
+		args []any
+		tag  string
+	}{
+		{"INSERT INTO stamps (id, k) VALUES (1, 'v'), (2, 'v'), (3, 'v'), (4, 'v'), (5, 'v'), (6, 'v')", nil, "INSERT 0 6"},
+		{"INSERT INTO stamps (id, k, created) VALUES (7, $1, DEFAULT), (8, $1, DEFAULT), (9, $2, DEFAULT)", []any{"p", "q"}, "INSERT 0 3"},
+		{"INSERT INTO stamps (id, k) SELECT g, 's' FROM generate_series(100, 120) g", nil, "INSERT 0 21"},
+		{"INSERT INTO stamps2 (id, k) SELECT id, k FROM stamps", nil, "INSERT 0 30"},
+	} {
+		if tag, err := tx.Exec(ctx, tc.q, tc.args...); err != nil || tag.String() != tc.tag {
+			t.Fatalf("%s: %v %v", tc.q, tag, err)
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"SELECT count(DISTINCT created), min(created) FROM stamps", "SELECT count(DISTINCT created), min(created) FROM stamps2"} {
+		var n int
+		var at time.Time
+		if err := conn.QueryRow(ctx, q).Scan(&n, &at); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || !at.Equal(start) {
+			t.Errorf("%s: %d values, %v, want the transaction's start %v", q, n, at, start)
+		}
+	}
+	if got := joinRows(queryStrings(t, conn, "SELECT count(*) FROM stamps WHERE day = CURRENT_DATE")); got != "30" {
+		t.Errorf("CURRENT_DATE default: %s of 30 rows", got)
+	}
 	// CURRENT_DATE in a multi-shard DELETE (with a prepared statement).
 	if tag, err := conn.Exec(ctx, "DELETE FROM events WHERE at > CURRENT_DATE + $1::int", 2); err != nil || tag.String() != "DELETE 0" {
 		t.Errorf("delete with current_date: %v %v", tag, err)

@@ -41,7 +41,7 @@ func refusedInsertSelect(sql string, err error) bool {
 // metadata database; stable time functions are evaluated there once.
 func (s *Session) insertSelect(ctx context.Context, st *catalogState, sql string, b *binding, out *output) error {
 	if mentionsTime(sql) {
-		fixed, _, err := s.fixTime(ctx, sql)
+		fixed, _, err := s.fixTime(ctx, st, sql, false)
 		if err != nil {
 			return err
 		}

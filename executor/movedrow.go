@@ -285,7 +285,7 @@ func (s *Session) moveRows(ctx context.Context, st *catalogState, sql string, b 
 		return internalError("deparse the DELETE of a moving UPDATE: %v", err)
 	}
 	if mentionsTime(delSQL) {
-		if delSQL, _, err = s.fixTime(ctx, delSQL); err != nil {
+		if delSQL, _, err = s.fixTime(ctx, st, delSQL, false); err != nil {
 			return err
 		}
 	}

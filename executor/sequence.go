@@ -44,6 +44,12 @@ type seqDefaults struct {
 	// names are the unqualified names of those tables, for a cheap text
 	// test before parsing.
 	names []string
+	// times are the columns whose defaults read the clock (now(),
+	// CURRENT_TIMESTAMP...), which the shards compute, but which a write
+	// reaching several shards gets from the coordinator, once; timeNames
+	// are their tables' names.
+	times     map[catalog.RelationName][]seqColumn
+	timeNames []string
 }
 
 // seqState holds what the coordinator's write values need of a catalog
@@ -60,19 +66,23 @@ type seqState struct {
 	templates map[string]*insertTemplate
 }
 
-// seqDefaultsQuery reads the columns whose defaults call nextval, and the
-// identity columns, of the distributed and reference tables.
+// seqDefaultsQuery reads the columns whose defaults call nextval, the
+// identity columns, and the columns whose defaults read the clock (now(),
+// CURRENT_TIMESTAMP...; last column true) of the distributed and
+// reference tables.
 const seqDefaultsQuery = `SELECT n.nspname, c.relname, a.attname,
 	CASE WHEN a.attidentity <> '' THEN format('nextval(%L::regclass)',
 		pg_get_serial_sequence(format('%I.%I', n.nspname, c.relname), a.attname))
 	ELSE pg_get_expr(d.adbin, d.adrelid) END,
-	a.attidentity <> '', a.attidentity = 'a'
+	a.attidentity <> '', a.attidentity = 'a',
+	a.attidentity = '' AND pg_get_expr(d.adbin, d.adrelid) NOT LIKE '%nextval(%'
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE a.attrelid IN (SELECT logicalrelid FROM pgfed.partition) AND a.attnum > 0 AND NOT a.attisdropped
-	AND a.attgenerated = '' AND (a.attidentity <> '' OR pg_get_expr(d.adbin, d.adrelid) LIKE '%nextval(%')
+	AND a.attgenerated = '' AND (a.attidentity <> '' OR pg_get_expr(d.adbin, d.adrelid) LIKE '%nextval(%'
+		OR pg_get_expr(d.adbin, d.adrelid) ~* '(now\(|current_(timestamp|date|time)|localtime|transaction_timestamp|statement_timestamp)')
 ORDER BY c.oid, a.attnum`
 
 // seqDefaults returns the computed-default columns of the state's
@@ -92,12 +102,19 @@ func (st *catalogState) seqDefaults(ctx context.Context, h *Handler) (*seqDefaul
 	if res.Err != nil {
 		return nil, fmt.Errorf("read the columns with sequence defaults: %w", res.Err)
 	}
-	d := &seqDefaults{tables: map[catalog.RelationName][]seqColumn{}}
+	d := &seqDefaults{tables: map[catalog.RelationName][]seqColumn{}, times: map[catalog.RelationName][]seqColumn{}}
 	for _, row := range res.Rows {
 		if row[3] == nil {
 			continue
 		}
 		rel := catalog.RelationName{Schema: string(row[0]), Name: string(row[1])}
+		if string(row[6]) == "t" {
+			if _, ok := d.times[rel]; !ok {
+				d.timeNames = append(d.timeNames, rel.Name)
+			}
+			d.times[rel] = append(d.times[rel], seqColumn{name: string(row[2]), expr: string(row[3])})
+			continue
+		}
 		if _, ok := d.tables[rel]; !ok {
 			d.names = append(d.names, rel.Name)
 		}
@@ -497,6 +514,10 @@ type seqFill struct {
 	cols    []string
 	exprs   []string
 	replace []seqSlot
+	// consts are the clock defaults, evaluated once (constVals) for
+	// every row: the metadata connection's transaction gives one now().
+	consts    []string
+	constVals [][]byte
 }
 
 // seqSlot is an output column of a SELECT whose value the coordinator
@@ -557,10 +578,18 @@ func (s *Session) sequenceFill(ctx context.Context, st *catalogState, in *pg.Ins
 		return nil, err
 	}
 	f := &seqFill{}
+	// Clock defaults too: the metadata connection's transaction gives
+	// every row the same now().
 	for _, g := range gen {
 		if indexOf(cols, g.name) < 0 {
 			f.cols = append(f.cols, g.name)
 			f.exprs = append(f.exprs, g.expr)
+		}
+	}
+	for _, g := range d.times[tb.Relation] {
+		if indexOf(cols, g.name) < 0 {
+			f.cols = append(f.cols, g.name)
+			f.consts = append(f.consts, g.expr)
 		}
 	}
 	return f, nil
@@ -569,10 +598,11 @@ func (s *Session) sequenceFill(ctx context.Context, st *catalogState, in *pg.Ins
 // wrap returns a query of the metadata database giving sel's rows with
 // the computed defaults as more columns.
 func (f *seqFill) wrap(sel string) string {
-	if f == nil || len(f.exprs) == 0 {
+	if f == nil || len(f.exprs)+len(f.consts) == 0 {
 		return sel
 	}
-	return "SELECT pgfed_rows.*, " + strings.Join(f.exprs, ", ") + " FROM (" + sel + ") AS pgfed_rows"
+	return "SELECT pgfed_rows.*, " + strings.Join(append(append([]string(nil), f.exprs...), f.consts...), ", ") +
+		" FROM (" + sel + ") AS pgfed_rows"
 }
 
 // seqFillBatch bounds the rows whose defaults one round trip computes.
@@ -581,13 +611,20 @@ const seqFillBatch = 1000
 // rows hands rows to sink with the computed defaults appended, computed
 // on the metadata connection seqFillBatch rows at a time.
 func (f *seqFill) rows(ctx context.Context, s *Session, rows [][][]byte, sink rowSink) error {
-	if f == nil || len(f.exprs)+len(f.replace) == 0 {
+	if f == nil || len(f.exprs)+len(f.replace)+len(f.consts) == 0 {
 		for _, r := range rows {
 			if err := sink.add(ctx, r); err != nil {
 				return err
 			}
 		}
 		return nil
+	}
+	if len(f.consts) > 0 && f.constVals == nil {
+		vals, err := s.evalOnMeta(ctx, f.consts)
+		if err != nil {
+			return err
+		}
+		f.constVals = vals
 	}
 	per := len(f.replace) + len(f.exprs)
 	for len(rows) > 0 {
@@ -599,13 +636,17 @@ func (f *seqFill) rows(ctx context.Context, s *Session, rows [][][]byte, sink ro
 			}
 			exprs = append(exprs, f.exprs...)
 		}
-		vals, err := s.evalOnMeta(ctx, exprs)
-		if err != nil {
-			return err
+		var vals [][]byte
+		if len(exprs) > 0 {
+			var err error
+			if vals, err = s.evalOnMeta(ctx, exprs); err != nil {
+				return err
+			}
 		}
 		for i, r := range rows[:n] {
 			v := vals[i*per : (i+1)*per]
-			row := append(append(make([][]byte, 0, len(r)+len(f.exprs)), r...), v[len(f.replace):]...)
+			row := append(append(make([][]byte, 0, len(r)+len(f.exprs)+len(f.consts)), r...), v[len(f.replace):]...)
+			row = append(row, f.constVals...)
 			for j, slot := range f.replace {
 				if slot.pos < len(r) {
 					row[slot.pos] = v[j]
@@ -725,4 +766,75 @@ func (s *Session) checkUpdateNextval(st *catalogState, sql string) error {
 		}
 	}
 	return nil
+}
+
+// addTimeDefaults writes into an INSERT the defaults of its table's
+// columns that read the clock, where it leaves them out or gives DEFAULT,
+// as expressions (fixTime then evaluates them once on the coordinator).
+// It reports whether it changed the statement.
+func (s *Session) addTimeDefaults(ctx context.Context, st *catalogState, in *pg.InsertStmt) (bool, error) {
+	if in.WithClause != nil || in.Relation == nil || in.SelectStmt == nil {
+		return false, nil
+	}
+	d, err := st.seqDefaults(ctx, s.h)
+	if err != nil {
+		return false, catalogError(err)
+	}
+	tb, ok := s.lookupTable(st, in.Relation)
+	if !ok || len(d.times[tb.Relation]) == 0 {
+		return false, nil
+	}
+	sel := in.SelectStmt.GetSelectStmt()
+	if sel == nil || sel.Op != pg.SetOperation_SETOP_NONE {
+		return false, nil
+	}
+	n := len(sel.TargetList)
+	if len(sel.ValuesLists) > 0 {
+		n = len(sel.ValuesLists[0].GetList().GetItems())
+	} else if len(in.Cols) == 0 {
+		return false, nil // SELECT * would hide how many columns it gives
+	}
+	cols, err := s.insertColumns(st, in, tb, n)
+	if err != nil || cols == nil {
+		return false, err
+	}
+	changed := false
+	for _, g := range d.times[tb.Relation] {
+		expr := func() *pg.Node {
+			tree, err := pg.Parse("SELECT " + g.expr)
+			if err != nil || len(tree.Stmts) != 1 {
+				return nil
+			}
+			return tree.Stmts[0].Stmt.GetSelectStmt().GetTargetList()[0].GetResTarget().GetVal()
+		}
+		if expr() == nil {
+			continue
+		}
+		i := indexOf(cols, g.name)
+		if i >= 0 {
+			for _, l := range sel.ValuesLists {
+				if items := l.GetList().GetItems(); i < len(items) && items[i].GetSetToDefault() != nil {
+					items[i] = expr()
+					changed = true
+				}
+			}
+			continue
+		}
+		cols = append(cols, g.name)
+		changed = true
+		if len(sel.ValuesLists) == 0 {
+			sel.TargetList = append(sel.TargetList, pg.MakeResTargetNodeWithVal(expr(), -1))
+			continue
+		}
+		for _, l := range sel.ValuesLists {
+			l.GetList().Items = append(l.GetList().Items, expr())
+		}
+	}
+	if changed {
+		in.Cols = in.Cols[:0]
+		for _, c := range cols {
+			in.Cols = append(in.Cols, &pg.Node{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Name: c}}})
+		}
+	}
+	return changed, nil
 }
