@@ -258,8 +258,8 @@ func (f *devFederation) waitReady(ctx context.Context) error {
 					break
 				}
 				if ctx.Err() != nil {
-					return fmt.Errorf("validator of %s not listening on %s after %s; its log (%s) ends with:\n%s",
-						o.Name, a, devValidatorsReady, f.validators[k].logPath, f.validators[k].logTail(20))
+					return fmt.Errorf("validator of %s not listening on %s (%w); its log (%s) ends with:\n%s",
+						o.Name, a, ctx.Err(), f.validators[k].logPath, f.validators[k].logTail(20))
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
