@@ -18,14 +18,18 @@ import (
 // statement is planned (as Citus does):
 //
 //   - nextval defaults (serial, identity) and explicit nextval calls in
-//     an INSERT's VALUES: the sequences live in the metadata database
-//     (sequence.go);
-//   - now(), CURRENT_TIMESTAMP, CURRENT_DATE and their kin in a write
-//     that reaches several shards: evaluated once on the metadata
-//     connection, whose transaction began with the client's, so that
-//     every shard sees the same value, the transaction's start time;
+//     an INSERT's VALUES or in the SELECT list of an INSERT ... SELECT:
+//     the sequences live in the metadata database (sequence.go); an
+//     UPDATE calling nextval, or setting such a column to DEFAULT, is
+//     refused (0A000);
+//   - now(), CURRENT_TIMESTAMP, CURRENT_DATE and their kin, written in a
+//     write that reaches several shards or in the defaults of the
+//     columns it fills: evaluated once on the metadata connection, whose
+//     transaction began with the client's, so that every shard sees the
+//     same value, the transaction's start time (fixTime);
 //   - an UPDATE of the distribution column, which may move rows to
-//     other shards (movedrow.go).
+//     other shards (movedrow.go), and an INSERT ... ON CONFLICT DO
+//     UPDATE of it, which is refused.
 //
 // Statements that need none of this cost a few text scans.
 
@@ -370,4 +374,75 @@ func walkMessage(m protoreflect.Message, fn func(*pg.Node) bool) {
 		}
 		walkMessage(v.Message(), fn)
 	}
+}
+
+// addTimeDefaults writes into an INSERT the defaults of its table's
+// columns that read the clock, where it leaves them out or gives DEFAULT,
+// as expressions (fixTime then evaluates them once on the coordinator).
+// It reports whether it changed the statement.
+func (s *Session) addTimeDefaults(ctx context.Context, st *catalogState, in *pg.InsertStmt) (bool, error) {
+	if in.WithClause != nil || in.Relation == nil || in.SelectStmt == nil {
+		return false, nil
+	}
+	d, err := st.seqDefaults(ctx, s.h)
+	if err != nil {
+		return false, catalogError(err)
+	}
+	tb, ok := s.lookupTable(st, in.Relation)
+	if !ok || len(d.times[tb.Relation]) == 0 {
+		return false, nil
+	}
+	sel := in.SelectStmt.GetSelectStmt()
+	if sel == nil || sel.Op != pg.SetOperation_SETOP_NONE {
+		return false, nil
+	}
+	n := len(sel.TargetList)
+	if len(sel.ValuesLists) > 0 {
+		n = len(sel.ValuesLists[0].GetList().GetItems())
+	} else if len(in.Cols) == 0 {
+		return false, nil // SELECT * would hide how many columns it gives
+	}
+	cols, err := s.insertColumns(st, in, tb, n)
+	if err != nil || cols == nil {
+		return false, err
+	}
+	changed := false
+	for _, g := range d.times[tb.Relation] {
+		expr := func() *pg.Node {
+			tree, err := pg.Parse("SELECT " + g.expr)
+			if err != nil || len(tree.Stmts) != 1 {
+				return nil
+			}
+			return tree.Stmts[0].Stmt.GetSelectStmt().GetTargetList()[0].GetResTarget().GetVal()
+		}
+		if expr() == nil {
+			continue
+		}
+		i := indexOf(cols, g.name)
+		if i >= 0 {
+			for _, l := range sel.ValuesLists {
+				if items := l.GetList().GetItems(); i < len(items) && items[i].GetSetToDefault() != nil {
+					items[i] = expr()
+					changed = true
+				}
+			}
+			continue
+		}
+		cols = append(cols, g.name)
+		changed = true
+		if len(sel.ValuesLists) == 0 {
+			sel.TargetList = append(sel.TargetList, pg.MakeResTargetNodeWithVal(expr(), -1))
+			continue
+		}
+		for _, l := range sel.ValuesLists {
+			l.GetList().Items = append(l.GetList().Items, expr())
+		}
+	}
+	if changed {
+		in.Cols = in.Cols[:0]
+		for _, c := range cols {
+			in.Cols = append(in.Cols, &pg.Node{Node: &pg.Node_ResTarget{ResTarget: &pg.ResTarget{Name: c}}})
+		}
+	}
+	return changed, nil
 }
