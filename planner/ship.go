@@ -7,14 +7,14 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// A condition x IN (SELECT y ...) (or x = ANY (SELECT y ...)) whose
+// A condition x IN (SELECT y ...) (or x op ANY/ALL (SELECT y ...)) whose
 // subquery cannot run inside each shard's statement (it reads a table not
 // co-located with the outer query's) would make the planner pull the
 // outer tables to the coordinator. When the subquery is not correlated
 // and its result is small, it is cheaper to run it first and send its
 // result into every shard's statement as a constant array: the
-// condition becomes x = ANY ('{...}'::type[]), which has the same
-// three-valued answer as IN over the same rows, and the rest of the
+// condition becomes x = ANY ('{...}'::type[]) (x op ANY/ALL (...)),
+// which has the same three-valued answer over the same rows, and the rest of the
 // statement is planned as usual (pushed down whole, split into partial
 // aggregates, ...). The plan carries the subquery's plan in Shipped, the
 // array's place in its SQL as a marker literal, and the pull plan it
@@ -78,7 +78,11 @@ func (p *Planner) ship(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]P
 		if len(name) == 0 {
 			name = []*pg.Node{strNode("=")}
 		}
-		n.Node = pg.MakeAExprNode(pg.A_Expr_Kind_AEXPR_OP_ANY, name, sl.Testexpr, pg.MakeAConstStrNode(marker, -1), -1).Node
+		kind := pg.A_Expr_Kind_AEXPR_OP_ANY
+		if sl.SubLinkType == pg.SubLinkType_ALL_SUBLINK {
+			kind = pg.A_Expr_Kind_AEXPR_OP_ALL
+		}
+		n.Node = pg.MakeAExprNode(kind, name, sl.Testexpr, pg.MakeAConstStrNode(marker, -1), -1).Node
 		ships = append(ships, Shipped{Marker: "'" + marker + "'", Plan: sub, LimitSetting: MaxShippedRowsSetting})
 		return false
 	})
@@ -107,14 +111,13 @@ func (p *Planner) ship(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]P
 	return main, true, nil
 }
 
-// shippable reports whether a sublink is x IN (SELECT y ...) or x = ANY
-// (SELECT y ...) with a one-column subquery that refers to nothing
-// outside itself.
+// shippable reports whether a sublink is x IN (SELECT y ...), x op ANY
+// (SELECT y ...) or x op ALL (SELECT y ...) with a one-column subquery
+// that refers to nothing outside itself: x op ANY/ALL over the array of
+// the subquery's rows has the same three-valued answer.
 func shippable(p *Planner, sl *pg.SubLink) bool {
-	if sl.SubLinkType != pg.SubLinkType_ANY_SUBLINK || sl.Testexpr == nil || sl.Testexpr.GetRowExpr() != nil {
-		return false
-	}
-	if len(sl.OperName) > 1 || (len(sl.OperName) == 1 && sl.OperName[0].GetString_().GetSval() != "=") {
+	if (sl.SubLinkType != pg.SubLinkType_ANY_SUBLINK && sl.SubLinkType != pg.SubLinkType_ALL_SUBLINK) ||
+		sl.Testexpr == nil || sl.Testexpr.GetRowExpr() != nil {
 		return false
 	}
 	sub := sl.Subselect.GetSelectStmt()

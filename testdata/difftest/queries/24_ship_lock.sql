@@ -34,3 +34,12 @@ SELECT o.o_orderkey, l.l_linenumber FROM orders o JOIN lineitem l ON l.l_orderke
 
 -- lock: FOR NO KEY UPDATE SKIP LOCKED on a text-distributed table
 SELECT tag, seq FROM tag_events WHERE amount > 50 FOR NO KEY UPDATE SKIP LOCKED;
+
+-- ship: > ALL over a non-co-located table
+SELECT count(*) FROM orders WHERE o_totalprice > ALL (SELECT c_acctbal * 30 FROM customer WHERE c_nationkey = 1);
+
+-- ship: <> ALL with NULLs in the subquery result
+SELECT count(*) FROM sparse WHERE i2 <> ALL (SELECT i2 FROM sparse WHERE id < 30);
+
+-- ship: < ANY on dates
+SELECT count(*) FROM orders WHERE o_orderdate < ANY (SELECT l_shipdate - 2000 FROM lineitem WHERE l_orderkey < 10);
