@@ -83,7 +83,7 @@ func (s *Session) planWriteBound(ctx context.Context, st *catalogState, sql stri
 				return nil, sql, routePlan, b, err
 			}
 		}
-	case "update":
+	case "update", "with":
 		if containsFold(sql, "nextval") {
 			if err := s.checkUpdateNextval(st, sql); err != nil {
 				return nil, sql, routePlan, b, err
@@ -152,7 +152,7 @@ func (s *Session) writeNeedsSession(ctx context.Context, st *catalogState, sql s
 		if s.mayFillSequences(ctx, st, sql) || mayUpdateOnConflict(st, sql) {
 			return true
 		}
-	case "update":
+	case "update", "with":
 		if mayMoveRows(st, sql) || containsFold(sql, "default") && s.mayFillSequences(ctx, st, sql) ||
 			containsFold(sql, "nextval") {
 			return true

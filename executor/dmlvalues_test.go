@@ -408,6 +408,16 @@ func testMoveRows(t *testing.T, c *cluster) {
 	if n := routedCount(t, conn, "accounts", []string{"15"}); n != 1 {
 		t.Errorf("after a timed out move: row 15 found %d times", n)
 	}
+	// A SET list with a subquery, and a WITH before the UPDATE.
+	if tag := simpleTag(t, conn, "UPDATE accounts SET balance = (SELECT 100 WHERE true), id = 16000 WHERE id = 16"); tag != "UPDATE 1" {
+		t.Errorf("moving update after a subquery: %q", tag)
+	}
+	if tag := simpleTag(t, conn, "WITH v AS (SELECT 17 AS old) UPDATE accounts SET id = 17000 WHERE id = (SELECT old FROM v)"); tag != "UPDATE 1" {
+		t.Errorf("moving update with WITH: %q", tag)
+	}
+	if n := routedCount(t, conn, "accounts", []string{"16000", "17000", "16", "17"}); n != 2 {
+		t.Errorf("moves after a subquery or WITH: %d rows at 16000, 17000, 16, 17", n)
+	}
 	// Prepared, and a no-op SET id = id.
 	if tag, err := conn.Exec(ctx, "UPDATE accounts SET id = $1 WHERE id = $2", 400, 13); err != nil || tag.String() != "UPDATE 1" {
 		t.Errorf("prepared moving update: %v %v", tag, err)
@@ -415,7 +425,7 @@ func testMoveRows(t *testing.T, c *cluster) {
 	if n := routedCount(t, conn, "accounts", []string{"400", "13"}); n != 1 {
 		t.Errorf("prepared move: %d rows at 400 and 13", n)
 	}
-	if tag := simpleTag(t, conn, "UPDATE accounts SET id = id, balance = balance WHERE id > 20"); tag != "UPDATE 31" {
+	if tag := simpleTag(t, conn, "UPDATE accounts SET id = id, balance = balance WHERE id > 20"); tag != "UPDATE 33" {
 		t.Errorf("update setting id = id: %q", tag)
 	}
 	// A table that foreign keys reference is refused.

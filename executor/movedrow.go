@@ -24,25 +24,46 @@ import (
 // reference is refused (the DELETE would fire their actions), as are
 // SET forms the rewrite cannot express.
 
-// mayMoveRows is the cheap test before updateMovesRows: the text between
-// the UPDATE's first SET and the WHERE after it names a distribution
-// column.
+// mayMoveRows is the cheap test before updateMovesRows: the SET list
+// (the text from the first SET to the WHERE or RETURNING after it, outside
+// parentheses and quotes) names a distribution column.
 func mayMoveRows(st *catalogState, sql string) bool {
 	set := wordIndexFold(sql, "set", 0)
 	if set < 0 {
 		return false
 	}
-	end := wordIndexFold(sql, "where", set)
-	if end < 0 {
-		end = len(sql)
-	}
-	span := sql[set:end]
+	span := sql[set:setListEnd(sql, set+3)]
 	for _, c := range st.distColumns() {
 		if wordIndexFold(span, c, 0) >= 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// setListEnd returns where a SET list starting at i ends: at the first
+// WHERE or RETURNING outside parentheses and quoted text, or the end.
+func setListEnd(sql string, i int) int {
+	depth := 0
+	for ; i < len(sql); i++ {
+		switch c := sql[i]; {
+		case c == '\'' || c == '"':
+			j := strings.IndexByte(sql[i+1:], c)
+			if j < 0 {
+				return len(sql)
+			}
+			i += j + 1
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case depth == 0 && (c == 'w' || c == 'W' || c == 'r' || c == 'R') && (i == 0 || !isWordByte(sql[i-1])):
+			if wordIndexFold(sql[i:min(i+9, len(sql))], "where", 0) == 0 || wordIndexFold(sql[i:min(i+10, len(sql))], "returning", 0) == 0 {
+				return i
+			}
+		}
+	}
+	return len(sql)
 }
 
 // mayUpdateOnConflict is the cheap test before checkConflictUpdate: an
