@@ -77,7 +77,13 @@
 // tables there) and keeps PostgreSQL's naming rules; those naming
 // distributed tables are also planned once with $n symbolic. Execute binds
 // the plan (pruning shards by the parameters) and runs the tasks as
-// statements prepared once per worker connection. A Citus API query
+// statements prepared once per worker connection. An Execute with a row
+// limit of a read that runs on connections of its own (outside a
+// transaction block) streams: the plan runs in a goroutine the portal
+// owns and each Execute takes the next rows; any other request first
+// settles the stream, reading the rest of its rows within the
+// intermediate-result limits (portalstream.go). Other limited portals are
+// computed in full at their first Execute. A Citus API query
 // (function calls, views) is prepared on the metadata database in the
 // form citus.Describe gives (calls replaced by typed NULLs over their
 // arguments), which describes it; Execute binds the parameters as typed

@@ -25,8 +25,8 @@ type distStatement struct {
 }
 
 // distPortal is the Portal.State of a distributed statement run with a row
-// limit: the whole result is computed at the first Execute and handed out
-// MaxRows at a time.
+// limit whose rows cannot stream (see portalStream): the whole result is
+// computed at the first Execute and handed out MaxRows at a time.
 type distPortal struct {
 	rows   [][][]byte
 	types  []colType                 // the result's column types
@@ -43,8 +43,11 @@ type output struct {
 	describe bool // send RowDescription (simple query protocol)
 	formats  []int16
 	buffer   *distPortal // collect rows instead of sending them
-	limit    *limiter    // bounds the rows collected, when set
-	copy     *copyOut    // send rows as COPY TO STDOUT data
+	// portal is the portal executed with a row limit, when its rows may
+	// stream instead of being collected (portalstream.go).
+	portal *wire.Portal
+	limit  *limiter // bounds the rows collected, when set
+	copy   *copyOut // send rows as COPY TO STDOUT data
 
 	described bool
 	noColumns bool // a worker described a result without columns
@@ -186,6 +189,10 @@ func (s *Session) runDistributed(ctx context.Context, st *catalogState, pl *plan
 	if s.block && (s.meta.txStatus == 'E' || s.meta.aborted) {
 		return errInFailedTransaction
 	}
+	if out.portal != nil && s.streamable(pl, out) {
+		s.startStream(ctx, st, pl, b, out.portal)
+		return nil
+	}
 	sctx, stop := s.statementDeadline(ctx)
 	defer stop()
 	if s.directRouter(pl, endsImplicit) {
@@ -221,15 +228,24 @@ func (s *Session) executeDistributed(ctx context.Context, h *distStatement, p *w
 	if dp, ok := p.State.(*distPortal); ok {
 		return s.servePortal(dp, opts, r)
 	}
+	if ps, ok := p.State.(*portalStream); ok {
+		suspended, err := s.serveStream(ctx, ps, opts, r)
+		return suspended, clientError(s.distributedResult(ctx, err))
+	}
 	b := &binding{params: p.Params, paramFormats: p.ParamFormats, paramOIDs: h.desc.ParamOIDs, resultFormats: p.ResultFormats}
 	out := &output{r: r, formats: p.ResultFormats}
 	if opts.MaxRows > 0 {
 		out.buffer = &distPortal{}
+		out.portal = p
 	}
 	endsImplicit := opts.SyncFollows
 	err := s.runPortal(ctx, h, b, out, endsImplicit)
 	if err != nil {
 		return false, clientError(s.distributedResult(ctx, err))
+	}
+	if ps, ok := p.State.(*portalStream); ok {
+		suspended, err := s.serveStream(ctx, ps, opts, r)
+		return suspended, clientError(s.distributedResult(ctx, err))
 	}
 	if out.buffer != nil {
 		p.State = out.buffer

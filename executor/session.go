@@ -68,6 +68,10 @@ type Session struct {
 
 	cancelMu sync.Mutex
 	cancelFn context.CancelFunc
+
+	// streams are the portals whose rows stream from the workers
+	// (portalstream.go), settled before any other request runs.
+	streams []*portalStream
 }
 
 var _ wire.Session = (*Session)(nil)
@@ -100,6 +104,7 @@ func (s *Session) startStatement(ctx context.Context) (context.Context, func()) 
 // transaction control runs on both sides; the others are planned and run
 // on the workers.
 func (s *Session) SimpleQuery(ctx context.Context, sql string, r wire.Results) error {
+	s.settleStreams(nil)
 	ctx, done := s.startStatement(ctx)
 	defer done()
 	out := &output{r: r, describe: true}
@@ -229,6 +234,7 @@ func (s *Session) syncBlock() {
 // PostgreSQL's rules for statement names. A statement naming distributed
 // tables is also planned, once, with its parameters symbolic.
 func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uint32) (any, wire.StatementDescription, error) {
+	s.settleStreams(nil)
 	cmd := classify(sql)
 	cs, csErr := s.currentFor(ctx, sql)
 	if csErr == nil {
@@ -314,6 +320,8 @@ func (s *Session) closeFailed(ctx context.Context, st *metaStatement) {
 // Execute binds the portal on its first use and runs it where its statement
 // was prepared.
 func (s *Session) Execute(ctx context.Context, p *wire.Portal, opts wire.ExecuteOptions, r wire.Results) (bool, error) {
+	ps, _ := p.State.(*portalStream)
+	s.settleStreams(ps)
 	switch h := p.Statement.Handle.(type) {
 	case *metaStatement:
 		if h.routineDDL {
@@ -363,6 +371,7 @@ func (s *Session) Execute(ctx context.Context, p *wire.Portal, opts wire.Execute
 // CloseStatement closes the statement on the metadata database, where
 // every statement is prepared. The Close goes out with the next request.
 func (s *Session) CloseStatement(ctx context.Context, st *wire.Statement) error {
+	s.settleStreams(nil)
 	if h := metaOf(st.Handle); h != nil {
 		s.meta.closeStatement(h)
 	}
@@ -391,6 +400,11 @@ func metaOf(handle any) *metaStatement {
 // ClosePortal closes the portal where it was bound, if it was. On the
 // metadata database the Close goes out with the next request.
 func (s *Session) ClosePortal(ctx context.Context, p *wire.Portal) error {
+	if ps, ok := p.State.(*portalStream); ok {
+		s.stopStream(ps)
+		return nil
+	}
+	s.settleStreams(nil)
 	if p.Statement != nil {
 		if _, ok := p.Statement.Handle.(*distStatement); ok {
 			return nil
@@ -405,6 +419,7 @@ func (s *Session) ClosePortal(ctx context.Context, p *wire.Portal) error {
 // distributed transaction follows at Sync. A failure is logged: it breaks
 // the connection, which the next request reports.
 func (s *Session) Abort(ctx context.Context, err error) {
+	s.settleStreams(nil)
 	if aerr := s.meta.abort(ctx); aerr != nil {
 		s.log.Warn("cannot abort the metadata transaction", "cause", err, "error", aerr)
 	}
@@ -414,6 +429,11 @@ func (s *Session) Abort(ctx context.Context, err error) {
 // transaction of the batch commits (or rolls back after an error), then
 // the metadata database's.
 func (s *Session) Sync(ctx context.Context) error {
+	if s.block {
+		s.settleStreams(nil)
+	} else {
+		s.stopStreams() // the portals end with the implicit transaction
+	}
 	var err error
 	if s.implicit && s.txn != nil {
 		err = s.endTxn(ctx, !s.meta.aborted)
@@ -453,6 +473,7 @@ func (s *Session) Cancel() {
 // Close ends the session: it rolls back a distributed transaction still
 // open, stops its goroutines and closes the metadata connection.
 func (s *Session) Close() error {
+	s.stopStreams()
 	if s.txn != nil {
 		s.endTxn(context.Background(), false)
 	}
