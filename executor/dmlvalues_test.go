@@ -418,6 +418,9 @@ func testMoveRows(t *testing.T, c *cluster) {
 	if n := routedCount(t, conn, "accounts", []string{"16000", "17000", "16", "17"}); n != 2 {
 		t.Errorf("moves after a subquery or WITH: %d rows at 16000, 17000, 16, 17", n)
 	}
+	// A data-modifying WITH cannot move rows.
+	_, err = conn.Exec(ctx, "WITH x AS (UPDATE accounts SET id = 18000 WHERE id = 18 RETURNING *) SELECT * FROM x", pgx.QueryExecModeSimpleProtocol)
+	wantSQLState(t, "moving UPDATE in a WITH clause", err, "0A000")
 	// Prepared, and a no-op SET id = id.
 	if tag, err := conn.Exec(ctx, "UPDATE accounts SET id = $1 WHERE id = $2", 400, 13); err != nil || tag.String() != "UPDATE 1" {
 		t.Errorf("prepared moving update: %v %v", tag, err)

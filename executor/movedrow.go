@@ -149,8 +149,33 @@ func (s *Session) movingUpdateOf(st *catalogState, sql string) (*movingUpdate, e
 	if err != nil || len(tree.Stmts) != 1 {
 		return nil, nil
 	}
-	u := tree.Stmts[0].Stmt.GetUpdateStmt()
-	if u == nil || u.Relation == nil {
+	top := tree.Stmts[0].Stmt
+	// A data-modifying WITH cannot move rows: refused.
+	var nested error
+	walkNodes(top, func(n *pg.Node) bool {
+		if u := n.GetUpdateStmt(); u != nil && n != top && nested == nil {
+			m, err := s.movingUpdateOfStmt(st, u)
+			if err == nil && m != nil {
+				err = &wire.Error{Code: pgerrcode.FeatureNotSupported, Message: "modifying the partition value of rows is not allowed",
+					Detail: fmt.Sprintf("An UPDATE in a WITH clause sets the distribution column %s of %s.", m.tb.Column, m.tb.Relation)}
+			}
+			nested = err
+		}
+		return nested == nil
+	})
+	if nested != nil {
+		return nil, nested
+	}
+	u := top.GetUpdateStmt()
+	if u == nil {
+		return nil, nil
+	}
+	return s.movingUpdateOfStmt(st, u)
+}
+
+// movingUpdateOfStmt returns an UPDATE as a movingUpdate, or nil.
+func (s *Session) movingUpdateOfStmt(st *catalogState, u *pg.UpdateStmt) (*movingUpdate, error) {
+	if u.Relation == nil {
 		return nil, nil
 	}
 	tb, ok := s.lookupTable(st, u.Relation)
