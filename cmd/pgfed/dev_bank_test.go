@@ -194,8 +194,11 @@ func TestDevFederationBank(t *testing.T) {
 	// The money adds up and every transfer is all or nothing.
 	checkBank(t, ctx, coordAddr, banks, stats)
 
-	// The validators' ledgers are the same.
-	compareLedgers(t, ctx, info)
+	// The validators' ledgers are the same, and hold a COMMIT for every
+	// acknowledged transfer between banks at least.
+	if commits := compareLedgers(t, ctx, info); commits < stats.crossAck {
+		t.Errorf("the ledger holds %d COMMIT decisions, fewer than the %d acknowledged transfers between banks", commits, stats.crossAck)
+	}
 	waitNoPrepared(t, ctx, info)
 	if t.Failed() {
 		t.Logf("seed %d; dev output:\n%s", seed, d.out.String())
@@ -564,8 +567,9 @@ func checkBank(t *testing.T, ctx context.Context, coordAddr string, banks []stri
 // compareLedgers reads every validator's decision ledger through the
 // client protocol and checks that they are the same: once the validators
 // agree on the last slot, the same digest, and before that the same
-// decisions up to the lowest last slot.
-func compareLedgers(t *testing.T, ctx context.Context, info ClusterInfo) {
+// decisions up to the lowest last slot. It returns the number of COMMIT
+// decisions.
+func compareLedgers(t *testing.T, ctx context.Context, info ClusterInfo) int {
 	t.Helper()
 	var orgs []commit.Org
 	var eps []federation.Endpoint
@@ -617,7 +621,7 @@ func compareLedgers(t *testing.T, ctx context.Context, info ClusterInfo) {
 					t.Errorf("validators %s and %s have the same digest but different decisions", eps[0].Addr, eps[i].Addr)
 				}
 			}
-			return
+			return commits
 		}
 		if time.Now().After(deadline) {
 			// Compare what they have in common.
@@ -630,8 +634,12 @@ func compareLedgers(t *testing.T, ctx context.Context, info ClusterInfo) {
 					t.Errorf("validators %s and %s decided differently up to slot %d", eps[0].Addr, eps[i].Addr, low)
 				}
 			}
-			t.Errorf("validators did not converge on one ledger within 30s (query error %v): %+v", qerr, pages)
-			return
+			var states []string
+			for i, p := range pages {
+				states = append(states, fmt.Sprintf("%s: slot %d applied %d digest %x (%d decisions)", eps[i].Addr, p.slot, p.applied, p.digest[:6], len(p.decisions)))
+			}
+			t.Errorf("validators did not converge on one ledger within 30s (query error %v): %s", qerr, strings.Join(states, "; "))
+			return 0
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
