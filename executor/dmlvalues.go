@@ -446,3 +446,48 @@ func (s *Session) addTimeDefaults(ctx context.Context, st *catalogState, in *pg.
 	}
 	return changed, nil
 }
+
+// explainedWrite prepares the write an EXPLAIN shows (q, changed in
+// place): an INSERT gets its sequence values (as EXPLAIN in Citus, this
+// takes them from the sequences), and the writes planWrite refuses, or
+// runs other than as planned (an UPDATE moving rows), are refused.
+func (s *Session) explainedWrite(ctx context.Context, st *catalogState, q *pg.Node) error {
+	sql, err := deparseNode(q)
+	if err != nil {
+		return nil // the planner reports it
+	}
+	w, _ := firstWord(sql)
+	switch w {
+	case "insert":
+		if in := q.GetInsertStmt(); in != nil && s.mayFillSequences(ctx, st, sql) {
+			if _, _, err := s.fillSequences(ctx, st, in, -1); err != nil {
+				return err
+			}
+		}
+		if mayUpdateOnConflict(st, sql) {
+			return s.checkConflictUpdate(st, sql)
+		}
+	case "update", "with":
+		if containsFold(sql, "nextval") {
+			if err := s.checkUpdateNextval(st, sql); err != nil {
+				return err
+			}
+		}
+		if containsFold(sql, "default") && s.mayFillSequences(ctx, st, sql) {
+			if err := s.checkUpdateDefaults(ctx, st, sql); err != nil {
+				return err
+			}
+		}
+		if mayMoveRows(st, sql) {
+			move, err := s.updateMovesRows(ctx, st, sql)
+			if err != nil {
+				return err
+			}
+			if move {
+				return &wire.Error{Code: pgerrcode.FeatureNotSupported,
+					Message: "EXPLAIN of an UPDATE that moves rows between shards is not supported"}
+			}
+		}
+	}
+	return nil
+}

@@ -187,6 +187,13 @@ func testSequenceDefaults(t *testing.T, c *cluster) {
 			t.Errorf("%s: %d shard columns with a default or identity (%v)", w.Name, n, err)
 		}
 	}
+	// EXPLAIN shows the INSERT with its values; EXPLAIN of a moving
+	// UPDATE is refused.
+	if got := joinRows(queryStrings(t, conn, "EXPLAIN (COSTS OFF) INSERT INTO events (kind) VALUES ('e')")); !strings.Contains(got, "Task Count: 1") {
+		t.Errorf("EXPLAIN of an INSERT with sequence values: %s", got)
+	}
+	_, err = conn.Exec(ctx, "EXPLAIN ANALYZE UPDATE events SET id = id + 1", pgx.QueryExecModeSimpleProtocol)
+	wantSQLState(t, "EXPLAIN ANALYZE of a moving UPDATE", err, "0A000")
 	// A reference table's serial column.
 	mustExec(t, conn, "CREATE TABLE kinds (id serial PRIMARY KEY, name text)")
 	mustExec(t, conn, "SELECT create_reference_table('kinds')")

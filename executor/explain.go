@@ -37,6 +37,9 @@ func (s *Session) explainCommand(ctx context.Context, st *catalogState, sql stri
 	if ex == nil {
 		return false, nil
 	}
+	if err := s.explainedWrite(ctx, st, ex.Query); err != nil {
+		return true, err
+	}
 	_, pl, err := s.planInner(st, ex.Query)
 	if err != nil {
 		return true, err
