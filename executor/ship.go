@@ -49,7 +49,19 @@ func (s *Session) resolveShipped(ctx context.Context, st *catalogState, pl *plan
 			}
 			return nil, err
 		}
-		lit, err := s.arrayLiteral(ctx, buf.buffer)
+		var lit string
+		var err error
+		switch {
+		case !sh.Scalar:
+			lit, err = s.arrayLiteral(ctx, buf.buffer)
+		case len(buf.buffer.rows) > 1 && pl.Fallback != nil:
+			return pl.Fallback, nil // which fails as PostgreSQL does
+		case len(buf.buffer.rows) > 1:
+			return nil, &wire.Error{Code: pgerrcode.CardinalityViolation,
+				Message: "more than one row returned by a subquery used as an expression"}
+		default:
+			lit, err = s.scalarLiteral(ctx, buf.buffer)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -115,4 +127,30 @@ func (s *Session) arrayLiteral(ctx context.Context, res *distPortal) (string, er
 		b.WriteString("::" + name + "[]")
 	}
 	return b.String(), nil
+}
+
+// scalarLiteral returns the SQL literal of a scalar subquery's result of
+// at most one row: ('v'::type), or (NULL::type) for no row or a NULL
+// ('v' and NULL untyped when the result has no description).
+func (s *Session) scalarLiteral(ctx context.Context, res *distPortal) (string, error) {
+	val := "NULL"
+	if len(res.rows) == 1 {
+		if len(res.rows[0]) != 1 {
+			return "", internalError("a shipped subquery returned %d columns", len(res.rows[0]))
+		}
+		if v := res.rows[0][0]; v != nil {
+			val = "'" + strings.ReplaceAll(string(v), "'", "''") + "'"
+		}
+	}
+	if len(res.types) != 1 {
+		return "(" + val + ")", nil
+	}
+	if len(res.fields) == 1 && res.fields[0].Format != 0 {
+		return "", internalError("a shipped subquery's rows are not in text format")
+	}
+	name, err := s.h.typeName(ctx, res.types[0].oid, res.types[0].mod)
+	if err != nil {
+		return "", err
+	}
+	return "(" + val + "::" + name + ")", nil
 }

@@ -1,8 +1,12 @@
 package executor
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgfed/pgfed/catalog"
 )
@@ -44,6 +48,27 @@ func TestShippedSubquery(t *testing.T) {
 	if !strings.Contains(text, "Shipped Subplan") || !strings.Contains(text, "= ANY ('{") {
 		t.Errorf("EXPLAIN does not show the shipped subquery:\n%s", text)
 	}
+	// A scalar subquery is shipped as its value, and keeps its column
+	// name.
+	rows, err := conn.Query(testCtx(t), "SELECT id, (SELECT max(account) FROM flags) FROM accounts WHERE balance > (SELECT max(account) FROM flags) * 11 ORDER BY id LIMIT 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := rows.FieldDescriptions(); len(f) != 2 || f[1].Name != "max" {
+		t.Errorf("scalar subquery's column: %v", f)
+	}
+	var got []string
+	for rows.Next() {
+		var id, m int64
+		if err := rows.Scan(&id, &m); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(id, ":", m))
+	}
+	if rows.Close(); strings.Join(got, ",") != "47:42,48:42" {
+		t.Errorf("scalar shipped: %v", got)
+	}
+
 	// Past the limit: pulled, same answers.
 	mustExec(t, conn, "SET pgfed.max_shipped_rows = 2")
 	check("past the limit")
@@ -51,5 +76,28 @@ func TestShippedSubquery(t *testing.T) {
 		if strings.Contains(r[0], "Shipped") {
 			t.Errorf("EXPLAIN past the limit still ships: %s", r[0])
 		}
+	}
+	mustExec(t, conn, "RESET pgfed.max_shipped_rows")
+
+	// UPDATE and DELETE reading another distributed table in IN.
+	if tag := mustExec(t, conn, "DELETE FROM accounts WHERE id IN (SELECT account FROM flags WHERE code = 'a')"); tag != "DELETE 1" {
+		t.Errorf("DELETE with a shipped IN: %s", tag)
+	}
+	if tag := mustExec(t, conn, "UPDATE accounts SET balance = 0 WHERE id = ANY (SELECT account FROM flags)"); tag != "UPDATE 2" {
+		t.Errorf("UPDATE with a shipped ANY: %s", tag)
+	}
+	if got := queryStrings(t, conn, "SELECT count(*) FROM accounts WHERE balance = 0"); got[0][0] != "2" {
+		t.Errorf("after the UPDATE: %v", got)
+	}
+	// A scalar subquery with several rows is PostgreSQL's error.
+	var pe *pgconn.PgError
+	if _, err := conn.Exec(testCtx(t), "UPDATE accounts SET balance = 1 WHERE id = (SELECT account FROM flags)"); !errors.As(err, &pe) || pe.Code != "21000" {
+		t.Errorf("scalar subquery of several rows: %v, want 21000", err)
+	}
+	// Past the limit an UPDATE cannot pull: the limit's error.
+	mustExec(t, conn, "SET pgfed.max_shipped_rows = 1")
+	if _, err := conn.Exec(testCtx(t), "DELETE FROM accounts WHERE id IN (SELECT account FROM flags)"); !errors.As(err, &pe) || pe.Code != "54000" ||
+		!strings.Contains(pe.Message, "pgfed.max_shipped_rows") {
+		t.Errorf("DELETE past the limit: %v, want 54000 naming pgfed.max_shipped_rows", err)
 	}
 }

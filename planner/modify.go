@@ -26,6 +26,11 @@ func (p *Planner) planModify(sql string, stmt *pg.Node, a *analysis, prunes map[
 	}
 	if !ok {
 		if pl, err = p.modifyAll(sql, stmt, a, prunes); err != nil {
+			// A second distributed table read in an IN subquery: its
+			// result may go to the shards as an array (ship.go).
+			if spl, shipped, _ := p.ship(sql, stmt, a, prunes, err); shipped {
+				return markModify(spl), nil
+			}
 			return nil, err
 		}
 	}

@@ -7,19 +7,22 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// A condition x IN (SELECT y ...) (or x op ANY/ALL (SELECT y ...)) whose
-// subquery cannot run inside each shard's statement (it reads a table not
-// co-located with the outer query's) would make the planner pull the
-// outer tables to the coordinator. When the subquery is not correlated
-// and its result is small, it is cheaper to run it first and send its
-// result into every shard's statement as a constant array: the
-// condition becomes x = ANY ('{...}'::type[]) (x op ANY/ALL (...)),
-// which has the same three-valued answer over the same rows, and the rest of the
-// statement is planned as usual (pushed down whole, split into partial
-// aggregates, ...). The plan carries the subquery's plan in Shipped, the
-// array's place in its SQL as a marker literal, and the pull plan it
-// replaces as Fallback, which the executor runs instead when the
-// subquery returns more rows than MaxShippedRowsSetting allows.
+// A condition x IN (SELECT y ...) (or x op ANY/ALL (SELECT y ...), or a
+// scalar subquery (SELECT y ...)) whose subquery cannot run inside each
+// shard's statement (it reads a table not co-located with the outer
+// query's) would make the planner pull the outer tables to the
+// coordinator, and an UPDATE or DELETE fail. When the subquery is not
+// correlated and its result is small, it is cheaper to run it first and
+// send its result into every shard's statement as a constant: the
+// condition becomes x = ANY ('{...}'::type[]) (x op ANY/ALL (...)), the
+// scalar subquery ('v'::type), which have the same three-valued answers
+// over the same rows, and the rest of the statement is planned as usual
+// (pushed down whole, split into partial aggregates, one statement per
+// shard for a write, ...). Subqueries are shipped from WHERE, and from
+// the select list of a SELECT. The plan carries each subquery's plan in
+// Shipped, its place in the SQL as a marker literal, and, for a SELECT,
+// the pull plan it replaces as Fallback, which the executor runs instead
+// when a subquery returns more rows than MaxShippedRowsSetting allows.
 
 // MaxShippedRowsSetting is the setting that bounds the rows of a
 // subquery result shipped to the workers as a constant array.
@@ -42,20 +45,25 @@ type Shipped struct {
 	// (MaxShippedRowsSetting); past it the executor runs the plan's
 	// Fallback instead.
 	LimitSetting string
+	// Scalar is set for a scalar subquery ((SELECT y ...) used as a
+	// value): the marker stands for one value, ('v'::type), NULL when the
+	// subquery returns no row; more than one row is PostgreSQL's error
+	// 21000 (the Fallback, when there is one, reports it itself).
+	Scalar bool
 }
 
-// ship plans a SELECT whose uncorrelated IN subqueries in WHERE are run
-// first and shipped; ok is false when the statement has none or the rest
-// of it would still need a pull.
+// ship plans a SELECT, UPDATE or DELETE whose uncorrelated IN (ANY, ALL)
+// subqueries in WHERE are run first and shipped; ok is false when the
+// statement has none or the rest of it would still need a pull (an
+// UPDATE or DELETE cannot pull: it has no Fallback).
 func (p *Planner) ship(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]Prune, why error) (*Plan, bool, error) {
-	s := stmt.GetSelectStmt()
-	if s == nil || s.Op != pg.SetOperation_SETOP_NONE || s.WhereClause == nil || len(s.LockingClause) > 0 || hasParamRefs(stmt) {
+	if shipWhere(stmt) == nil || hasParamRefs(stmt) {
 		return nil, false, nil
 	}
 	work := proto.Clone(stmt).(*pg.Node)
 	var ships []Shipped
 	ok := true
-	walkNodes(work.GetSelectStmt().WhereClause, func(n *pg.Node) bool {
+	visit := func(n *pg.Node) bool {
 		sl := n.GetSubLink()
 		if sl == nil || !ok {
 			return ok
@@ -82,10 +90,32 @@ func (p *Planner) ship(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]P
 		if sl.SubLinkType == pg.SubLinkType_ALL_SUBLINK {
 			kind = pg.A_Expr_Kind_AEXPR_OP_ALL
 		}
-		n.Node = pg.MakeAExprNode(kind, name, sl.Testexpr, pg.MakeAConstStrNode(marker, -1), -1).Node
-		ships = append(ships, Shipped{Marker: "'" + marker + "'", Plan: sub, LimitSetting: MaxShippedRowsSetting})
+		sh := Shipped{Marker: "'" + marker + "'", Plan: sub, LimitSetting: MaxShippedRowsSetting}
+		if sl.SubLinkType == pg.SubLinkType_EXPR_SUBLINK {
+			sh.Scalar = true
+			n.Node = pg.MakeAConstStrNode(marker, -1).Node
+		} else {
+			n.Node = pg.MakeAExprNode(kind, name, sl.Testexpr, pg.MakeAConstStrNode(marker, -1), -1).Node
+		}
+		ships = append(ships, sh)
 		return false
-	})
+	}
+	walkNodes(shipWhere(work), visit)
+	if sel := work.GetSelectStmt(); sel != nil {
+		for _, t := range sel.TargetList {
+			// A scalar subquery as a whole target names its column
+			// after the subquery's own (PostgreSQL's FigureColname):
+			// keep the name once the marker takes its place.
+			if rt := t.GetResTarget(); rt != nil && rt.Name == "" {
+				if sl := rt.Val.GetSubLink(); sl != nil && sl.SubLinkType == pg.SubLinkType_EXPR_SUBLINK {
+					if sub := sl.Subselect.GetSelectStmt(); sub != nil && len(sub.TargetList) == 1 && sub.TargetList[0].GetResTarget() != nil {
+						rt.Name = colName(sub.TargetList[0].GetResTarget())
+					}
+				}
+			}
+			walkNodes(t, visit)
+		}
+	}
 	if !ok || len(ships) == 0 {
 		return nil, false, nil
 	}
@@ -101,9 +131,11 @@ func (p *Planner) ship(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]P
 	if err != nil || (main.Kind != KindRouter && main.Kind != KindMultiShard) || len(main.Subplans) > 0 || main.Deferred {
 		return nil, false, nil
 	}
-	fallback, err := p.recursive(sql, stmt, a, prunes, why)
-	if err != nil {
-		fallback = nil // shipping is then the only way: past the limit, the limit's error
+	var fallback *Plan
+	if stmt.GetSelectStmt() != nil {
+		if fallback, err = p.recursive(sql, stmt, a, prunes, why); err != nil {
+			fallback = nil // shipping is then the only way: past the limit, the limit's error
+		}
 	}
 	main.Shipped = ships
 	main.Fallback = fallback
@@ -111,13 +143,40 @@ func (p *Planner) ship(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]P
 	return main, true, nil
 }
 
+// shipWhere returns the WHERE clause a statement's shipped subqueries
+// may sit in: a plain SELECT's (not locking rows), an UPDATE's or a
+// DELETE's (without WITH); nil for other statements.
+func shipWhere(stmt *pg.Node) *pg.Node {
+	switch s := stmt.GetNode().(type) {
+	case *pg.Node_SelectStmt:
+		if s.SelectStmt.Op == pg.SetOperation_SETOP_NONE && len(s.SelectStmt.LockingClause) == 0 {
+			return s.SelectStmt.WhereClause
+		}
+	case *pg.Node_UpdateStmt:
+		if s.UpdateStmt.WithClause == nil {
+			return s.UpdateStmt.WhereClause
+		}
+	case *pg.Node_DeleteStmt:
+		if s.DeleteStmt.WithClause == nil {
+			return s.DeleteStmt.WhereClause
+		}
+	}
+	return nil
+}
+
 // shippable reports whether a sublink is x IN (SELECT y ...), x op ANY
-// (SELECT y ...) or x op ALL (SELECT y ...) with a one-column subquery
-// that refers to nothing outside itself: x op ANY/ALL over the array of
-// the subquery's rows has the same three-valued answer.
+// (SELECT y ...), x op ALL (SELECT y ...) or a scalar (SELECT y ...)
+// with a one-column subquery that refers to nothing outside itself: x op
+// ANY/ALL over the array of the subquery's rows has the same three-valued
+// answer, and a scalar subquery is its one value (or NULL).
 func shippable(p *Planner, sl *pg.SubLink) bool {
-	if (sl.SubLinkType != pg.SubLinkType_ANY_SUBLINK && sl.SubLinkType != pg.SubLinkType_ALL_SUBLINK) ||
-		sl.Testexpr == nil || sl.Testexpr.GetRowExpr() != nil {
+	switch sl.SubLinkType {
+	case pg.SubLinkType_ANY_SUBLINK, pg.SubLinkType_ALL_SUBLINK:
+		if sl.Testexpr == nil || sl.Testexpr.GetRowExpr() != nil {
+			return false
+		}
+	case pg.SubLinkType_EXPR_SUBLINK:
+	default:
 		return false
 	}
 	sub := sl.Subselect.GetSelectStmt()
