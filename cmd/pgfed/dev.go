@@ -57,9 +57,9 @@ func devMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", ".pgfed", "folder holding the cluster's data (created on first use, reused after)")
 	port := fs.Int("port", 6432, "port of the coordinator on 127.0.0.1")
 	workers := fs.Int("workers", 2, "number of worker servers (without --orgs)")
-	orgs := fs.Int("orgs", 0, "run a federation of N organizations org1..orgN, each with its own workers, gateway and validator (N >= 3 for a fault-tolerant one)")
+	orgs := fs.Int("orgs", 0, "run a federation of N organizations org1..orgN, each with its own workers and validator process (and gateways, see --gateways); N >= 3 survives a crashed organization, N >= 4 a lying one")
 	perOrg := fs.Int("workers-per-org", 1, "workers of each organization, with --orgs")
-	gateways := fs.Bool("gateways", devGateways, "with --orgs, put each organization's gateway in front of its workers and register the gateways as the nodes (DDL on distributed tables is then refused: see devGateways); false registers the workers themselves")
+	gateways := fs.Bool("gateways", devGateways, "with --orgs, put each organization's gateway in front of its workers and register the gateways as the nodes (off by default for now: the gateways refuse the coordinator's own two-phase commit, so DDL on distributed tables fails behind them); false registers the workers themselves")
 	logLevel := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
 	var o coordinatorOptions
 	o.register(fs, "")
