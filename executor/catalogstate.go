@@ -41,10 +41,10 @@ type catalogState struct {
 	// whose bodies read distributed tables to the table each reads: a
 	// local statement calling one is refused (functionguard.go).
 	guarded map[string]string
-	// funcs holds the lower-case names of every function of the
-	// metadata database when the state was loaded, and notFuncs the
-	// words called like functions since found to name none: a call to
-	// any other name reloads the state (routines.go).
+	// funcs holds the lower-case names of every function and relation
+	// of the metadata database when the state was loaded, and notFuncs
+	// the words since found to name no function or view: a call to, or
+	// a FROM naming, any other name reloads the state (routines.go).
 	funcs    map[string]bool
 	notFuncs sync.Map
 	nNot     atomic.Int32

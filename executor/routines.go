@@ -2,21 +2,25 @@ package executor
 
 import (
 	"context"
+	"strings"
 )
 
-// A function created on the metadata database without going through this
-// coordinator (another client connected to it directly, a migration
-// tool) is not in the catalog state's list of functions reading
-// distributed tables (functionguard.go) until the state is reloaded.
-// Session.currentFor catches the common case, a function that is new:
-// the state keeps the names of every function the database had when it
-// was loaded, and a statement calling a name unknown to it (a word
-// followed by "(") asks the metadata database whether such a function
-// exists now; if so the state is reloaded before the statement is
-// planned, else the word is remembered as no function (table names in
-// INSERT INTO t (...), column alias lists), so each costs one query per
-// catalog state. A function replaced or altered directly on the metadata
-// database keeps its name and is seen at the next catalog change.
+// A function or a view created on the metadata database without going
+// through this coordinator (another client connected to it directly, a
+// migration tool) is unknown to the catalog state until it is reloaded:
+// a function reading a distributed table would not be in the guard's
+// list (functionguard.go), a view over one would not be expanded (the
+// statement would read it over the empty shells). Session.currentFor
+// catches the common case, a name that is new: the state keeps the names
+// of every function and relation the database had when it was loaded,
+// and a statement calling a name unknown to it (a word followed by "(")
+// or naming one after FROM or JOIN asks the metadata database whether a
+// function or a view of that name exists now; if so the state is reloaded
+// before the statement is planned, else the word is remembered as naming
+// neither (a column alias list, a table created since), so each costs one
+// query per catalog state. A function or view replaced or altered
+// directly on the metadata database keeps its name and is seen at the
+// next catalog change, or DDL on a function or view through pgfed.
 
 // maxNotFuncs bounds the words a catalog state remembers as naming no
 // function; past it, unknown words are looked up every time.
@@ -36,15 +40,16 @@ var notCalls = map[string]bool{
 }
 
 // currentFor returns the catalog state to plan sql with: the current one,
-// reloaded first when sql calls a function the state does not know and
-// the metadata database now has.
+// reloaded first when sql calls a function, or reads a relation, that the
+// state does not know and the metadata database now has as a function or
+// a view.
 func (s *Session) currentFor(ctx context.Context, sql string) (*catalogState, error) {
 	st, err := s.h.current(ctx)
 	if err != nil || st.funcs == nil {
 		return st, err
 	}
 	var unknown []string
-	forEachCall(sql, func(word string) bool {
+	check := func(word string) bool {
 		if st.funcs[word] || notCalls[word] {
 			return true
 		}
@@ -53,7 +58,11 @@ func (s *Session) currentFor(ctx context.Context, sql string) (*catalogState, er
 		}
 		unknown = append(unknown, word)
 		return len(unknown) < 8
-	})
+	}
+	forEachCall(sql, check)
+	if len(unknown) < 8 {
+		forEachRelation(sql, check)
+	}
 	if len(unknown) == 0 {
 		return st, nil
 	}
@@ -62,14 +71,16 @@ func (s *Session) currentFor(ctx context.Context, sql string) (*catalogState, er
 		return nil, catalogError(err)
 	}
 	defer c.Release()
-	res := c.PgConn().ExecParams(ctx, "SELECT lower(proname) FROM pg_proc WHERE lower(proname) = ANY (string_to_array($1, ','))",
+	res := c.PgConn().ExecParams(ctx, `SELECT lower(proname) FROM pg_proc WHERE lower(proname) = ANY (string_to_array($1, ','))
+UNION ALL SELECT lower(relname) FROM pg_class WHERE relkind = 'v' AND lower(relname) = ANY (string_to_array($1, ','))`,
 		[][]byte{[]byte(joinWords(unknown))}, nil, nil, nil).Read()
 	if res.Err != nil {
 		return nil, catalogError(res.Err)
 	}
 	if len(res.Rows) > 0 {
-		// New functions: their bodies may read distributed tables.
-		s.log.Debug("functions created outside pgfed, reloading the catalog state", "function", string(res.Rows[0][0]))
+		// New functions or views: a function's body may read
+		// distributed tables, a view may be over them.
+		s.log.Debug("functions or views created outside pgfed, reloading the catalog state", "name", string(res.Rows[0][0]))
 		s.h.invalidate()
 		return s.h.current(ctx)
 	}
@@ -147,6 +158,48 @@ func forEachCall(sql string, fn func(word string) bool) {
 			}
 			if !fn(word) {
 				return
+			}
+		}
+		i = j
+	}
+}
+
+// forEachRelation calls fn with the word after every FROM and JOIN of sql
+// (the last part of a qualified name), folded to lower case, until fn
+// returns false. Quoted names are skipped: they are rare after FROM in
+// generated SQL, and a miss only delays the reload to the next catalog
+// change.
+func forEachRelation(sql string, fn func(word string) bool) {
+	after := false
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		if c == '"' {
+			after = false
+			i++
+			continue
+		}
+		if !identStart(c) {
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '.' {
+				after = false
+			}
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(sql) && identChar(sql[j]) {
+			j++
+		}
+		word := strings.ToLower(sql[i:j])
+		switch {
+		case word == "from" || word == "join":
+			after = true
+		case after && (j >= len(sql) || sql[j] != '.'):
+			after = false
+			if word != "lateral" && word != "only" && !fn(word) {
+				return
+			}
+			if word == "lateral" || word == "only" {
+				after = true
 			}
 		}
 		i = j

@@ -46,11 +46,11 @@ FROM (SELECT DISTINCT oid FROM dv) v
 JOIN pg_class c ON c.oid = v.oid AND c.relkind = 'v'
 JOIN pg_namespace n ON n.oid = c.relnamespace
 ORDER BY n.nspname, c.relname;
-SELECT DISTINCT proname FROM pg_proc`
+SELECT proname FROM pg_proc UNION SELECT relname FROM pg_class WHERE relkind IN ('r', 'v', 'm', 'p', 'f')`
 
 // loadViews reads the views over distributed and reference tables, and
-// the names of every function the metadata database has (for
-// Session.currentFor); both nil when no table is distributed.
+// the names of every function and relation the metadata database has
+// (for Session.currentFor); both nil when no table is distributed.
 func (h *Handler) loadViews(ctx context.Context, snap *catalog.Snapshot) ([]planner.ViewDef, map[string]bool, error) {
 	if len(snap.Tables()) == 0 {
 		return nil, nil, nil

@@ -97,6 +97,12 @@ func TestViews(t *testing.T) {
 	if _, err := conn.Exec(ctx, "SELECT * FROM bigger", pgx.QueryExecModeSimpleProtocol); !errors.As(err, &pe) || pe.Code != "42P01" {
 		t.Errorf("SELECT from a dropped view: %v, want 42P01", err)
 	}
+	// A view created directly on the metadata database, bypassing
+	// pgfed, is seen at its first read (its name is new).
+	runOn(t, c.pg, "CREATE VIEW direct_v AS SELECT id FROM orders WHERE amount > 37")
+	check("SELECT count(*) FROM direct_v", "3;")
+	check("SELECT count(*) FROM public.direct_v d WHERE d.id > 38", "2;")
+
 	// Another connection sees the views.
 	other := c.connect(t)
 	if got := queryStrings(t, other, "SELECT count(*) FROM early"); got[0][0] != "30" {
