@@ -189,19 +189,30 @@ func forEachRelation(sql string, fn func(word string) bool) {
 		for j < len(sql) && identChar(sql[j]) {
 			j++
 		}
-		word := strings.ToLower(sql[i:j])
+		word := sql[i:j]
 		switch {
-		case word == "from" || word == "join":
+		case strings.EqualFold(word, "from") || strings.EqualFold(word, "join"):
 			after = true
 		case after && (j >= len(sql) || sql[j] != '.'):
-			after = false
-			if word != "lateral" && word != "only" && !fn(word) {
-				return
+			if strings.EqualFold(word, "lateral") || strings.EqualFold(word, "only") {
+				break
 			}
-			if word == "lateral" || word == "only" {
-				after = true
+			after = false
+			if !fn(lowerASCII(word)) {
+				return
 			}
 		}
 		i = j
 	}
+}
+
+// lowerASCII folds ASCII letters to lower case, allocating only when
+// there is one to fold.
+func lowerASCII(w string) string {
+	for n := 0; n < len(w); n++ {
+		if c := w[n]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(w)
+		}
+	}
+	return w
 }
