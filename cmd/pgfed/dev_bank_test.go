@@ -115,7 +115,7 @@ func TestDevFederationBank(t *testing.T) {
 	d.mustPsql("-c", `CREATE TABLE accounts (bank text NOT NULL, id int NOT NULL, balance bigint NOT NULL, PRIMARY KEY (bank, id))`,
 		"-c", `SELECT create_distributed_table('accounts', 'bank', distribution_type => 'org')`,
 		"-c", `CREATE TABLE transfers (bank text NOT NULL, xid bigint NOT NULL, leg int NOT NULL, account int NOT NULL, delta bigint NOT NULL,
-			PRIMARY KEY (bank, xid, leg))`,
+			CONSTRAINT transfers_pk PRIMARY KEY (bank, xid, leg) DEFERRABLE INITIALLY DEFERRED)`,
 		"-c", `SELECT create_distributed_table('transfers', 'bank', distribution_type => 'org')`)
 	for _, b := range banks {
 		var values []string
@@ -188,6 +188,19 @@ func TestDevFederationBank(t *testing.T) {
 		t.Errorf("no acknowledged transfer between banks (%d) or within a bank (%d)", stats.crossAck, stats.sameAck)
 	}
 
+	// A transfer whose part at one bank cannot prepare (its transfers row
+	// repeats an existing one: the deferred key check fails at PREPARE
+	// TRANSACTION) is aborted by the validators: 40001 naming the gid, and
+	// nothing of it anywhere.
+	abortXID := nextXID.Add(1)
+	abortLegs := [2]bankLeg{{banks[0], 2, -5}, {banks[1], 2, 5}}
+	abortErr := poisonedTransfer(ctx, coordAddr, abortXID, abortLegs, stats)
+	var pe *pgconn.PgError
+	if !errors.As(abortErr, &pe) || pe.Code != "40001" || !strings.Contains(pe.Message, federation.GIDPrefix) || !strings.Contains(pe.Message, "ABORT") {
+		t.Errorf("a transfer that cannot prepare at %s: %v, want 40001 naming the gid and the ABORT", banks[1], abortErr)
+	}
+	stats.record(abortXID, abortLegs, abortErr)
+
 	// The validators settle every prepared transaction.
 	waitNoPrepared(t, ctx, info)
 
@@ -195,9 +208,10 @@ func TestDevFederationBank(t *testing.T) {
 	checkBank(t, ctx, coordAddr, banks, stats)
 
 	// The validators' ledgers are the same, and hold a COMMIT for every
-	// acknowledged transfer between banks at least.
-	if commits := compareLedgers(t, ctx, info); commits < stats.crossAck {
-		t.Errorf("the ledger holds %d COMMIT decisions, fewer than the %d acknowledged transfers between banks", commits, stats.crossAck)
+	// acknowledged transfer between banks at least, and the ABORT.
+	commits, aborts := compareLedgers(t, ctx, info)
+	if commits < stats.crossAck || aborts < 1 {
+		t.Errorf("the ledger holds %d COMMIT decisions and %d ABORT, want at least %d (the acknowledged transfers between banks) and 1", commits, aborts, stats.crossAck)
 	}
 	waitNoPrepared(t, ctx, info)
 	if t.Failed() {
@@ -252,6 +266,51 @@ func transfer(ctx context.Context, conn *pgx.Conn, xid int64, legs [2]bankLeg) e
 		}
 	}
 	return tx.Commit(ctx)
+}
+
+// poisonedTransfer is transfer, but its second leg's transfers row
+// repeats the key of an acknowledged transfer's row at that bank.
+func poisonedTransfer(ctx context.Context, coordAddr string, xid int64, legs [2]bankLeg, stats *bankStats) error {
+	var dup int64 = -1
+	stats.mu.Lock()
+	for x, l := range stats.acked {
+		if l[1].bank == legs[1].bank && l[0].bank != l[1].bank {
+			dup = x
+			break
+		}
+	}
+	stats.mu.Unlock()
+	if dup < 0 {
+		return errors.New("no acknowledged transfer to repeat")
+	}
+	conn, err := pgx.Connect(ctx, coordAddr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	tctx, cancel := context.WithTimeout(ctx, 45*time.Second)
+	defer cancel()
+	tx, err := conn.Begin(tctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.Background())
+	for _, l := range legs {
+		if _, err := tx.Exec(tctx, "UPDATE accounts SET balance = balance + $1 WHERE bank = $2 AND id = $3", l.delta, l.bank, l.account); err != nil {
+			return err
+		}
+	}
+	for i, l := range legs {
+		x := xid
+		if i == 1 {
+			x = dup
+		}
+		insert := fmt.Sprintf("INSERT INTO transfers (bank, xid, leg, account, delta) VALUES ('%s', %d, %d, %d, %d)", l.bank, x, i, l.account, l.delta)
+		if _, err := tx.Exec(tctx, insert); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(tctx)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
@@ -568,8 +627,8 @@ func checkBank(t *testing.T, ctx context.Context, coordAddr string, banks []stri
 // client protocol and checks that they are the same: once the validators
 // agree on the last slot, the same digest, and before that the same
 // decisions up to the lowest last slot. It returns the number of COMMIT
-// decisions.
-func compareLedgers(t *testing.T, ctx context.Context, info ClusterInfo) int {
+// and ABORT decisions.
+func compareLedgers(t *testing.T, ctx context.Context, info ClusterInfo) (commits, aborts int) {
 	t.Helper()
 	var orgs []commit.Org
 	var eps []federation.Endpoint
@@ -606,7 +665,6 @@ func compareLedgers(t *testing.T, ctx context.Context, info ClusterInfo) int {
 			same = pages[i].slot == pages[0].slot && pages[i].digest == pages[0].digest && pages[i].applied == pages[i].slot
 		}
 		if same && pages[0].applied == pages[0].slot {
-			commits, aborts := 0, 0
 			for _, d := range pages[0].decisions {
 				if d.Outcome == commit.Commit {
 					commits++
@@ -621,7 +679,7 @@ func compareLedgers(t *testing.T, ctx context.Context, info ClusterInfo) int {
 					t.Errorf("validators %s and %s have the same digest but different decisions", eps[0].Addr, eps[i].Addr)
 				}
 			}
-			return commits
+			return commits, aborts
 		}
 		if time.Now().After(deadline) {
 			// Compare what they have in common.
@@ -639,7 +697,7 @@ func compareLedgers(t *testing.T, ctx context.Context, info ClusterInfo) int {
 				states = append(states, fmt.Sprintf("%s: slot %d applied %d digest %x (%d decisions)", eps[i].Addr, p.slot, p.applied, p.digest[:6], len(p.decisions)))
 			}
 			t.Errorf("validators did not converge on one ledger within 30s (query error %v): %s", qerr, strings.Join(states, "; "))
-			return 0
+			return 0, 0
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
