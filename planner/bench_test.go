@@ -13,6 +13,7 @@ hash pgbench_accounts(aid int4, bid int4, abalance int4, filler text) by aid sha
 hash pgbench_history(aid int4, tid int4, delta int4, mtime timestamp) by aid colocate pgbench_accounts
 reference pgbench_branches(bid int4, bbalance int4, filler text)
 local notes(id int4, body text)
+view rich(aid, bid, abalance) as SELECT pgbench_accounts.aid, pgbench_accounts.bid, pgbench_accounts.abalance FROM public.pgbench_accounts WHERE pgbench_accounts.abalance > 1000;
 `
 
 // benchQueries are the statements measured.
@@ -21,6 +22,7 @@ var benchQueries = map[string]string{
 	"aggregate": "SELECT bid, count(*), sum(abalance), avg(abalance) FROM pgbench_accounts GROUP BY bid ORDER BY 3 DESC LIMIT 10",
 	"join":      "SELECT a.aid, b.bbalance, sum(h.delta) FROM pgbench_accounts a JOIN pgbench_history h ON h.aid = a.aid JOIN pgbench_branches b ON b.bid = a.bid WHERE a.abalance > 0 GROUP BY a.aid, b.bbalance",
 	"local":     "SELECT body FROM notes WHERE id = 7",
+	"view":      "SELECT abalance FROM rich WHERE aid = 12345",
 }
 
 // BenchmarkPlan measures planning per statement, with the plan cache
@@ -31,7 +33,7 @@ func BenchmarkPlan(b *testing.B) {
 		b.Fatal(err)
 	}
 	cached.cache = NewCache(1024)
-	for _, name := range []string{"router", "aggregate", "join", "local"} {
+	for _, name := range []string{"router", "aggregate", "join", "local", "view"} {
 		sql := benchQueries[name]
 		b.Run(name+"/uncached", func(b *testing.B) {
 			b.ReportAllocs()
