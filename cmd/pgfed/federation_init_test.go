@@ -163,3 +163,22 @@ func readJSONStrict(t *testing.T, path string, v any) {
 		t.Fatalf("%s: %v\n%s", path, err, b)
 	}
 }
+
+// TestFederationInitWithoutGateways: --gateways=false names the workers by
+// their own addresses and writes no gateway section.
+func TestFederationInitWithoutGateways(t *testing.T) {
+	dir := t.TempDir()
+	args := []string{"init", "--orgs", "3", "--dir", dir, "--gateways=false", "--worker-host-template", "{org}-db"}
+	var out, errb bytes.Buffer
+	if code := federationMain(context.Background(), args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for k := 1; k <= 3; k++ {
+		org := "org" + strconv.Itoa(k)
+		var vf fedValidatorFile
+		readJSONStrict(t, filepath.Join(dir, "orgs", org, "validator.json"), &vf)
+		if vf.Gateway != nil || len(vf.Federation.Workers) != 1 || vf.Federation.Workers[0].Name != org+"-db:5432" {
+			t.Errorf("%s: gateway %+v, workers %+v; want no gateway and the worker named %s-db:5432", org, vf.Gateway, vf.Federation.Workers, org)
+		}
+	}
+}
