@@ -73,18 +73,6 @@ func (s *Schema) WithViews(views []ViewDef) *Schema {
 	return &c
 }
 
-// Views returns the views the schema knows.
-func (s *Schema) Views() []ViewDef {
-	if s == nil {
-		return nil
-	}
-	out := make([]ViewDef, 0, len(s.views))
-	for _, v := range s.views {
-		out = append(out, v.def)
-	}
-	return out
-}
-
 // lookupView resolves a possibly unqualified relation name to a view over
 // distributed tables through the search path: a table of that name
 // earlier in the path hides the view, as in PostgreSQL.
