@@ -40,19 +40,7 @@ func (p *Plan) Bind(vals []Param) (*Plan, error) {
 	if !p.Deferred {
 		return p, nil
 	}
-	hash := func(k int, t catalog.Type) (int32, error) {
-		if k < 1 || k > len(vals) {
-			return 0, errorf(pgerrcode.ProtocolViolation, "bind message supplies %d parameters, but the plan needs $%d", len(vals), k)
-		}
-		v := vals[k-1]
-		if v.Null {
-			return 0, nullParam{}
-		}
-		if v.Binary {
-			return hashBinaryAs(t, catalog.Type(v.Type), v.Value)
-		}
-		return catalog.HashText(t, string(v.Value))
-	}
+	bp := boundParams(vals)
 	out := *p
 	out.Deferred = false
 	out.Alternative = nil
@@ -68,10 +56,13 @@ func (p *Plan) Bind(vals []Param) (*Plan, error) {
 	if p.Fragment == nil {
 		return &out, nil
 	}
+	if p.rows != nil {
+		return p.bindRows(&out, bp)
+	}
 	if p.Kind == KindRouter && len(p.routerPrunes) > 0 {
 		pos := -1
 		for _, pr := range p.routerPrunes {
-			s, all, err := evalNull(pr, p.Fragment.ShardCount, hash)
+			s, all, err := evalNull(pr, p.Fragment.ShardCount, bp)
 			if err != nil {
 				return nil, err
 			}
@@ -90,7 +81,7 @@ func (p *Plan) Bind(vals []Param) (*Plan, error) {
 		out.Tasks = tasks
 		return &out, nil
 	}
-	s, all, err := evalNull(p.Fragment.Prune, p.Fragment.ShardCount, hash)
+	s, all, err := evalNull(p.Fragment.Prune, p.Fragment.ShardCount, bp)
 	if err != nil {
 		return nil, err
 	}
@@ -116,25 +107,75 @@ func (p *Plan) Bind(vals []Param) (*Plan, error) {
 // Error makes nullParam an error.
 func (nullParam) Error() string { return "null parameter" }
 
-// evalNull evaluates a prune expression, reading a NULL parameter as
-// "no shard" (col = NULL is never true).
-func evalNull(pr Prune, n int, hash func(int, catalog.Type) (int32, error)) ([]int, bool, error) {
-	wrapped := func(k int, t catalog.Type) (int32, error) { return hash(k, t) }
+// boundParams are the values of a Bind, read by the prune expressions.
+type boundParams []Param
+
+// value returns parameter k (1-based).
+func (b boundParams) value(k int) (Param, error) {
+	if k < 1 || k > len(b) {
+		return Param{}, errorf(pgerrcode.ProtocolViolation, "bind message supplies %d parameters, but the plan needs $%d", len(b), k)
+	}
+	return b[k-1], nil
+}
+
+// hash hashes parameter k as a value of type t; a NULL is nullParam.
+func (b boundParams) hash(k int, t catalog.Type) (int32, error) {
+	v, err := b.value(k)
+	if err != nil {
+		return 0, err
+	}
+	if v.Null {
+		return 0, nullParam{}
+	}
+	if v.Binary {
+		return hashBinaryAs(t, catalog.Type(v.Type), v.Value)
+	}
+	return catalog.HashText(t, string(v.Value))
+}
+
+// text returns parameter k as text, for an organization column (text or
+// varchar, whose binary form is the text itself); a NULL is nullParam.
+func (b boundParams) text(k int) (string, error) {
+	v, err := b.value(k)
+	if err != nil {
+		return "", err
+	}
+	if v.Null {
+		return "", nullParam{}
+	}
+	return string(v.Value), nil
+}
+
+// evalNull evaluates a prune expression with bound parameters, reading
+// a NULL parameter as "no shard" (col = NULL is never true).
+func evalNull(pr Prune, n int, b boundParams) ([]int, bool, error) {
 	switch pr.Op {
-	case PruneParam:
-		h, err := wrapped(pr.Param, pr.Type)
+	case PruneParam, PruneOrgHash:
+		h, err := b.hash(pr.Param, pr.Type)
 		if _, ok := err.(nullParam); ok {
 			return []int{}, false, nil
 		}
 		if err != nil {
 			return nil, false, err
 		}
+		if pr.Op == PruneOrgHash {
+			return pr.layout.ofHash(h), false, nil
+		}
 		return []int{catalog.ShardIndex(h, n)}, false, nil
+	case PruneOrg:
+		org, err := b.text(pr.Param)
+		if _, ok := err.(nullParam); ok {
+			return []int{}, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		return pr.layout.ofOrg(org), false, nil
 	case PruneAnd, PruneOr:
 		var acc []int
 		accAll := pr.Op == PruneAnd
-		for i, a := range pr.Args {
-			s, all, err := evalNull(a, n, hash)
+		for _, a := range pr.Args {
+			s, all, err := evalNull(a, n, b)
 			if err != nil {
 				return nil, false, err
 			}
@@ -149,7 +190,6 @@ func evalNull(pr Prune, n int, hash func(int, catalog.Type) (int32, error)) ([]i
 			default:
 				acc = intersect(acc, s)
 			}
-			_ = i
 		}
 		if acc == nil && !accAll {
 			acc = []int{}

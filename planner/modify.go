@@ -103,41 +103,42 @@ func (p *Planner) insert(sql string, stmt *pg.Node, in *pg.InsertStmt, a *analys
 		return nil, unsupported("this form of INSERT into a distributed table is not supported yet")
 	}
 	org := target.table.Method == catalog.MethodOrganization
-	if org && target.table.HashColumn != "" {
-		return nil, unsupported("INSERT into an organization table with a hash column is not supported yet")
-	}
-	k := -1
-	if len(in.Cols) == 0 {
-		if target.def != nil {
-			k = target.def.column(target.table.Column)
-		}
-	} else {
-		for i, c := range in.Cols {
-			if rt := c.GetResTarget(); rt != nil && rt.Name == target.table.Column && len(rt.Indirection) == 0 {
-				k = i
-			}
-		}
-	}
+	k := insertColumn(in, target, target.table.Column)
 	if k < 0 {
 		return nil, errorf("23502", "the distribution column %s of %s must be given a value", target.table.Column, target.name)
 	}
+	hk := -1
+	if org && target.table.HashColumn != "" {
+		if hk = insertColumn(in, target, target.table.HashColumn); hk < 0 {
+			return nil, errorf("23502", "the hash column %s of organization table %s must be given a value", target.table.HashColumn, target.name)
+		}
+	}
 	rows := make([]Prune, len(sel.ValuesLists))
+	deferred := false
 	for i, row := range sel.ValuesLists {
 		l := row.GetList()
-		if l == nil || k >= len(l.Items) {
+		if l == nil || k >= len(l.Items) || hk >= len(l.Items) {
 			return nil, unsupported("INSERT row without a distribution column value")
 		}
-		pr, ok, err := p.valuePrune(target, l.Items[k])
+		pr, err := p.rowPrune(target, l.Items[k], org)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			return nil, unsupported("INSERT with a computed distribution column value (%s) is not supported yet", exprString(l.Items[k]))
+		if hk >= 0 {
+			v := l.Items[hk]
+			if c := v.GetAConst(); c != nil && c.Isnull {
+				return nil, errorf("23502", "cannot perform an INSERT with NULL in the hash column %s of organization table %s", target.table.HashColumn, target.name)
+			}
+			hp, ok, err := p.orgHashPrune(target, v)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				return nil, unsupported("INSERT with a computed hash column value (%s) is not supported yet", exprString(v))
+			}
+			pr = and(pr, hp)
 		}
-		if org && len(pr.Shards) == 0 {
-			// As PostgreSQL's "no partition of relation found for row".
-			return nil, errorf("23514", "no organization %s holds a shard of %s (organization column %s)", exprString(l.Items[k]), target.name, target.table.Column)
-		}
+		deferred = deferred || pr.hasParams()
 		rows[i] = pr
 	}
 	if len(rows) == 1 {
@@ -149,22 +150,28 @@ func (p *Planner) insert(sql string, stmt *pg.Node, in *pg.InsertStmt, a *analys
 		if !ok {
 			return nil, unsupported("INSERT reading other distributed tables is not supported yet")
 		}
+		if pl.Deferred {
+			pl.rows = &insertRows{prunes: rows, table: target.table, name: target.name}
+		}
 		return markModify(pl), nil
+	}
+	if deferred {
+		return p.insertDeferred(sql, stmt, target, a, rows)
 	}
 	groups := map[int][]*pg.Node{}
 	var order []int
 	for i, pr := range rows {
-		if pr.Op != PruneShards || len(pr.Shards) > 1 {
-			return nil, unsupported("multi-row INSERT with parameters in the distribution column is not supported yet")
+		pos, _, err := pr.Eval(p.positionCount(target.table), nil)
+		if err != nil {
+			return nil, err
 		}
-		pos := 0
-		if len(pr.Shards) == 1 {
-			pos = pr.Shards[0]
+		if len(pos) != 1 {
+			return nil, internalError("INSERT row %d of %s pinned to %d shards", i+1, target.name, len(pos))
 		}
-		if _, ok := groups[pos]; !ok {
-			order = append(order, pos)
+		if _, ok := groups[pos[0]]; !ok {
+			order = append(order, pos[0])
 		}
-		groups[pos] = append(groups[pos], sel.ValuesLists[i])
+		groups[pos[0]] = append(groups[pos[0]], sel.ValuesLists[i])
 	}
 	pl := &Plan{Kind: KindMultiShard, SQL: sql, cat: p.cat, Merge: Merge{Kind: MergeConcat}, Modify: true,
 		Note: "rows split per shard"}
@@ -190,6 +197,50 @@ func (p *Planner) insert(sql string, stmt *pg.Node, in *pg.InsertStmt, a *analys
 		pl.Kind = KindRouter
 	}
 	return pl, nil
+}
+
+// insertColumn returns the index in an INSERT's rows of the target's
+// column name, or -1 when the rows do not give it.
+func insertColumn(in *pg.InsertStmt, target *rel, name string) int {
+	if len(in.Cols) == 0 {
+		if target.def != nil {
+			return target.def.column(name)
+		}
+		return -1
+	}
+	for i, c := range in.Cols {
+		if rt := c.GetResTarget(); rt != nil && rt.Name == name && len(rt.Indirection) == 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// rowPrune returns the shards an INSERT row's distribution column value
+// v keeps: one shard, or a parameter's (known at bind time). A NULL is
+// 23502; an organization that holds no shard of the table is 23514.
+func (p *Planner) rowPrune(target *rel, v *pg.Node, org bool) (Prune, error) {
+	if c := v.GetAConst(); c != nil && c.Isnull {
+		return Prune{}, errorf("23502", "cannot perform an INSERT with NULL in the distribution column %s of %s", target.table.Column, target.name)
+	}
+	pr, ok, err := p.valuePrune(target, v)
+	if err != nil {
+		return Prune{}, err
+	}
+	if !ok {
+		return Prune{}, unsupported("INSERT with a computed distribution column value (%s) is not supported yet", exprString(v))
+	}
+	if org && pr.Op == PruneShards && len(pr.Shards) == 0 {
+		// As PostgreSQL's "no partition of relation found for row".
+		return Prune{}, noOrganization(exprString(v), target.name, target.table.Column)
+	}
+	return pr, nil
+}
+
+// noOrganization is the error of an INSERT row whose organization column
+// value (quoted as SQL) names no organization holding a shard of table.
+func noOrganization(value, table, column string) error {
+	return errorf("23514", "no organization %s holds a shard of %s (organization column %s)", value, table, column)
 }
 
 // dmlTarget returns the relation an INSERT, UPDATE or DELETE writes.

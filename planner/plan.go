@@ -111,6 +111,9 @@ type Plan struct {
 	// routerPrunes, for a deferred router, must all keep the same one
 	// shard position at bind time.
 	routerPrunes []Prune
+	// rows, for a deferred INSERT ... VALUES, routes each row at bind
+	// time (insertrows.go).
+	rows *insertRows
 	// Shipped are subqueries to run before the tasks, whose results go
 	// into the tasks' SQL (and the combine query's) as constant arrays
 	// in place of their markers (ship.go). Fallback is the plan to run

@@ -26,6 +26,14 @@ const (
 	PruneAnd
 	// PruneOr keeps the shards any argument keeps.
 	PruneOr
+	// PruneOrg keeps the shards of the organization a statement
+	// parameter names (an organization table's organization column =
+	// $n); known at bind time only.
+	PruneOrg
+	// PruneOrgHash keeps, in every organization, the shard whose index
+	// the hash of a statement parameter picks (an organization table's
+	// hash column = $n); known at bind time only.
+	PruneOrgHash
 )
 
 // Prune says which shards of a co-located set of tables a statement
@@ -37,10 +45,12 @@ type Prune struct {
 	Op PruneOp
 	// Shards lists positions, ascending, for PruneShards.
 	Shards []int
-	// Param is the 1-based parameter number for PruneParam.
+	// Param is the 1-based parameter number for PruneParam, PruneOrg
+	// and PruneOrgHash.
 	Param int
-	// Type is the type the parameter is read as (the distribution
-	// column's type), for PruneParam.
+	// Type is the type the parameter is read as: the distribution
+	// column's type for PruneParam and PruneOrg, the hash column's for
+	// PruneOrgHash.
 	Type catalog.Type
 	// Args are the operands of PruneAnd and PruneOr.
 	Args []Prune
@@ -48,6 +58,50 @@ type Prune struct {
 	// lit, for PruneShards made from one literal, is where it came
 	// from (for the shape cache).
 	lit *litSource
+	// layout, for PruneOrg and PruneOrgHash, is the organization table's
+	// shard positions.
+	layout *orgLayout
+}
+
+// orgLayout describes the shard positions of an organization table
+// (catalog.Snapshot.ShardsOf order: by organization, then index).
+type orgLayout struct {
+	orgs  []string // the organization of each position
+	index []int    // the shard index (within its organization) of each position
+	count int      // the shards per organization (Table.ShardCount)
+}
+
+// newOrgLayout returns the layout of an organization table's shards.
+func newOrgLayout(t catalog.Table, shards []catalog.Shard) *orgLayout {
+	l := &orgLayout{orgs: make([]string, len(shards)), index: make([]int, len(shards)), count: t.ShardCount}
+	for i, sh := range shards {
+		l.orgs[i], l.index[i] = sh.Organization, sh.Index
+	}
+	return l
+}
+
+// ofOrg returns the positions of an organization's shards.
+func (l *orgLayout) ofOrg(org string) []int {
+	pos := []int{}
+	for i, o := range l.orgs {
+		if o == org {
+			pos = append(pos, i)
+		}
+	}
+	return pos
+}
+
+// ofHash returns the positions, one per organization, of the shards
+// whose index the hash h picks.
+func (l *orgLayout) ofHash(h int32) []int {
+	idx := catalog.ShardIndex(h, max(l.count, 1))
+	pos := []int{}
+	for i, x := range l.index {
+		if x == idx {
+			pos = append(pos, i)
+		}
+	}
+	return pos
 }
 
 // litSource is the literal a PruneShards was computed from.
@@ -72,6 +126,10 @@ func (p Prune) String() string {
 		return "{" + strings.Join(s, ",") + "}"
 	case PruneParam:
 		return "$" + strconv.Itoa(p.Param)
+	case PruneOrg:
+		return "org($" + strconv.Itoa(p.Param) + ")"
+	case PruneOrgHash:
+		return "orghash($" + strconv.Itoa(p.Param) + ")"
 	}
 	args := make([]string, len(p.Args))
 	for i, a := range p.Args {
@@ -86,7 +144,7 @@ func (p Prune) String() string {
 
 // hasParams reports whether the expression needs parameter values.
 func (p Prune) hasParams() bool {
-	if p.Op == PruneParam {
+	if p.Op == PruneParam || p.Op == PruneOrg || p.Op == PruneOrgHash {
 		return true
 	}
 	for _, a := range p.Args {
@@ -99,7 +157,9 @@ func (p Prune) hasParams() bool {
 
 // Eval returns the shard positions kept, given the shard count n and, for
 // parameters, a function hashing parameter k as type t. all is true when
-// every shard is kept (positions is then nil).
+// every shard is kept (positions is then nil). PruneOrg needs the
+// parameter's value, not its hash: Eval keeps every shard for it (Bind
+// reads the value).
 func (p Prune) Eval(n int, hash func(k int, t catalog.Type) (int32, error)) (positions []int, all bool, err error) {
 	switch p.Op {
 	case PruneAll:
@@ -115,6 +175,17 @@ func (p Prune) Eval(n int, hash func(k int, t catalog.Type) (int32, error)) (pos
 			return nil, false, err
 		}
 		return []int{catalog.ShardIndex(h, n)}, false, nil
+	case PruneOrg:
+		return nil, true, nil
+	case PruneOrgHash:
+		if hash == nil || p.layout == nil {
+			return nil, true, nil
+		}
+		h, err := hash(p.Param, p.Type)
+		if err != nil {
+			return nil, false, err
+		}
+		return p.layout.ofHash(h), false, nil
 	case PruneAnd:
 		var acc []int
 		accAll := true
@@ -349,6 +420,13 @@ func (pl *Planner) isOrgHashCol(l *level, r *rel, n *pg.Node) bool {
 // column: one shard per organization.
 func (pl *Planner) orgHashPrune(r *rel, v *pg.Node) (Prune, bool, error) {
 	t := r.table
+	if p := v.GetParamRef(); p != nil {
+		return Prune{Op: PruneOrgHash, Param: int(p.Number), Type: t.HashColumnType,
+			layout: newOrgLayout(t, pl.shards[t.Relation])}, true, nil
+	}
+	if c := v.GetAConst(); c != nil && c.Isnull {
+		return none, true, nil
+	}
 	s := literalFor(v, t.HashColumnType)
 	if s == nil || t.HashColumnType == catalog.TypeTimestamptz {
 		return Prune{}, false, nil
@@ -371,6 +449,13 @@ func (pl *Planner) orgHashPrune(r *rel, v *pg.Node) (Prune, bool, error) {
 func (pl *Planner) valuePrune(r *rel, v *pg.Node) (Prune, bool, error) {
 	t := r.table
 	if t.Method == catalog.MethodOrganization {
+		if p := v.GetParamRef(); p != nil {
+			return Prune{Op: PruneOrg, Param: int(p.Number), Type: t.ColumnType,
+				layout: newOrgLayout(t, pl.shards[t.Relation])}, true, nil
+		}
+		if c := v.GetAConst(); c != nil && c.Isnull {
+			return none, true, nil
+		}
 		s := literalText(v)
 		if s == nil {
 			return Prune{}, false, nil
