@@ -59,7 +59,7 @@ func devMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	workers := fs.Int("workers", 2, "number of worker servers (without --orgs)")
 	orgs := fs.Int("orgs", 0, "run a federation of N organizations org1..orgN, each with its own workers and validator process (and gateways, see --gateways); N >= 3 survives a crashed organization, N >= 4 a lying one")
 	perOrg := fs.Int("workers-per-org", 1, "workers of each organization, with --orgs")
-	gateways := fs.Bool("gateways", devGateways, "with --orgs, put each organization's gateway in front of its workers and register the gateways as the nodes (off by default for now: the gateways refuse the coordinator's own two-phase commit, so DDL on distributed tables fails behind them); false registers the workers themselves")
+	gateways := fs.Bool("gateways", devGateways, "with --orgs, put each organization's gateway in front of its workers and register the gateways as the nodes (the coordinator then reaches each worker only through its organization's gateway); false registers the workers themselves")
 	logLevel := fs.String("log-level", "info", "log level: trace, debug, info, warn, error")
 	var o coordinatorOptions
 	o.register(fs, "")
@@ -97,16 +97,16 @@ func devMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// devGateways is the default of `pgfed dev --orgs N --gateways`. It is
-// false for now: a gateway refuses PREPARE TRANSACTION of any gid but a
-// federated one ("pgfedx_"), and the coordinator's DDL on distributed
-// tables (create_distributed_table, DROP TABLE, ALTER TABLE ...) commits
-// its shards with its own two-phase commit ("pgfed_" gids, executor/citus
-// atomic.go via dtx.Txn.PrepareIn), so no distributed table could be
-// created on workers behind gateways. With --gateways the cluster has the
-// layout of a real federation (the coordinator reaches each worker only
-// through its organization's gateway), for tables made some other way.
-const devGateways = false
+// devGateways is the default of `pgfed dev --orgs N --gateways`: each
+// organization's gateway stands in front of its workers and the catalog
+// knows the workers by their gateways' addresses, the layout of a real
+// federation. The gateways let the coordinator's own two-phase commit
+// through for schema changes only (executor/gateway, catalog2pc.go), so
+// create_distributed_table and DDL on distributed tables work, while rows
+// written on several workers are committed by the validators alone.
+// --gateways=false registers the workers themselves (the validators still
+// finalize the federated transactions).
+const devGateways = true
 
 type devConfig struct {
 	dir     string

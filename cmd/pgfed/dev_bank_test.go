@@ -99,9 +99,7 @@ func TestDevFederationBank(t *testing.T) {
 	t.Logf("bank test seed %d (PGFED_BANK_SEED=%d reproduces the choices, not the timing)", seed, seed)
 	bin := buildPgfed(t)
 	dir := filepath.Join(t.TempDir(), "cluster")
-	// With or without gateways as pgfed dev's default (devGateways: for
-	// now without, as the gateways refuse the coordinator's own two-phase
-	// commit, which create_distributed_table needs).
+	// Through the gateways, pgfed dev's default (devGateways).
 	d := startDev(t, bin, dir, "--orgs", strconv.Itoa(bankOrgs))
 	info := readClusterInfo(t, dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)

@@ -293,7 +293,7 @@ func (f *devFederation) print(w io.Writer) {
 	if len(f.layout.Orgs) > 0 && f.layout.Orgs[0].NoGateway {
 		fmt.Fprintln(w, "pgfed dev: the workers are registered without their gateways (--gateways=false): the coordinator reaches them directly")
 	} else {
-		fmt.Fprintln(w, "pgfed dev: the coordinator reaches the workers through their organizations' gateways, which refuse its own two-phase commit: DDL on distributed tables fails")
+		fmt.Fprintln(w, "pgfed dev: the coordinator reaches the workers only through their organizations' gateways, which let only the validators finalize what was written on several workers")
 	}
 	fmt.Fprintln(w, "pgfed dev: distribute by organization with create_distributed_table('accounts', 'bank', distribution_type => 'org')")
 }

@@ -489,7 +489,7 @@ func federationMain(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.IntVar(&o.commitWaitMS, "commit-wait-ms", 30000, "how long a coordinator waits for the validators' decision")
 	fs.IntVar(&o.prepareWaitMS, "prepare-wait-ms", 2000, "how long a gateway waits for its validator to learn a request before refusing its PREPARE TRANSACTION")
 	fs.StringVar(&o.allowed, "allowed-tables", "", "comma-separated tables remote coordinators may touch through the gateways (default: all)")
-	fs.BoolVar(&o.gateways, "gateways", true, "put a gateway in front of each worker and name the workers by their gateways' addresses; false names them by their own addresses, as pgfed dev --orgs does by default (see devGateways)")
+	fs.BoolVar(&o.gateways, "gateways", true, "put a gateway in front of each worker and name the workers by their gateways' addresses; false names them by their own addresses (pgfed dev --orgs --gateways=false)")
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0

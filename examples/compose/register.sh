@@ -4,20 +4,18 @@
 # addresses `pgfed federation init` named them by (one worker per
 # organization):
 #
-#   - GATEWAYS=false (docker-compose.yml, like pgfed dev --orgs): the
-#     worker's own address, "orgK-worker:WORKER_PORT";
-#   - GATEWAYS=true: its organization's gateway, on the validator's host
-#     "orgK-validator" at BASE_PORT + 20*(K-1) + 10, the only way the
-#     coordinator may then reach it (but the gateways refuse the
-#     coordinator's own two-phase commit, so distributed tables cannot be
-#     created on such workers yet).
+#   - GATEWAYS=true (docker-compose.yml, like pgfed dev --orgs): its
+#     organization's gateway, on the validator's host "orgK-validator" at
+#     BASE_PORT + 20*(K-1) + 10, the only way the coordinator then reaches
+#     it;
+#   - GATEWAYS=false: the worker's own address, "orgK-worker:WORKER_PORT".
 #
-# Environment: ORGS (3), GATEWAYS (false), BASE_PORT (7000), WORKER_PORT
+# Environment: ORGS (3), GATEWAYS (true), BASE_PORT (7000), WORKER_PORT
 # (5432), PGHOST (coordinator), PGPORT (6432), PGUSER (postgres),
 # PGDATABASE (postgres).
 set -eu
 ORGS=${ORGS:-3}
-GATEWAYS=${GATEWAYS:-false}
+GATEWAYS=${GATEWAYS:-true}
 BASE_PORT=${BASE_PORT:-7000}
 WORKER_PORT=${WORKER_PORT:-5432}
 export PGHOST=${PGHOST:-coordinator} PGPORT=${PGPORT:-6432} PGUSER=${PGUSER:-postgres} PGDATABASE=${PGDATABASE:-postgres}
