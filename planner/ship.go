@@ -19,7 +19,7 @@ import (
 // over the same rows, and the rest of the statement is planned as usual
 // (pushed down whole, split into partial aggregates, one statement per
 // shard for a write, ...). Subqueries are shipped from WHERE, and from
-// the select list of a SELECT. The plan carries each subquery's plan in
+// the select list and HAVING of a SELECT. The plan carries each subquery's plan in
 // Shipped, its place in the SQL as a marker literal, and, for a SELECT,
 // the pull plan it replaces as Fallback, which the executor runs instead
 // when a subquery returns more rows than MaxShippedRowsSetting allows.
@@ -57,7 +57,7 @@ type Shipped struct {
 // statement has none or the rest of it would still need a pull (an
 // UPDATE or DELETE cannot pull: it has no Fallback).
 func (p *Planner) ship(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]Prune, why error) (*Plan, bool, error) {
-	if shipWhere(stmt) == nil || hasParamRefs(stmt) {
+	if !shipEligible(stmt) || hasParamRefs(stmt) {
 		return nil, false, nil
 	}
 	work := proto.Clone(stmt).(*pg.Node)
@@ -115,6 +115,7 @@ func (p *Planner) ship(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]P
 			}
 			walkNodes(t, visit)
 		}
+		walkNodes(sel.HavingClause, visit)
 	}
 	if !ok || len(ships) == 0 {
 		return nil, false, nil
@@ -143,23 +144,30 @@ func (p *Planner) ship(sql string, stmt *pg.Node, a *analysis, prunes map[*rel]P
 	return main, true, nil
 }
 
-// shipWhere returns the WHERE clause a statement's shipped subqueries
-// may sit in: a plain SELECT's (not locking rows), an UPDATE's or a
-// DELETE's (without WITH); nil for other statements.
+// shipEligible reports whether a statement's subqueries may be shipped:
+// a plain SELECT (not locking rows), an UPDATE or a DELETE without WITH.
+func shipEligible(stmt *pg.Node) bool {
+	switch s := stmt.GetNode().(type) {
+	case *pg.Node_SelectStmt:
+		return s.SelectStmt.Op == pg.SetOperation_SETOP_NONE && len(s.SelectStmt.LockingClause) == 0
+	case *pg.Node_UpdateStmt:
+		return s.UpdateStmt.WithClause == nil
+	case *pg.Node_DeleteStmt:
+		return s.DeleteStmt.WithClause == nil
+	}
+	return false
+}
+
+// shipWhere returns the WHERE clause of a SELECT, UPDATE or DELETE (nil
+// for others).
 func shipWhere(stmt *pg.Node) *pg.Node {
 	switch s := stmt.GetNode().(type) {
 	case *pg.Node_SelectStmt:
-		if s.SelectStmt.Op == pg.SetOperation_SETOP_NONE && len(s.SelectStmt.LockingClause) == 0 {
-			return s.SelectStmt.WhereClause
-		}
+		return s.SelectStmt.WhereClause
 	case *pg.Node_UpdateStmt:
-		if s.UpdateStmt.WithClause == nil {
-			return s.UpdateStmt.WhereClause
-		}
+		return s.UpdateStmt.WhereClause
 	case *pg.Node_DeleteStmt:
-		if s.DeleteStmt.WithClause == nil {
-			return s.DeleteStmt.WhereClause
-		}
+		return s.DeleteStmt.WhereClause
 	}
 	return nil
 }

@@ -43,3 +43,9 @@ SELECT count(*) FROM sparse WHERE i2 <> ALL (SELECT i2 FROM sparse WHERE id < 30
 
 -- ship: < ANY on dates
 SELECT count(*) FROM orders WHERE o_orderdate < ANY (SELECT l_shipdate - 2000 FROM lineitem WHERE l_orderkey < 10);
+
+-- ship: scalar subquery in the select list, no WHERE
+SELECT s_suppkey, s_acctbal - (SELECT avg(c_acctbal) FROM customer) FROM supplier;
+
+-- ship: scalar subquery in HAVING over a non-co-located table
+SELECT o_custkey, count(*) FROM orders GROUP BY o_custkey HAVING count(*) > (SELECT count(*) / 100 FROM customer);
