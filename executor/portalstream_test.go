@@ -3,6 +3,7 @@ package executor
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -125,11 +126,37 @@ func TestPortalStream(t *testing.T) {
 		}
 	}
 
+	// SQL EXECUTE of a prepared read, sent with the extended protocol:
+	// its portal streams the same way.
+	simple("PREPARE psq AS SELECT id, v FROM ps")
+	p := portal("EXECUTE psq")
+	var got []int
+	for tag := ""; tag == ""; {
+		ids, tg, err := fetch(p, 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := p.State.(*portalStream); !ok {
+			t.Fatalf("EXECUTE: portal state %T, want a stream", p.State)
+		}
+		got, tag = append(got, ids...), tg
+		if len(got) > rows {
+			t.Fatalf("EXECUTE: %d rows and more", len(got))
+		}
+	}
+	slices.Sort(got)
+	if len(got) != rows || got[0] != 1 || got[rows-1] != rows || len(slices.Compact(got)) != rows {
+		t.Fatalf("EXECUTE: %d rows", len(got))
+	}
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+
 	// Another statement while a stream is open: the stream is settled,
 	// the rest of its rows read within the limit, past which its next
 	// Execute fails (after the rows that were read) with 54000.
 	simple("SET pgfed.max_intermediate_rows = 300")
-	p := portal("SELECT id, v FROM ps")
+	p = portal("SELECT id, v FROM ps")
 	if ids, _, err := fetch(p, 100); err != nil || len(ids) != 100 {
 		t.Fatalf("first rows: %d %v", len(ids), err)
 	}

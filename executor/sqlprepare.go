@@ -224,6 +224,10 @@ func (s *Session) executeSQLExecute(ctx context.Context, h *sqlExecuteStatement,
 	if dp, ok := p.State.(*distPortal); ok {
 		return s.servePortal(dp, opts, r)
 	}
+	if ps, ok := p.State.(*portalStream); ok {
+		suspended, err := s.serveStream(ctx, ps, opts, r)
+		return suspended, clientError(s.distributedResult(ctx, err))
+	}
 	sp, ok := s.sqlPrepared[h.es.Name]
 	if !ok {
 		return false, s.distributedResult(ctx, &wire.Error{Code: pgerrcode.InvalidSQLStatementName,
