@@ -54,6 +54,9 @@ func (s *Session) resolveShipped(ctx context.Context, st *catalogState, pl *plan
 		switch {
 		case !sh.Scalar:
 			lit, err = s.arrayLiteral(ctx, buf.buffer)
+			if errors.Is(err, errArrayOfArrays) && pl.Fallback != nil {
+				return pl.Fallback, nil
+			}
 		case len(buf.buffer.rows) > 1 && pl.Fallback != nil:
 			return pl.Fallback, nil // which fails as PostgreSQL does
 		case len(buf.buffer.rows) > 1:
@@ -83,6 +86,11 @@ func (s *Session) resolveShipped(ctx context.Context, st *catalogState, pl *plan
 	np.Merge.SQL = replace(pl.Merge.SQL)
 	return &np, nil
 }
+
+// errArrayOfArrays is arrayLiteral's error for a column of an array
+// type: PostgreSQL has no arrays of arrays to compare each value with.
+var errArrayOfArrays = &wire.Error{Code: pgerrcode.FeatureNotSupported,
+	Message: "a subquery returning arrays cannot be shipped to the shards as a constant array"}
 
 // arrayLiteral returns the SQL array literal of a one-column result:
 // '{...}'::type[] with the column's type ('{}' when the result has no
@@ -123,6 +131,9 @@ func (s *Session) arrayLiteral(ctx context.Context, res *distPortal) (string, er
 		name, err := s.h.typeName(ctx, res.types[0].oid, res.types[0].mod)
 		if err != nil {
 			return "", err
+		}
+		if strings.HasSuffix(name, "]") {
+			return "", errArrayOfArrays
 		}
 		b.WriteString("::" + name + "[]")
 	}

@@ -69,6 +69,11 @@ func TestShippedSubquery(t *testing.T) {
 		t.Errorf("scalar shipped: %v", got)
 	}
 
+	// A subquery of arrays cannot be an array constant: pulled instead.
+	if got := queryStrings(t, conn, "SELECT count(*) FROM accounts WHERE ARRAY[id] IN (SELECT ARRAY[account] FROM flags)"); got[0][0] != "3" {
+		t.Errorf("IN over arrays: %v", got)
+	}
+
 	// Past the limit: pulled, same answers.
 	mustExec(t, conn, "SET pgfed.max_shipped_rows = 2")
 	check("past the limit")
