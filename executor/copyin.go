@@ -304,6 +304,10 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 	sp := &copySplitter{opts: pc.opts}
 	bp := &binarySplitter{}
 	bin := pc.opts.format == copyBinary
+	hk, err := orgHashIndex(pc.table, pc.cols)
+	if err != nil {
+		return err
+	}
 	router, routed := newCopyRouter(st.snap, pc.table)
 	byIndex := make([]*shardCopy, len(router.shards)) // by router index
 	byID := map[int64]*shardCopy{}                    // shards found otherwise
@@ -333,6 +337,9 @@ func (s *Session) copyInRows(ctx context.Context, st *catalogState, pc *parsedCo
 		case null:
 			return nil, &wire.Error{Code: pgerrcode.NotNullViolation,
 				Message: fmt.Sprintf("the distribution column %s of table %s cannot be NULL", pc.table.Column, pc.table.Relation), Where: where(rec.line)}
+		}
+		if pc.table.Method == catalog.MethodOrganization {
+			return s.orgShardCopy(st, pc, byID, &order, rec, v, raw, hk, sp, bp, where)
 		}
 		var h int32
 		var err error

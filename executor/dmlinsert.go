@@ -38,6 +38,7 @@ type rowInserter struct {
 	tb         catalog.Table
 	cols       []string
 	k          int    // the distribution column's index, -1 for a reference table
+	hk         int    // an organization table's hash column's index, else -1
 	alias      string // the name the ON CONFLICT and RETURNING clauses use for the table
 	onConflict *pg.OnConflictClause
 	returning  []*pg.Node
@@ -64,6 +65,10 @@ func (s *Session) newRowInserter(st *catalogState, tb catalog.Table, cols []stri
 			return nil, &wire.Error{Code: pgerrcode.NotNullViolation,
 				Message: fmt.Sprintf("the distribution column %s of table %s must be given a value", tb.Column, tb.Relation)}
 		}
+	}
+	var err error
+	if ri.hk, err = orgHashIndex(tb, cols); err != nil {
+		return nil, err
 	}
 	if in == nil {
 		return ri, nil
@@ -92,7 +97,7 @@ func (ri *rowInserter) add(ctx context.Context, row [][]byte) error {
 		return &wire.Error{Code: pgerrcode.SyntaxError,
 			Message: fmt.Sprintf("INSERT has %d target columns but the query returns %d", len(ri.cols), len(row))}
 	}
-	sh, err := shardOfRow(ri.st, ri.tb, ri.k, row)
+	sh, err := shardOfRow(ri.st, ri.tb, ri.k, ri.hk, row)
 	if err != nil {
 		return err
 	}
@@ -265,8 +270,10 @@ func (ri *rowInserter) statement(sh catalog.Shard, n int) (string, error) {
 
 // shardOfRow returns the shard a row (text values) of tb belongs to: by
 // the hash of its distribution column's value (index k), or the one shard
-// of a reference table (k < 0).
-func shardOfRow(st *catalogState, tb catalog.Table, k int, row [][]byte) (catalog.Shard, error) {
+// of a reference table (k < 0); for an organization table, by its
+// organization (index k) and the hash of its hash column's value (index
+// hk, -1 when it has none).
+func shardOfRow(st *catalogState, tb catalog.Table, k, hk int, row [][]byte) (catalog.Shard, error) {
 	if k < 0 {
 		shards := st.snap.ShardsOf(tb.Relation)
 		if len(shards) == 0 {
@@ -278,6 +285,13 @@ func shardOfRow(st *catalogState, tb catalog.Table, k int, row [][]byte) (catalo
 	if v == nil {
 		return catalog.Shard{}, &wire.Error{Code: pgerrcode.NotNullViolation,
 			Message: fmt.Sprintf("the distribution column %s of table %s cannot be NULL", tb.Column, tb.Relation)}
+	}
+	if tb.Method == catalog.MethodOrganization {
+		var hv []byte
+		if hk >= 0 {
+			hv = row[hk]
+		}
+		return orgShard(st.snap, tb, string(v), hv, false)
 	}
 	h, err := catalog.HashText(tb.ColumnType, string(v))
 	if err != nil {

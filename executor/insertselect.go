@@ -103,7 +103,11 @@ func (s *Session) insertSelect(ctx context.Context, st *catalogState, sql string
 		pc := &parsedCopy{stmt: &pg.CopyStmt{IsFrom: true}, table: tb, cols: cols}
 		pc.opts.defaults(false, false, false, false)
 		sender = s.newCopySender(ctx, st, pc)
-		sink = &rowRouter{s: s, st: st, pc: pc, k: indexOf(cols, tb.Column), shards: map[int64]*shardCopy{}, sender: sender}
+		hk, herr := orgHashIndex(tb, cols)
+		if herr != nil {
+			err = herr
+		}
+		sink = &rowRouter{s: s, st: st, pc: pc, k: indexOf(cols, tb.Column), hk: hk, shards: map[int64]*shardCopy{}, sender: sender}
 	}
 	var n int64
 	if err == nil {
@@ -195,6 +199,7 @@ type rowRouter struct {
 	st     *catalogState
 	pc     *parsedCopy
 	k      int // the distribution column's index, -1 for a reference table
+	hk     int // an organization table's hash column's index, else -1
 	shards map[int64]*shardCopy
 	order  []*shardCopy
 	sender *copySender
@@ -206,7 +211,7 @@ func (r *rowRouter) add(ctx context.Context, row [][]byte) error {
 		return &wire.Error{Code: pgerrcode.SyntaxError,
 			Message: fmt.Sprintf("INSERT has %d target columns but the SELECT returns %d", len(r.pc.cols), len(row))}
 	}
-	sh, err := shardOfRow(r.st, r.pc.table, r.k, row)
+	sh, err := shardOfRow(r.st, r.pc.table, r.k, r.hk, row)
 	if err != nil {
 		return err
 	}
