@@ -8,15 +8,14 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// connect opens a connection that sends statements with the simple
-// protocol (values inlined): the coordinator routes a statement on an
-// organization table by the literal organization it names.
+// connect opens a connection with pgx's default, the extended protocol
+// with statements prepared once: the coordinator routes a statement on an
+// organization table by the organization its parameters name, at Bind.
 func connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
 	cc, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("--dsn: %w", err)
 	}
-	cc.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 	c, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", cc.Host, err)

@@ -20,9 +20,9 @@
 //	    --clients 8 --duration 30s --cross-bank-ratio 0.5
 //
 // The schema is examples/payments/schema.sql (created when missing). The
-// statements go with pgx's simple protocol: values are inlined in the
-// SQL, so the coordinator sees the literal bank of each statement and
-// routes it to that bank alone.
+// statements go with pgx's extended protocol, prepared once with their
+// values as parameters ($1, $2, ...): the coordinator routes each one to
+// the bank its parameters name, and that bank alone.
 package main
 
 import (
