@@ -32,7 +32,12 @@
 //     col IN (...), OR of those, and col = $n restrict a class (Prune, an
 //     expression evaluated at plan time, or at bind time when it holds
 //     parameters); a correlated equality with an outer level inherits the
-//     outer restriction.
+//     outer restriction. For an organization table the organization
+//     column keeps that organization's shards and the hash column one
+//     shard per organization, from literals or, at bind, parameters.
+//     INSERT ... VALUES routes each row (a multi-row INSERT with
+//     parameters in those columns is split per shard at bind,
+//     insertrows.go); a value naming no organization is 23514.
 //  6. Strategies, most specific first: every distributed table pinned to
 //     no shard (the empty shells answer); one shard group (router: the
 //     client's text with table names replaced by shard names); a

@@ -199,6 +199,22 @@ func (p *Planner) insert(sql string, stmt *pg.Node, in *pg.InsertStmt, a *analys
 	return pl, nil
 }
 
+// sameOrgLayout reports whether two co-located organization tables have
+// their shards at the same positions (the same organization and index),
+// so that a shard group's rows stay in it.
+func (p *Planner) sameOrgLayout(a, b catalog.Table) bool {
+	x, y := p.shards[a.Relation], p.shards[b.Relation]
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if x[i].Organization != y[i].Organization || x[i].Index != y[i].Index {
+			return false
+		}
+	}
+	return true
+}
+
 // insertColumn returns the index in an INSERT's rows of the target's
 // column name, or -1 when the rows do not give it.
 func insertColumn(in *pg.InsertStmt, target *rel, name string) int {
@@ -302,8 +318,8 @@ func (p *Planner) insertSelect(sql string, stmt *pg.Node, in *pg.InsertStmt, tar
 	refuse := func(why string) (*Plan, error) {
 		return nil, unsupported("INSERT ... SELECT into %s needs rows routed through the coordinator (not supported yet): %s", target.name, why)
 	}
-	if target.table.Method != catalog.MethodHash {
-		return refuse("the target is not hash-distributed")
+	if target.table.Method != catalog.MethodHash && target.table.Method != catalog.MethodOrganization {
+		return refuse("the target is not distributed")
 	}
 	inner := *a
 	inner.rels = nil
@@ -325,22 +341,23 @@ func (p *Planner) insertSelect(sql string, stmt *pg.Node, in *pg.InsertStmt, tar
 	case hasWindows(s) && !windowsOnDist(q):
 		return refuse("a window not partitioned by the distribution column")
 	}
-	k := -1
-	if len(in.Cols) == 0 {
-		if target.def != nil {
-			k = target.def.column(target.table.Column)
-		}
-	} else {
-		for i, c := range in.Cols {
-			if rt := c.GetResTarget(); rt != nil && rt.Name == target.table.Column {
-				k = i
-			}
-		}
-	}
+	k := insertColumn(in, target, target.table.Column)
 	if k < 0 || k >= len(q.outs) || !q.outs[k].ok || !q.outs[k].col.distColumn() ||
 		q.outs[k].col.rel.level != q.top || q.outs[k].col.rel.nullable ||
 		q.outs[k].col.rel.table.ColocationID != target.table.ColocationID {
 		return refuse("the distribution column does not receive a co-located distribution column")
+	}
+	if t := target.table; t.Method == catalog.MethodOrganization && t.HashColumn != "" {
+		// The hash column must receive the same source row's hash
+		// column, so each row stays at its shard position.
+		hk := insertColumn(in, target, t.HashColumn)
+		src := q.outs[k].col.rel
+		if hk < 0 || hk >= len(q.outs) || !q.outs[hk].ok || q.outs[hk].col.rel != src || q.outs[hk].col.col != src.table.HashColumn {
+			return refuse("the hash column does not receive the co-located table's hash column")
+		}
+	}
+	if t := target.table; t.Method == catalog.MethodOrganization && !p.sameOrgLayout(t, q.outs[k].col.rel.table) {
+		return refuse("the tables' organizations hold different shards")
 	}
 	f, err := p.fragmentOf(sql, stmt, append([]*rel{target}, q.sharded...))
 	if err != nil {
