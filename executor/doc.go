@@ -43,7 +43,8 @@
 //     a pooled connection of its own, up to four per worker at once, and
 //     reads of replicated shards fail over to another placement.
 //  6. INSERT ... SELECT that the planner cannot run shard by shard is run
-//     here: the SELECT's rows are routed to the shards like COPY's, or,
+//     here: the SELECT's rows are routed to the shards like COPY's (an
+//     organization table's by organization, then hash column: orgroute.go), or,
 //     with ON CONFLICT or RETURNING, in batched INSERTs that carry those
 //     clauses (insertselect.go, dmlinsert.go).
 //  7. Before planning a write, the session computes what the shards

@@ -244,6 +244,21 @@ func TestOrganizationTables(t *testing.T) {
 			t.Fatalf("returned %v", rows)
 		}
 		c.wantPlacement(t, "accounts", "org1/1 org1/10 org1/2 org1/20", "org2/1 org2/10 org2/11 org2/21 org2/22", "org3/1 org3/10 org3/12 org3/2")
+		// Between co-located organization tables: shard by shard on the
+		// workers (EXPLAIN shows the pushed-down INSERTs).
+		mustExec(t, conn, `CREATE TABLE archive (bank text NOT NULL, id int NOT NULL, balance bigint NOT NULL)`, simple)
+		mustExec(t, conn, `SELECT create_distributed_table('archive', 'bank, id', 'org', colocate_with => 'accounts')`, simple)
+		if tag := mustExec(t, conn, `INSERT INTO archive SELECT * FROM accounts WHERE bank = $1`, "org2"); tag != "INSERT 0 5" {
+			t.Fatalf("tag %q", tag)
+		}
+		if tag := mustExec(t, conn, `INSERT INTO archive SELECT * FROM accounts WHERE id = 2`); tag != "INSERT 0 2" {
+			t.Fatalf("tag %q", tag)
+		}
+		c.wantPlacement(t, "archive", "org1/2", "org2/1 org2/10 org2/11 org2/21 org2/22", "org3/2")
+		plan := queryStrings(t, conn, `EXPLAIN (COSTS OFF) INSERT INTO archive SELECT * FROM accounts`)
+		if s := fmt.Sprint(plan); !strings.Contains(s, "Task Count: 6") || strings.Contains(s, "coordinator") {
+			t.Fatalf("not pushed down: %v", plan)
+		}
 		// A row naming no organization fails the statement.
 		mustExec(t, conn, `INSERT INTO ledger VALUES (23, 'org8', 1)`)
 		_, err := conn.Exec(ctx, `INSERT INTO transfers SELECT bank, id, amount FROM ledger`)
