@@ -3,12 +3,14 @@ package executor
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgfed/pgfed/catalog"
+	"github.com/pgfed/pgfed/wire"
 )
 
 // TestShippedSubquery: a non-co-located IN (SELECT ...) runs the
@@ -104,5 +106,41 @@ func TestShippedSubquery(t *testing.T) {
 	if _, err := conn.Exec(testCtx(t), "DELETE FROM accounts WHERE id IN (SELECT account FROM flags)"); !errors.As(err, &pe) || pe.Code != "54000" ||
 		!strings.Contains(pe.Message, "pgfed.max_shipped_rows") {
 		t.Errorf("DELETE past the limit: %v, want 54000 naming pgfed.max_shipped_rows", err)
+	}
+}
+
+// TestShippedSubqueryPortal: a plan with a shipped subquery executed with
+// a row limit (JDBC's fetch size) runs its subquery first, as any other
+// execution does.
+func TestShippedSubqueryPortal(t *testing.T) {
+	c := newCluster(t)
+	ctx := testCtx(t)
+	conn := c.connect(t)
+	c.distribute(t, "CREATE TABLE items (id bigint PRIMARY KEY)", "items", "id", catalog.TypeInt8, 4, "")
+	c.distribute(t, "CREATE TABLE picks (code text PRIMARY KEY, item bigint)", "picks", "code", catalog.TypeText, 2, "")
+	mustExec(t, conn, "INSERT INTO items SELECT generate_series(1, 30)")
+	mustExec(t, conn, "INSERT INTO picks VALUES ('a', 4), ('b', 9), ('c', 25)")
+
+	s := newSession(t, &c.env, nil)
+	h, desc, err := s.Prepare(ctx, "", "SELECT id FROM items WHERE id IN (SELECT item FROM picks)", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &wire.Portal{Statement: &wire.Statement{Handle: h, Desc: desc}}
+	var got []string
+	for more := true; more; {
+		r := &recorder{}
+		if more, err = s.Execute(ctx, p, wire.ExecuteOptions{MaxRows: 1}, r); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range r.lines {
+			if strings.HasPrefix(l, "row ") {
+				got = append(got, strings.TrimPrefix(l, "row "))
+			}
+		}
+	}
+	slices.Sort(got)
+	if strings.Join(got, ";") != "25;4;9" {
+		t.Errorf("rows: %v", got)
 	}
 }
