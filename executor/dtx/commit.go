@@ -225,6 +225,10 @@ func (t *Txn) commitPrepared(ctx context.Context, written []*participant) {
 		switch {
 		case hasCode(err, pgerrcode.UndefinedObject):
 			t.log.Debug("prepared transaction already committed by recovery", "gid", p.gid, "worker", p.node.ID)
+		case hasCode(err, pgerrcode.ObjectInUse):
+			// 55000 "is busy": a recovery round, which saw the committed
+			// decision, is committing it at this moment.
+			t.log.Debug("prepared transaction being committed by recovery", "gid", p.gid, "worker", p.node.ID)
 		case err != nil:
 			t.log.Warn("commit prepared failed; recovery will finish it", "gid", p.gid, "worker", p.node.ID, "error", err)
 		}
