@@ -1,5 +1,5 @@
--- The payments example's schema (examples/payments/README in
--- docs-draft/federation.md). Every bank is an organization of the
+-- The payments example's schema (README.md, "Federation: transactions
+-- across banks"). Every bank is an organization of the
 -- federation: pgfed dev --orgs 3 names them org1, org2, org3.
 --
 -- Run it through the coordinator:
