@@ -16,7 +16,8 @@ all: build
 
 # deps installs what the build and the tests need and the machine lacks:
 # PostgreSQL's server programs (initdb, pg_ctl, postgres) and its clients
-# (psql, pgbench), from the distribution's packages.
+# (psql, pgbench), from the distribution's packages; and python3 with PyYAML,
+# which the docker-compose.yml test parses the file with.
 deps:
 	@if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "deps: PostgreSQL server not found; installing it with apt-get"; \
@@ -32,6 +33,14 @@ deps:
 			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql-client postgresql; \
 		else \
 			echo "deps: please install psql and pgbench" >&2; exit 1; \
+		fi; \
+	fi
+	@if ! python3 -c 'import yaml' >/dev/null 2>&1; then \
+		echo "deps: python3 with PyYAML not found (examples/compose parses docker-compose.yml with it); installing python3-yaml"; \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3 python3-yaml; \
+		else \
+			echo "deps: please install python3 and PyYAML (python3-yaml)" >&2; exit 1; \
 		fi; \
 	fi
 
