@@ -80,10 +80,10 @@ func (s *Session) newRowInserter(st *catalogState, tb catalog.Table, cols []stri
 	ri.onConflict, ri.returning = in.OnConflictClause, in.ReturningList
 	if oc := ri.onConflict; oc != nil && tb.Method != catalog.MethodReference {
 		for _, t := range oc.TargetList {
-			if rt := t.GetResTarget(); rt != nil && rt.Name == tb.Column {
+			if rt := t.GetResTarget(); rt != nil && (rt.Name == tb.Column || tb.HashColumn != "" && rt.Name == tb.HashColumn) {
 				return nil, &wire.Error{Code: pgerrcode.FeatureNotSupported,
 					Message: "modifying the partition value of rows is not allowed",
-					Detail:  fmt.Sprintf("ON CONFLICT DO UPDATE sets the distribution column %s of %s.", tb.Column, tb.Relation)}
+					Detail:  fmt.Sprintf("ON CONFLICT DO UPDATE sets the distribution column %s of %s.", rt.Name, tb.Relation)}
 			}
 		}
 	}

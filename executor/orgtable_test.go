@@ -198,6 +198,12 @@ func TestOrganizationTables(t *testing.T) {
 		if got := queryStrings(t, conn, `SELECT count(*) FROM accounts WHERE id = 9`); fmt.Sprint(got) != "[[0]]" {
 			t.Fatalf("a refused multi-row INSERT wrote rows: %v", got)
 		}
+		// Moving a row to another organization (or hash value) would
+		// leave it on its old shard: refused.
+		_, err = conn.Exec(ctx, `UPDATE accounts SET bank = $1 WHERE bank = $2 AND id = $3`, "org2", "org1", 1)
+		wantCode(t, err, "0A000")
+		_, err = conn.Exec(ctx, `UPDATE accounts SET id = id + 100 WHERE bank = 'org1'`, simple)
+		wantCode(t, err, "0A000")
 	})
 
 	t.Run("COPY", func(t *testing.T) {

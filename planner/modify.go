@@ -17,6 +17,9 @@ func (p *Planner) planModify(sql string, stmt *pg.Node, a *analysis, prunes map[
 	if t := dmlTarget(stmt, a); t != nil && t.kind == relReference {
 		return p.modifyReference(sql, stmt, a)
 	}
+	if err := refuseOrgMove(stmt, dmlTarget(stmt, a)); err != nil {
+		return nil, err
+	}
 	if in := stmt.GetInsertStmt(); in != nil {
 		return p.insert(sql, stmt, in, a, prunes)
 	}
@@ -35,6 +38,38 @@ func (p *Planner) planModify(sql string, stmt *pg.Node, a *analysis, prunes map[
 		}
 	}
 	return markModify(pl), nil
+}
+
+// refuseOrgMove refuses an UPDATE (or INSERT ... ON CONFLICT DO UPDATE)
+// that sets an organization table's organization or hash column to
+// anything but itself: the row would stay on its old organization's
+// shard. (A hash table's moving UPDATE is run by the executor.)
+func refuseOrgMove(stmt *pg.Node, target *rel) error {
+	if target == nil || target.table.Method != catalog.MethodOrganization {
+		return nil
+	}
+	var set []*pg.Node
+	what := "an UPDATE"
+	if u := stmt.GetUpdateStmt(); u != nil {
+		set = u.TargetList
+	} else if in := stmt.GetInsertStmt(); in != nil && in.OnConflictClause != nil {
+		set, what = in.OnConflictClause.TargetList, "ON CONFLICT DO UPDATE"
+	}
+	t := target.table
+	for _, n := range set {
+		rt := n.GetResTarget()
+		if rt == nil || rt.Name != t.Column && (t.HashColumn == "" || rt.Name != t.HashColumn) {
+			continue
+		}
+		if cr := rt.Val.GetColumnRef(); cr != nil && len(rt.Indirection) == 0 && len(cr.Fields) > 0 &&
+			cr.Fields[len(cr.Fields)-1].GetString_().GetSval() == rt.Name &&
+			(len(cr.Fields) == 1 || len(cr.Fields) == 2 && cr.Fields[0].GetString_().GetSval() == target.name) {
+			continue // SET bank = bank
+		}
+		return unsupported("modifying the partition value of rows is not allowed: %s sets column %s of organization table %s, whose rows would stay on their old shard",
+			what, rt.Name, target.name)
+	}
+	return nil
 }
 
 // markModify marks a plan (and its alternative) as writing.
