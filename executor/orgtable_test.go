@@ -244,7 +244,15 @@ func TestOrganizationTables(t *testing.T) {
 		c.wantPlacement(t, "transfers", "org1/1 org1/110 org1/2", "org2/1 org2/110", "org3/110 org3/2")
 		// From a hash table into the table with a hash column, with
 		// RETURNING (batched INSERTs instead of COPY).
-		mustExec(t, conn, `INSERT INTO ledger VALUES (20, 'org1', 1), (21, 'org2', 2), (22, 'org2', 3)`)
+		// (A hash table's multi-row prepared INSERT is split per shard
+		// at Bind too.)
+		if tag := mustExec(t, conn, `INSERT INTO ledger VALUES ($1, $2, $3), ($4, $5, $6), ($7, $8, $9)`,
+			20, "org1", 1, 21, "org2", 2, 22, "org2", 3); tag != "INSERT 0 3" {
+			t.Fatalf("tag %q", tag)
+		}
+		if got := queryStrings(t, conn, `SELECT string_agg(id::text, ',' ORDER BY id) FROM ledger WHERE id IN (20, 21, 22)`); fmt.Sprint(got) != "[[20,21,22]]" {
+			t.Fatalf("ledger %v", got)
+		}
 		rows := queryStrings(t, conn, `INSERT INTO accounts SELECT bank, id, amount FROM ledger RETURNING bank, id`)
 		if len(rows) != 3 {
 			t.Fatalf("returned %v", rows)
