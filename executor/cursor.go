@@ -28,7 +28,7 @@ var _ wire.Cursors = (*Session)(nil)
 // metadata backend. An unknown one is the backend's 34000, which aborts
 // the transaction as in PostgreSQL.
 func (s *Session) DescribeCursor(ctx context.Context, name string) ([]pgproto3.FieldDescription, error) {
-	s.settleStreams(nil)
+	s.settleStreams(ctx, nil)
 	fields, err := s.meta.describePortal(ctx, name)
 	return fields, clientError(err)
 }
@@ -36,7 +36,7 @@ func (s *Session) DescribeCursor(ctx context.Context, name string) ([]pgproto3.F
 // ExecuteCursor fetches rows of a SQL cursor: Execute of the portal on the
 // metadata backend, relayed.
 func (s *Session) ExecuteCursor(ctx context.Context, name string, opts wire.ExecuteOptions, r wire.Results) (bool, error) {
-	s.settleStreams(nil)
+	s.settleStreams(ctx, nil)
 	ctx, done := s.startStatement(ctx)
 	defer done()
 	// A State marks the portal as existing on the backend: no Bind.
@@ -46,7 +46,7 @@ func (s *Session) ExecuteCursor(ctx context.Context, name string, opts wire.Exec
 // CloseCursor closes a SQL cursor: a Close of the portal goes to the
 // metadata backend with the next request (closing none is no error).
 func (s *Session) CloseCursor(ctx context.Context, name string) error {
-	s.settleStreams(nil)
+	s.settleStreams(ctx, nil)
 	s.meta.deferClose('P', name)
 	return nil
 }

@@ -162,10 +162,12 @@ func (s *Session) endStream(ctx context.Context, ps *portalStream, r wire.Result
 }
 
 // settleStreams lets the session run another request: every stream's
-// goroutine but keep's is run to its end, the rest of its rows read into memory
-// within the intermediate-result limits (past them the stream stops with
-// that error, which its next Execute reports). Its notices are dropped.
-func (s *Session) settleStreams(keep *portalStream) {
+// goroutine but keep's is run to its end, the rest of its rows read into
+// memory within the intermediate-result limits (past them the stream
+// stops with that error, which its next Execute reports after the rows
+// read). Its notices are dropped. When ctx ends (the client is gone), the
+// streams are stopped instead.
+func (s *Session) settleStreams(ctx context.Context, keep *portalStream) {
 	for _, ps := range s.streams {
 		if ps.settled || ps == keep {
 			continue
@@ -174,20 +176,35 @@ func (s *Session) settleStreams(keep *portalStream) {
 		for _, row := range ps.rest {
 			lim.add(row)
 		}
-		var limitErr error
-		for it := range ps.items {
-			if it.row == nil || limitErr != nil {
-				continue
+		var stopErr error
+	read:
+		for {
+			select {
+			case it, ok := <-ps.items:
+				if !ok {
+					break read
+				}
+				if it.row == nil || stopErr != nil {
+					continue
+				}
+				if stopErr = lim.add(it.row); stopErr != nil {
+					ps.cancel()
+					continue
+				}
+				ps.rest = append(ps.rest, it.row)
+			case <-ctx.Done():
+				if stopErr == nil {
+					stopErr = ctx.Err()
+					ps.cancel()
+				}
+				for range ps.items {
+				}
+				break read
 			}
-			if limitErr = lim.add(it.row); limitErr != nil {
-				ps.cancel()
-				continue
-			}
-			ps.rest = append(ps.rest, it.row)
 		}
 		// The goroutine has ended: its tag and err are set.
-		if limitErr != nil {
-			ps.err = limitErr // given once the rows before it are out
+		if stopErr != nil {
+			ps.err = stopErr
 		}
 		ps.settled = true
 	}

@@ -104,7 +104,7 @@ func (s *Session) startStatement(ctx context.Context) (context.Context, func()) 
 // transaction control runs on both sides; the others are planned and run
 // on the workers.
 func (s *Session) SimpleQuery(ctx context.Context, sql string, r wire.Results) error {
-	s.settleStreams(nil)
+	s.settleStreams(ctx, nil)
 	ctx, done := s.startStatement(ctx)
 	defer done()
 	out := &output{r: r, describe: true}
@@ -234,7 +234,7 @@ func (s *Session) syncBlock() {
 // PostgreSQL's rules for statement names. A statement naming distributed
 // tables is also planned, once, with its parameters symbolic.
 func (s *Session) Prepare(ctx context.Context, name, sql string, paramOIDs []uint32) (any, wire.StatementDescription, error) {
-	s.settleStreams(nil)
+	s.settleStreams(ctx, nil)
 	cmd := classify(sql)
 	cs, csErr := s.currentFor(ctx, sql)
 	if csErr == nil {
@@ -321,7 +321,7 @@ func (s *Session) closeFailed(ctx context.Context, st *metaStatement) {
 // was prepared.
 func (s *Session) Execute(ctx context.Context, p *wire.Portal, opts wire.ExecuteOptions, r wire.Results) (bool, error) {
 	ps, _ := p.State.(*portalStream)
-	s.settleStreams(ps)
+	s.settleStreams(ctx, ps)
 	switch h := p.Statement.Handle.(type) {
 	case *metaStatement:
 		if h.routineDDL {
@@ -371,7 +371,7 @@ func (s *Session) Execute(ctx context.Context, p *wire.Portal, opts wire.Execute
 // CloseStatement closes the statement on the metadata database, where
 // every statement is prepared. The Close goes out with the next request.
 func (s *Session) CloseStatement(ctx context.Context, st *wire.Statement) error {
-	s.settleStreams(nil)
+	s.settleStreams(ctx, nil)
 	if h := metaOf(st.Handle); h != nil {
 		s.meta.closeStatement(h)
 	}
@@ -404,7 +404,7 @@ func (s *Session) ClosePortal(ctx context.Context, p *wire.Portal) error {
 		s.stopStream(ps)
 		return nil
 	}
-	s.settleStreams(nil)
+	s.settleStreams(ctx, nil)
 	if p.Statement != nil {
 		if _, ok := p.Statement.Handle.(*distStatement); ok {
 			return nil
@@ -419,7 +419,7 @@ func (s *Session) ClosePortal(ctx context.Context, p *wire.Portal) error {
 // distributed transaction follows at Sync. A failure is logged: it breaks
 // the connection, which the next request reports.
 func (s *Session) Abort(ctx context.Context, err error) {
-	s.settleStreams(nil)
+	s.settleStreams(ctx, nil)
 	if aerr := s.meta.abort(ctx); aerr != nil {
 		s.log.Warn("cannot abort the metadata transaction", "cause", err, "error", aerr)
 	}
@@ -430,7 +430,7 @@ func (s *Session) Abort(ctx context.Context, err error) {
 // the metadata database's.
 func (s *Session) Sync(ctx context.Context) error {
 	if s.block {
-		s.settleStreams(nil)
+		s.settleStreams(ctx, nil)
 	} else {
 		s.stopStreams() // the portals end with the implicit transaction
 	}
