@@ -78,3 +78,41 @@ org accounts(bank text, id int8, balance numeric) by bank hash id shards 2`)
 		t.Fatalf("the cached plan changed: %v, %v", again, err)
 	}
 }
+
+// BenchmarkBindOrganization measures Bind of prepared statements on an
+// organization table: a one-row INSERT, a point read, and a three-row
+// INSERT split over two banks (the fragment cut once per row set, then
+// reused).
+func BenchmarkBindOrganization(b *testing.B) {
+	p, err := testPlanner(`node 1 a1:5432 org bank_a
+node 2 b1:5432 org bank_b
+org accounts(bank text, id int8, balance numeric) by bank hash id shards 2`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, sql string
+		vals      []string
+	}{
+		{"insert", `INSERT INTO accounts VALUES ($1, $2, $3)`, []string{"bank_b", "7", "100"}},
+		{"select", `SELECT balance FROM accounts WHERE bank = $1 AND id = $2`, []string{"bank_a", "7"}},
+		{"insert3", `INSERT INTO accounts VALUES ($1, $2, 0), ($3, $4, 0), ($5, $6, 0)`, []string{"bank_a", "1", "bank_b", "2", "bank_a", "3"}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			pl, err := p.Plan(c.sql)
+			if err != nil {
+				b.Fatal(err)
+			}
+			vals := make([]Param, len(c.vals))
+			for i, v := range c.vals {
+				vals[i] = Param{Value: []byte(v)}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := pl.Bind(vals); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
