@@ -74,6 +74,9 @@ type conn struct {
 	// answering everything sent clears wrote (catalog2pc.go).
 	wrote          bool
 	sent, answered uint64
+	// fedPrepare: a federated PREPARE TRANSACTION was let through and its
+	// CommandComplete not seen yet (see preparedNotifier).
+	fedPrepare bool
 
 	// stmtWrites says, by prepared statement name, whether the statement
 	// parsed under that name may write (relayClient's goroutine only).
@@ -223,6 +226,9 @@ func (c *conn) relayClient(ctx context.Context, cr *bufio.Reader, bw *bufio.Writ
 			w, ref := c.inspect(ctx, sql)
 			if ref == nil {
 				if typ == 'P' {
+					if c.stmtWrites == nil {
+						c.stmtWrites = map[string]bool{}
+					}
 					c.stmtWrites[name] = w
 				}
 				c.sending(typ == 'Q', w)
@@ -379,6 +385,11 @@ func (c *conn) inspect(ctx context.Context, sql string) (bool, *Refusal) {
 				break
 			}
 		}
+		if ref == nil && len(v.Prepares) > 0 {
+			c.mu.Lock()
+			c.fedPrepare = true
+			c.mu.Unlock()
+		}
 	}
 	if ref != nil {
 		c.log.Warn("statement refused", "reason", ref.Reason, "sqlstate", ref.Code)
@@ -464,8 +475,49 @@ func (c *conn) relayBackend(br *bufio.Reader) {
 // the gateway cannot read statements under (settings.go).
 var errUnsafeSetting = errors.New("unsafe setting reported")
 
+// preparedNotifier is a Gatekeeper that wants to hear at once that a
+// worker answered a federated PREPARE TRANSACTION the gateway relayed
+// (federation.App.Prepared): its validator then looks at the worker's
+// prepared transactions now rather than at its next tick. The hint only
+// saves time; the validator votes on what pg_prepared_xacts says.
+type preparedNotifier interface {
+	Prepared(worker string)
+}
+
+// prepareTag is the CommandComplete of a PREPARE TRANSACTION that
+// succeeded (one that fails answers ROLLBACK).
+var prepareTag = []byte("PREPARE TRANSACTION\x00")
+
+// prepared reports whether a CommandComplete body answers a federated
+// PREPARE TRANSACTION, clearing the mark.
+func (c *conn) prepared(body []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.fedPrepare || !bytes.Equal(body, prepareTag) {
+		return false
+	}
+	c.fedPrepare = false
+	return true
+}
+
 // relayOne relays one worker message (under wmu).
 func (c *conn) relayOne(br *bufio.Reader, typ byte, n int) error {
+	if typ == 'C' && n == len(prepareTag) {
+		body := make([]byte, n)
+		if _, err := io.ReadFull(br, body); err != nil {
+			return err
+		}
+		if c.prepared(body) {
+			if pn, ok := c.g.cfg.Keeper.(preparedNotifier); ok {
+				pn.Prepared(c.r.Worker)
+			}
+		}
+		if err := putHeader(c.cw, typ, n); err != nil {
+			return err
+		}
+		_, err := c.cw.Write(body)
+		return err
+	}
 	if typ == 'S' && n <= maxErrorResponse {
 		body := make([]byte, n)
 		if _, err := io.ReadFull(br, body); err != nil {
