@@ -47,14 +47,21 @@ type Config struct {
 	// block for long nor call back into the Validator synchronously.
 	OnDecision func(Decision)
 
-	// TickInterval is the length of a consensus tick (default 100ms);
-	// NominationTimeout and BallotTimeout are in ticks (default 10 each, the
-	// core's default; the timeouts grow by the same amount per round).
+	// TickInterval is the length of a consensus tick (default 10ms);
+	// NominationTimeout and BallotTimeout are in ticks (default 10 and 20:
+	// 100ms and 200ms, growing by the same amount per round). The defaults
+	// suit validators on one machine or a LAN, where a slot takes a few
+	// milliseconds and a nomination round that fails (the nodes elected
+	// leaders whose values differ) should cost little; over a WAN, give
+	// the timeouts a few round trips (stellar-core uses 1s for both).
 	TickInterval                     time.Duration
 	NominationTimeout, BallotTimeout uint64
 	// CloseDelay is how long to wait after a slot externalizes before
-	// nominating the next one (0: 100ms; negative: no pause): a
+	// nominating the next one (0 or negative: no pause, the default): a
 	// ledger-close pause that lets submissions accumulate into one slot.
+	// Without it, what arrives while a slot runs is batched into the next
+	// one anyway, which starts as soon as the previous one is delivered
+	// (OnDecision) and there is something to propose (see Nudge).
 	CloseDelay time.Duration
 	// RebroadcastInterval is the period of rebroadcasting the current state
 	// (default 1.5s).
@@ -100,9 +107,15 @@ func (c *Config) validate() error {
 			*v = d
 		}
 	}
-	def(&c.TickInterval, 100*time.Millisecond)
-	if c.CloseDelay == 0 {
-		c.CloseDelay = 100 * time.Millisecond
+	def(&c.TickInterval, 10*time.Millisecond)
+	if c.NominationTimeout == 0 {
+		c.NominationTimeout = 10
+	}
+	if c.BallotTimeout == 0 {
+		c.BallotTimeout = 20
+	}
+	if c.CloseDelay < 0 {
+		c.CloseDelay = 0
 	}
 	def(&c.RebroadcastInterval, 1500*time.Millisecond)
 	if c.MaxSlotsAhead == 0 {

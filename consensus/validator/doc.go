@@ -22,6 +22,8 @@
 //		case <-tick:        Node.Tick
 //		case <-rebroadcast: send Node.CurrentState of the open slots
 //		case item := <-Submit: add to the pool; maybe nominate
+//		case <-Nudge:       maybe nominate; or, in a slot joined with
+//		                    nothing to propose, nominate the value now
 //		case <-closeDelay:  nominate the next slot
 //		}
 //		drain Ready: ledger append (externalized, with their proof) ->
@@ -29,12 +31,28 @@
 //		Advance
 //	}
 //
-// Slots are decided one after the other: after slot s externalizes and is
-// appended to the ledger, the validator waits Config.CloseDelay and then
-// nominates slot s+1 if it has something to propose (Config.Propose, or the
-// items given to Submit) or a peer already started s+1. A slot decided out
-// of order (the node was behind) waits in memory until the slots before it
-// arrive through catch-up, so the ledger is always contiguous.
+// Slots are decided one after the other: after slot s externalizes, is
+// appended to the ledger and delivered (OnDecision), the validator waits
+// Config.CloseDelay (none by default) and then nominates slot s+1 if it has
+// something to propose (Config.Propose, or the items given to Submit) or a
+// peer already started s+1. With nothing to propose it waits: Submit, or
+// Nudge from an application with its own Propose, starts the slot as soon
+// as there is something. What arrives while a slot runs is batched into
+// the next. A slot decided out of order (the node was behind) waits in
+// memory until the slots before it arrive through catch-up, so the ledger
+// is always contiguous.
+//
+// # Latency
+//
+// Nomination converges at once when the nodes elect the same leaders, or
+// leaders that nominate the same value; otherwise it waits for a
+// nomination timeout to add leaders. A node that joins a slot a peer
+// started before its own application had anything (say, the votes that
+// justify a decision reached the peer first) nominates nothing; when the
+// application then has a value (Nudge), the node nominates it at once, a
+// nomination round early, rather than leave its leadership empty until its
+// timeout. The default timers (Config.TickInterval and the timeouts in
+// ticks) are sized for a LAN.
 //
 // # Restart
 //

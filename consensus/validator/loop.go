@@ -18,9 +18,11 @@ type loopState struct {
 	next      uint64          // first slot not in the ledger
 	prev      consensus.Value // value of slot next-1
 	nominated bool            // Nominate was called for next
+	empty     bool            // ... with nothing to propose (joined a peer's slot)
 	joined    bool            // a peer is working on next: join even with nothing to propose
-	closing   bool            // waiting CloseDelay before nominating next
+	closing   bool            // waiting CloseDelay (or the delivery of next-1) before nominating next
 	closeAt   time.Time
+	closedAt  time.Time            // when next-1 was appended, for latency logs
 	started   map[uint64]time.Time // when the node began each slot, for latency logs
 
 	pending map[uint64]ledger.Record // verified decisions beyond next
@@ -120,6 +122,16 @@ func (v *Validator) run(ctx context.Context) {
 		return
 	}
 	closeArmed := false
+	// A commit in any iteration, the timer's own included (nominating can
+	// externalize at once when peers are ahead), starts a close delay: arm
+	// the timer whenever one is pending and it is not armed.
+	armClose := func() {
+		if v.loop.closing && !closeArmed {
+			closeTimer.Reset(time.Until(v.loop.closeAt))
+			closeArmed = true
+		}
+	}
+	armClose()
 	for {
 		select {
 		case <-ctx.Done():
@@ -151,6 +163,8 @@ func (v *Validator) run(ctx context.Context) {
 			v.loop.pool[string(item)] = struct{}{}
 			v.poolSize.Store(int64(len(v.loop.pool)))
 			v.maybeNominate()
+		case <-v.nudge:
+			v.nudged()
 		case <-closeTimer.C:
 			closeArmed = false
 			v.loop.closing = false
@@ -164,13 +178,7 @@ func (v *Validator) run(ctx context.Context) {
 			return
 		}
 		v.publishGuard(v.loop.guard)
-		// A commit in any iteration, the timer's own included (nominating
-		// can externalize at once when peers are ahead), starts a close
-		// delay: arm the timer whenever one is pending and it is not armed.
-		if v.loop.closing && !closeArmed {
-			closeTimer.Reset(time.Until(v.loop.closeAt))
-			closeArmed = true
-		}
+		armClose()
 	}
 }
 
@@ -304,7 +312,7 @@ func (v *Validator) maybeNominate() {
 		}
 		l.joined = true
 	}
-	l.nominated = true
+	l.nominated, l.empty = true, value == nil
 	if _, ok := l.started[l.next]; !ok {
 		l.started[l.next] = time.Now()
 	}
@@ -312,7 +320,43 @@ func (v *Validator) maybeNominate() {
 		v.log.Warn("nominate failed", "slot", l.next, "err", err)
 		return
 	}
-	v.log.Debug("nominating", "slot", l.next, "value", value.String(), "joined", l.joined)
+	if l.closedAt.IsZero() {
+		v.log.Debug("nominating", "slot", l.next, "value", value.String(), "joined", l.joined)
+	} else {
+		v.log.Debug("nominating", "slot", l.next, "value", value.String(), "joined", l.joined, "after_close", since(l.closedAt))
+	}
+}
+
+// nudged handles Nudge: it starts the next slot if it can, or, when the
+// node joined the running slot with nothing to propose, nominates the value
+// the application now has. Calling Nominate again for a slot is what the
+// core's nomination timer does (a new round, with the leaders so far and
+// the round's own); doing it at once spares the others the wait for a
+// timeout when this node is a leader with no vote, or echoes the leaders
+// it adds. It is done at most once per slot, so nudges cannot run rounds
+// up.
+func (v *Validator) nudged() {
+	l := &v.loop
+	if !l.nominated {
+		v.maybeNominate()
+		return
+	}
+	if !l.empty {
+		return
+	}
+	if _, done := v.node.Externalized(l.next); done {
+		return
+	}
+	value := v.propose(l.next)
+	if value == nil {
+		return
+	}
+	l.empty = false
+	if err := v.node.Nominate(l.next, value, l.prev); err != nil {
+		v.log.Warn("nominate failed", "slot", l.next, "err", err)
+		return
+	}
+	v.log.Debug("nominating own value in a joined slot", "slot", l.next, "value", value.String(), "after_start", since(l.started[l.next]))
 }
 
 // propose returns the value to nominate (nil: nothing).

@@ -122,7 +122,8 @@ func (v *Validator) commit(rec ledger.Record, from string) error {
 		}
 		v.last.Store(rec.Slot)
 		l.next, l.prev = rec.Slot+1, rec.Value
-		l.nominated, l.joined = false, false
+		l.nominated, l.empty, l.joined = false, false, false
+		l.closedAt = time.Now()
 		delete(l.pending, rec.Slot)
 		if started, ok := l.started[rec.Slot]; ok {
 			v.log.Info("slot externalized", "slot", rec.Slot, "value", rec.Value.String(), "after", since(started), "source", sourceName(from))
@@ -154,7 +155,9 @@ func sourceName(from string) string {
 }
 
 // afterCommit purges old slots, compacts the envelope log now and then,
-// and schedules the next slot after the close delay.
+// and schedules the next slot after the close delay: with none, at the
+// loop's next turn, so that the slots just appended are delivered
+// (OnDecision) before Config.Propose is asked for the next one.
 func (v *Validator) afterCommit() {
 	l := &v.loop
 	if l.next > 3 {
@@ -172,12 +175,8 @@ func (v *Validator) afterCommit() {
 		}
 		l.compactN = l.next - 1
 	}
-	if v.cfg.CloseDelay > 0 {
-		l.closing = true
-		l.closeAt = time.Now().Add(v.cfg.CloseDelay)
-		return
-	}
-	v.maybeNominate()
+	l.closing = true
+	l.closeAt = time.Now().Add(v.cfg.CloseDelay)
 }
 
 // forgetDecided removes decided items from the submission pool.

@@ -39,6 +39,7 @@ type Validator struct {
 	node *consensus.Node // owned by the loop goroutine
 
 	submit chan []byte
+	nudge  chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
 	err    error // why the loop stopped, set before done is closed
@@ -64,7 +65,7 @@ func Start(ctx context.Context, cfg Config) (*Validator, error) {
 		return nil, err
 	}
 	v := &Validator{cfg: cfg, id: transport.NodeID(cfg.Key), network: NetworkID(cfg.Network),
-		submit: make(chan []byte, 256), done: make(chan struct{})}
+		submit: make(chan []byte, 256), nudge: make(chan struct{}, 1), done: make(chan struct{})}
 	v.qset = quorum.Normalize(&cfg.QSet, nil)
 	v.log = cfg.Logger.Named("validator").With("node", v.id.String())
 
@@ -173,6 +174,20 @@ func (v *Validator) Submit(ctx context.Context, item []byte) error {
 		return ErrClosed
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// Nudge tells the validator that Config.Propose may have something new to
+// propose: the next slot starts now if none is running (once the close
+// pause, if any, is over), and a node that joined the running slot with
+// nothing to propose (a peer started it first) nominates its value now
+// instead of at its next nomination round. Nudges that arrive while one is
+// pending are merged; Nudge never blocks and may be called from any
+// goroutine (OnDecision included).
+func (v *Validator) Nudge() {
+	select {
+	case v.nudge <- struct{}{}:
+	default:
 	}
 }
 
