@@ -40,18 +40,18 @@ type App struct {
 	st         state
 	held       []commit.Vote // signed, not yet persisted: never sent
 	workers    map[string]*worker
-	order      []string // worker names, sorted as configured
-	known      map[string]bool
+	order      []string          // worker names, sorted as configured
+	known      map[string]bool   // gids of requests naming the organization (under mu)
 	orphanSeen map[string]uint64 // worker name/gid -> tick first seen as an orphan
-	poke       bool
-	round      int  // rebroadcast rounds
-	dirty      bool // the state must be written again (a write failed)
+	nudge      bool              // the pool may justify new decisions: tell the validator
+	round      int               // rebroadcast rounds
+	dirty      bool              // the state must be written again (a write failed)
 
 	v       *validator.Validator
 	gossip  *gossip
 	srv     *server
 	decided chan struct{}
-	submits chan submission
+	checks  chan struct{} // Prepared: look at the workers now
 
 	// wmu guards what coordinators wait on besides the ledger: the slot
 	// each organization reported applied, and the channel closed at every
@@ -59,15 +59,13 @@ type App struct {
 	wmu       sync.Mutex
 	appliedBy map[string]uint64
 	changed   chan struct{}
+	// learned is closed (and replaced, under wmu) whenever the Participant
+	// learns a request: CheckPrepare waits on it.
+	learned chan struct{}
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	closed sync.Once
-}
-
-type submission struct {
-	req  commit.Request
-	errc chan error
 }
 
 // New checks cfg and returns an App to hand to the validator
@@ -79,8 +77,8 @@ func New(cfg Config) (*App, error) {
 	}
 	a := &App{cfg: cfg, org: org, id: transport.NodeID(cfg.Key), drv: commit.NewDriver(cfg.Membership),
 		workers: map[string]*worker{}, known: map[string]bool{}, orphanSeen: map[string]uint64{},
-		decided: make(chan struct{}, 1), submits: make(chan submission, 64),
-		appliedBy: map[string]uint64{}, changed: make(chan struct{})}
+		decided: make(chan struct{}, 1), checks: make(chan struct{}, 1),
+		appliedBy: map[string]uint64{}, changed: make(chan struct{}), learned: make(chan struct{})}
 	a.log = cfg.Logger.Named("federation").With("org", org)
 	for _, w := range cfg.Workers {
 		a.workers[w.Name] = &worker{w: w}
@@ -96,19 +94,42 @@ func (a *App) Org() string { return a.org }
 func (a *App) Driver() consensus.Driver { return a.drv }
 
 // Propose is validator.Config.Propose: the justified decisions of the
-// pool (nil before Start has restored the state).
+// pool (nil before Start has restored the state). It is nil too while the
+// commit ledger has not applied every slot before slot: the pool would
+// still hold the decisions those slots made final, and nominating them
+// again would only fill a slot with decisions it ignores. The loop nudges
+// the validator once it has caught up.
 func (a *App) Propose(slot uint64) consensus.Value {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if !a.ready {
+	if !a.ready || a.ledger.Slot()+1 < slot {
 		return nil
 	}
 	return a.prop.Propose(slot)
 }
 
-// OnDecision is validator.Config.OnDecision: it only wakes the loop, which
-// reads the slots from the validator's ledger in order.
-func (a *App) OnDecision(validator.Decision) {
+// Prepared tells the App that a PREPARE TRANSACTION just succeeded on
+// worker (the organization's gateway calls it when the worker answers one
+// it relayed), so that it looks at its workers now rather than at its next
+// tick: the votes a request waits for are signed as soon as its parts are
+// prepared. The App still reads pg_prepared_xacts itself; a call is only a
+// hint, never blocks, and calls made while a look is pending are merged.
+func (a *App) Prepared(worker string) {
+	select {
+	case a.checks <- struct{}{}:
+	default:
+	}
+}
+
+// OnDecision is validator.Config.OnDecision: it applies the slot to the
+// commit ledger at once (in memory: the decisions are checked again, no
+// I/O), so that the validator's next Propose already leaves them out and
+// waiting coordinators learn them, and wakes the loop for the
+// organization's actions. A slot that does not follow the commit ledger
+// (before Start, or while the App is behind) is left to the loop, which
+// reads it from the validator's ledger.
+func (a *App) OnDecision(d validator.Decision) {
+	a.applySlot(d.Slot, d.Value)
 	select {
 	case a.decided <- struct{}{}:
 	default:
@@ -165,7 +186,7 @@ func (a *App) Start(ctx context.Context, v *validator.Validator) error {
 		a.cancel()
 		return fmt.Errorf("federation: org %s: %w", a.org, err)
 	}
-	a.gossip = &gossip{tr: tr, m: a.cfg.Membership, log: a.log, out: make(chan inbound, maxInbound)}
+	a.gossip = &gossip{tr: tr, m: a.cfg.Membership, log: a.log, handle: a.receive, out: make(chan inbound, maxInbound)}
 	ln := a.cfg.ClientListener
 	if ln == nil && a.cfg.ClientListen != "" {
 		if ln, err = net.Listen("tcp", a.cfg.ClientListen); err != nil {
@@ -256,11 +277,11 @@ func (a *App) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case in := <-a.gossip.out:
-			a.receive(in)
-		case s := <-a.submits:
-			s.errc <- a.learn(s.req, true)
+			a.rebroadcast(&in.from)
 		case <-a.decided:
 			a.catchUp(ctx)
+		case <-a.checks:
+			a.check(ctx)
 		case <-tick.C:
 			a.tick(ctx)
 		case <-rebroadcast.C:
@@ -268,44 +289,43 @@ func (a *App) run(ctx context.Context) {
 		case <-sweep.C:
 			a.sweep(ctx)
 		}
-		if a.poke && ctx.Err() == nil {
-			a.poke = false
-			// A justified decision needs a nomination: with a custom
-			// Propose the validator nominates when something is submitted,
-			// and a constant item keeps its pool at one entry.
-			sctx, cancel := context.WithTimeout(ctx, time.Second)
-			if err := a.v.Submit(sctx, []byte("pgfed/federation")); err != nil && ctx.Err() == nil {
-				a.log.Debug("nomination poke failed", "err", err)
-			}
-			cancel()
+		if a.nudge {
+			// A justified decision needs a nomination.
+			a.nudge = false
+			a.v.Nudge()
 		}
 	}
 }
 
-// submitRequest hands a coordinator's checked request to the loop.
-func (a *App) submitRequest(ctx context.Context, r commit.Request) error {
-	s := submission{req: r, errc: make(chan error, 1)}
-	select {
-	case a.submits <- s:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	select {
-	case err := <-s.errc:
+// submitRequest learns a coordinator's checked request and broadcasts it.
+// A coordinator submits its request twice: before its PREPAREs, and once
+// they succeeded, to wait for the outcome (Client.Commit); the second time
+// the App looks at its workers at once (Prepared).
+func (a *App) submitRequest(r commit.Request) error {
+	a.mu.Lock()
+	again := a.known[r.GID]
+	a.mu.Unlock()
+	if err := a.learn(r, true); err != nil {
 		return err
-	case <-ctx.Done():
-		return ctx.Err()
 	}
+	a.log.Debug("request from a coordinator", "gid", r.GID, "again", again)
+	if again {
+		a.Prepared("")
+	}
+	return nil
 }
 
 // learn adds a request to the pool and, when the organization takes part,
-// to the Participant; a coordinator's request is broadcast at once.
+// to the Participant (waking CheckPrepare's waits); a coordinator's request
+// is broadcast at once. It takes the mutex and does no worker I/O: the
+// client server's and the links' goroutines call it.
 func (a *App) learn(r commit.Request, broadcast bool) error {
 	a.mu.Lock()
 	err := a.prop.AddRequest(r)
 	var lerr error
+	ours := false
 	if err == nil {
-		if _, ours := r.Participant(a.org); ours {
+		if _, ours = r.Participant(a.org); ours {
 			lerr = a.part.Learn(r)
 			a.known[r.GID] = true
 		}
@@ -317,17 +337,24 @@ func (a *App) learn(r commit.Request, broadcast bool) error {
 	if lerr != nil && !errors.Is(lerr, commit.ErrDecided) {
 		a.log.Warn("request not learned", "gid", r.GID, "err", lerr)
 	}
+	if ours {
+		a.wmu.Lock()
+		close(a.learned)
+		a.learned = make(chan struct{})
+		a.wmu.Unlock()
+	}
 	if broadcast {
 		a.gossip.broadcastRequest(&r)
 	}
 	return nil
 }
 
-// receive handles a verified message from another validator.
+// receive handles a verified request, vote or applied slot from another
+// validator, on the links' goroutine (gossip.run): none needs the loop, so
+// a busy loop (worker I/O) never delays a request that a gateway waits for
+// or a vote that completes a decision.
 func (a *App) receive(in inbound) {
 	switch {
-	case in.connected:
-		a.rebroadcast(&in.from)
 	case in.req != nil:
 		_ = a.learn(*in.req, false)
 	case in.applied != 0:
@@ -340,7 +367,8 @@ func (a *App) receive(in inbound) {
 			a.log.Debug("vote not added", "gid", in.vote.GID, "err", err)
 			return
 		}
-		a.poke = true
+		// A justified decision needs a nomination.
+		a.v.Nudge()
 	}
 }
 
@@ -377,7 +405,7 @@ func (a *App) rebroadcast(to *quorum.NodeID) {
 		}
 	}
 	if len(reqs) > 0 {
-		a.poke = true
+		a.nudge = true
 	}
 	a.mu.Lock()
 	applied := a.st.Applied

@@ -3,12 +3,13 @@ package federation
 import (
 	"context"
 
+	"github.com/pgfed/pgfed/consensus"
 	"github.com/pgfed/pgfed/consensus/commit"
 )
 
 // catchUp applies to the commit ledger, in slot order, every slot the
-// validator's ledger holds beyond it, wakes the coordinators waiting for
-// the gids that became final, and carries out the organization's actions.
+// validator's ledger holds beyond it (those OnDecision did not apply
+// already), and carries out the organization's actions.
 func (a *App) catchUp(ctx context.Context) {
 	for {
 		a.mu.Lock()
@@ -22,33 +23,59 @@ func (a *App) catchUp(ctx context.Context) {
 			a.log.Error("cannot read the consensus ledger", "slot", slot, "err", err)
 			return
 		}
-		a.mu.Lock()
-		res, err := a.ledger.Apply(slot, rec.Value)
-		if err == nil {
-			a.prop.Prune()
-			a.part.Prune()
-		}
-		a.mu.Unlock()
-		if err != nil {
-			a.log.Error("ledger apply failed", "slot", slot, "err", err)
+		if !a.applySlot(slot, rec.Value) {
 			return
 		}
-		if res.Err != nil {
-			a.log.Warn("slot value unreadable: it decides nothing", "slot", slot, "err", res.Err)
-		}
-		gids := make([]string, 0, len(res.Final))
-		for _, d := range res.Final {
-			gids = append(gids, d.GID())
-			a.log.Info("final", "slot", slot, "gid", d.GID(), "outcome", d.Outcome.String())
-		}
-		for _, ig := range res.Ignored {
-			a.log.Debug("decision ignored", "slot", slot, "gid", ig.GID, "first_slot", ig.FirstSlot, "err", ig.Err)
-		}
-		if len(gids) > 0 {
-			a.signal()
-		}
+		// Propose holds back while the commit ledger is behind.
+		a.nudge = true
+	}
+	if a.nudge {
+		a.nudge = false
+		a.v.Nudge()
 	}
 	a.applyActions(ctx)
+}
+
+// applySlot applies slot's value to the commit ledger when slot is the
+// next one, logs the decisions that became final and wakes the
+// coordinators waiting for them. It reports whether the commit ledger now
+// holds slot (true as well when another goroutine applied it first; false
+// before Start, or for a slot beyond the next one). It takes the mutex and
+// does no I/O: the loop (catchUp) and the validator's goroutine
+// (OnDecision) both call it.
+func (a *App) applySlot(slot uint64, value consensus.Value) bool {
+	a.mu.Lock()
+	if !a.ready || slot > a.ledger.Slot()+1 {
+		a.mu.Unlock()
+		return false
+	}
+	if slot <= a.ledger.Slot() {
+		a.mu.Unlock()
+		return true
+	}
+	res, err := a.ledger.Apply(slot, value)
+	if err == nil {
+		a.prop.Prune()
+		a.part.Prune()
+	}
+	a.mu.Unlock()
+	if err != nil {
+		a.log.Error("ledger apply failed", "slot", slot, "err", err)
+		return false
+	}
+	if res.Err != nil {
+		a.log.Warn("slot value unreadable: it decides nothing", "slot", slot, "err", res.Err)
+	}
+	for _, d := range res.Final {
+		a.log.Info("final", "slot", slot, "gid", d.GID(), "outcome", d.Outcome.String())
+	}
+	for _, ig := range res.Ignored {
+		a.log.Debug("decision ignored", "slot", slot, "gid", ig.GID, "first_slot", ig.FirstSlot, "err", ig.Err)
+	}
+	if len(res.Final) > 0 {
+		a.signal()
+	}
+	return true
 }
 
 // applyActions carries out, in slot order, the organization's actions of
@@ -79,16 +106,18 @@ func (a *App) applyActions(ctx context.Context) {
 	if done <= from {
 		return
 	}
+	// The report goes out before the slot is recorded: the parts are
+	// finished, durably, in the workers, whatever happens to the record,
+	// which only saves replaying (idempotent) actions after a restart.
+	a.log.Debug("applied", "slot", done)
+	a.reportApplied(a.id, done)
+	a.gossip.broadcastApplied(done)
 	a.mu.Lock()
 	a.st.Applied = done
 	a.mu.Unlock()
 	if err := a.persist(); err != nil {
 		a.log.Error("cannot record the last slot applied", "slot", done, "err", err)
-		return
 	}
-	a.log.Debug("applied", "slot", done)
-	a.reportApplied(a.id, done)
-	a.gossip.broadcastApplied(done)
 }
 
 // applyAction finishes the action's parts on the workers.
@@ -146,13 +175,32 @@ func (a *App) persist() error {
 	return nil
 }
 
-// tick advances the clock, looks at the organization's workers, signs the
-// votes their state calls for, persists the Participant, and only then
-// sends the votes (and retries actions left unfinished).
+// tick advances the clock, checks the workers (check), and retries
+// actions left unfinished.
 func (a *App) tick(ctx context.Context) {
 	a.mu.Lock()
 	a.part.Tick()
 	a.mu.Unlock()
+	if !a.check(ctx) {
+		return
+	}
+	a.mu.Lock()
+	behind, unread := a.st.Applied < a.ledger.Slot(), a.ledger.Slot() < a.v.Last()
+	a.mu.Unlock()
+	switch {
+	case unread:
+		a.catchUp(ctx)
+	case behind:
+		a.applyActions(ctx)
+	}
+}
+
+// check looks at the organization's workers, signs the votes their state
+// calls for, persists the Participant, and only then sends the votes. It
+// does not advance the clock: looking more often than once a tick never
+// makes a part time out sooner. It reports false when the state could not
+// be persisted (the votes are held back).
+func (a *App) check(ctx context.Context) bool {
 	prepared := a.observe(ctx)
 	a.mu.Lock()
 	votes := a.part.Decide(a.status(prepared))
@@ -162,7 +210,7 @@ func (a *App) tick(ctx context.Context) {
 	if unsaved || a.dirty {
 		if err := a.persist(); err != nil {
 			a.log.Error("cannot persist the participant state: holding votes back", "votes", len(a.held), "err", err)
-			return
+			return false
 		}
 	}
 	if len(a.held) > 0 {
@@ -179,17 +227,9 @@ func (a *App) tick(ctx context.Context) {
 			a.log.Info("vote", "gid", held[i].GID, "kind", held[i].Kind.String())
 			a.gossip.broadcastVote(&held[i])
 		}
-		a.poke = true
+		a.nudge = true
 	}
-	a.mu.Lock()
-	behind, unread := a.st.Applied < a.ledger.Slot(), a.ledger.Slot() < a.v.Last()
-	a.mu.Unlock()
-	switch {
-	case unread:
-		a.catchUp(ctx)
-	case behind:
-		a.applyActions(ctx)
-	}
+	return true
 }
 
 func itoa(n uint64) string {

@@ -19,33 +19,53 @@
 //
 // One goroutine (App.run) does all the worker I/O, writes the state and
 // sends the votes; the commit state (Ledger, Proposer, Participant) sits
-// under a mutex because the validator's goroutine calls Propose and the
-// client server reads final decisions, but nobody does I/O while holding
-// it.
+// under a mutex because the validator's goroutine calls Propose and
+// OnDecision, the client server learns requests and reads final
+// decisions, and the links' goroutine learns requests and votes, but
+// nobody does I/O while holding it.
 //
+//	off the loop:
+//	  request or vote from a peer (verified on the links' goroutine, gossip.go):
+//		request -> Proposer.AddRequest; Participant.Learn if it names us
+//		vote    -> Proposer.AddVote; Nudge the validator to nominate
+//	  a peer's applied slot: answer the coordinators whose COMMIT every
+//		participant has now applied
+//	  request from a coordinator (server.go): the same, then broadcast it;
+//		the server waits for the gid. A request submitted again (the
+//		coordinator's PREPAREs are done) asks for a check.
+//	  slot externalized (OnDecision, the validator's goroutine):
+//		Ledger.Apply it if it is the next; Prune; wake the coordinators
+//		waiting for its gids; wake the loop
 //	for {
 //		select {
-//		case request or vote from a peer (verified off the loop, gossip.go):
-//			request -> Proposer.AddRequest; Participant.Learn if it names us
-//			vote    -> Proposer.AddVote; poke the validator to nominate
-//		case request from a coordinator (server.go):
-//			the same, then broadcast it; the server waits for the gid
-//		case tick:
-//			Participant.Tick; list pg_prepared_xacts on every worker;
+//		case check (the gateway saw a PREPARE TRANSACTION succeed, Prepared):
+//			list pg_prepared_xacts on every worker;
 //			votes := Participant.Decide(status of our parts);
 //			persist the state (fsync) -> only then AddVote and broadcast
-//		case slot externalized (OnDecision only wakes us):
-//			Ledger.Apply every slot of the validator's ledger beyond ours,
-//			in order; Prune; wake the coordinators waiting for those gids;
+//		case tick: Participant.Tick, then the same check
+//		case slot externalized:
+//			Ledger.Apply every slot of the validator's ledger beyond ours
+//			(those OnDecision could not), in order, then Nudge;
 //			apply Ledger.Actions(our org, last applied) in slot order;
-//			record the last slot applied (fsync), then tell the peers
-//		case a peer's applied slot: answer the coordinators whose COMMIT
-//			every participant has now applied
+//			tell the peers, then record the last slot applied (fsync)
 //		case rebroadcast timer: send Proposer.Requests and our own votes
 //		case sweep timer: Ledger.Resolve every prepared gid on our workers;
 //			roll back orphans (below)
 //		}
 //	}
+//
+// # Latency
+//
+// A transaction's commit waits for: its parts to be seen prepared (the
+// gateway's hint makes that immediate: Prepared), the votes to reach a
+// validator that nominates (the vote's arrival nudges it), the slot
+// running at that time to end (slots are sequential; the next one starts
+// as soon as the previous one is applied to the commit ledger, with
+// everything justified by then: batching), SCP's rounds (a few message
+// delays and fsyncs), and each participant's COMMIT PREPARED and applied
+// report. Propose proposes nothing while the commit ledger lags behind the
+// validator's, so a slot is never filled with decisions the previous one
+// already made final.
 //
 // # Ordering contract
 //

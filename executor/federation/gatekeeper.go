@@ -29,9 +29,6 @@ func (e *PrepareError) Error() string {
 // Unwrap returns ErrPrepareRefused.
 func (e *PrepareError) Unwrap() error { return ErrPrepareRefused }
 
-// checkPoll is how often CheckPrepare looks again for a request it waits for.
-const checkPoll = 10 * time.Millisecond
-
 // CheckPrepare tells the organization's gateway whether a coordinator may
 // run PREPARE TRANSACTION partGID on worker (a name of Config.Workers):
 // only when partGID is a federated worker gid (GIDPrefix, then
@@ -58,8 +55,14 @@ func (a *App) CheckPrepare(ctx context.Context, worker, partGID string, wait tim
 	if a.workers[worker] == nil {
 		return refuse("worker %s is not one of organization %s's workers", worker, a.org)
 	}
-	deadline := time.Now().Add(wait)
+	t := time.NewTimer(wait)
+	defer t.Stop()
 	for {
+		// Take the channel first: a request learned after the check
+		// closes it.
+		a.wmu.Lock()
+		learned := a.learned
+		a.wmu.Unlock()
 		known, err := a.checkPart(worker, partGID, owner)
 		if err != "" {
 			return refuse("%s", err)
@@ -67,16 +70,12 @@ func (a *App) CheckPrepare(ctx context.Context, worker, partGID string, wait tim
 		if known {
 			return nil
 		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return refuse("no pending request of global gid %s naming organization %s is known to its validator (waited %v)", owner, a.org, wait)
-		}
-		t := time.NewTimer(min(left, checkPoll))
 		select {
 		case <-ctx.Done():
-			t.Stop()
 			return ctx.Err()
 		case <-t.C:
+			return refuse("no pending request of global gid %s naming organization %s is known to its validator (waited %v)", owner, a.org, wait)
+		case <-learned:
 		}
 	}
 }

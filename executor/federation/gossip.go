@@ -27,8 +27,8 @@ const (
 // reached is under 1 MiB.
 const maxGossipFrame = 1 << 20
 
-// inbound is a verified request or vote for the loop (or, with neither,
-// the news that a peer connected).
+// inbound is a verified request, vote or applied slot (or, with none, the
+// news that a peer connected).
 type inbound struct {
 	from      quorum.NodeID
 	req       *commit.Request
@@ -39,16 +39,21 @@ type inbound struct {
 
 // gossip receives the federation frames of the other validators, decodes
 // and verifies them (signatures and membership, via commit) off the loop,
-// and hands what passes to the loop. It drops frames when the loop is
-// behind: the senders rebroadcast until the gid is final.
+// and hands what passes to the App (handle) on its own goroutine; only the
+// news of a connected peer goes to the loop, dropped when the loop is
+// behind (the peers rebroadcast until the gid is final anyway).
 type gossip struct {
 	tr  *transport.Transport
 	m   *commit.Membership
 	log hclog.Logger
-	out chan inbound
+	// handle takes a verified request, vote or applied slot (App.receive,
+	// on this goroutine); out carries the news of a connected peer to the
+	// loop (which resends it what it needs).
+	handle func(inbound)
+	out    chan inbound
 }
 
-// maxInbound bounds the verified messages waiting for the loop.
+// maxInbound bounds the connection news waiting for the loop.
 const maxInbound = 4096
 
 // run reads the transport until ctx is done or it closes. It is owned by
@@ -99,10 +104,14 @@ func (g *gossip) run(ctx context.Context) {
 			g.log.Debug("ignoring frame", "peer", m.From.String(), "kind", m.Kind.String())
 			continue
 		}
+		if !in.connected {
+			g.handle(in)
+			continue
+		}
 		select {
 		case g.out <- in:
 		default:
-			g.log.Debug("loop behind, dropping a federation frame", "peer", m.From.String())
+			g.log.Debug("loop behind, dropping a peer's connection news", "peer", m.From.String())
 		}
 	}
 }

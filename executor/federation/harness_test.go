@@ -66,6 +66,8 @@ type testFed struct {
 	log    hclog.Logger
 	txid   int
 	mu     sync.Mutex
+	// appTick is the Apps' TickInterval (testTick unless newFedTick).
+	appTick time.Duration
 }
 
 type testLogWriter struct {
@@ -96,6 +98,12 @@ func listen(t *testing.T) net.Listener {
 // newFed starts n banks and their validators.
 func newFed(t *testing.T, n int) *testFed {
 	t.Helper()
+	return newFedTick(t, n, testTick)
+}
+
+// newFedTick is newFed with the Apps ticking every appTick.
+func newFedTick(t *testing.T, n int, appTick time.Duration) *testFed {
+	t.Helper()
 	specs := make([]pgcluster.ServerSpec, n)
 	for i := range specs {
 		specs[i] = pgcluster.ServerSpec{Name: fmt.Sprintf("bank%d", i+1), Settings: pgcluster.WorkerSettings()}
@@ -107,7 +115,7 @@ func newFed(t *testing.T, n int) *testFed {
 	if os.Getenv("PGFED_FEDERATION_DEBUG") != "" {
 		level = hclog.Debug
 	}
-	f := &testFed{t: t, log: hclog.New(&hclog.LoggerOptions{Name: "test", Level: level, Output: lw})}
+	f := &testFed{t: t, log: hclog.New(&hclog.LoggerOptions{Name: "test", Level: level, Output: lw}), appTick: appTick}
 	var orgs []quorum.Org
 	var corgs []commit.Org
 	for i := 0; i < n; i++ {
@@ -181,7 +189,7 @@ func (f *testFed) start(b *testBank) {
 		Timeout: testTimeout, OrphanTimeout: testOrphan,
 		GossipListener: b.gosLn, GossipListen: b.gosAddr, GossipPeers: f.peers(b, func(o *testBank) string { return o.gosAddr }),
 		ClientListener: b.cliLn, ClientListen: b.cliAddr,
-		TickInterval: testTick, RebroadcastInterval: 300 * time.Millisecond, SweepInterval: 300 * time.Millisecond,
+		TickInterval: f.appTick, RebroadcastInterval: 300 * time.Millisecond, SweepInterval: 300 * time.Millisecond,
 		QueryTimeout: 5 * time.Second, Logger: f.log.Named(b.org)})
 	if err != nil {
 		f.t.Fatal(err)

@@ -96,7 +96,7 @@ func (s *server) serve(ctx context.Context, conn net.Conn) {
 	}()
 	defer rwg.Wait()
 	defer conn.Close() // unblocks the reader before the wait above
-	if err := s.a.submitRequest(ctx, req); err != nil {
+	if err := s.a.submitRequest(req); err != nil {
 		writeFrame(conn, frameError, []byte(err.Error()))
 		return
 	}

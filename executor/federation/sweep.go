@@ -116,8 +116,9 @@ func (a *App) orphan(ctx context.Context, w *worker, key string, p commit.Part) 
 	now := a.part.Now()
 	voted := a.part.Voted(owner)
 	_, vetoed := a.st.Vetoed[owner]
+	known := a.known[owner]
 	a.mu.Unlock()
-	if voted == commit.VotePrepared || (a.known[owner] && !vetoed) {
+	if voted == commit.VotePrepared || (known && !vetoed) {
 		delete(a.orphanSeen, key)
 		return
 	}
