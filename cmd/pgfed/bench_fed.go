@@ -38,6 +38,7 @@ type fedBenchOptions struct {
 	orgs     []int
 	out      string
 	keep     bool
+	logLevel string // of the clusters' processes (validator logs: orgs/<org>/validator.log)
 }
 
 // fedBenchResult is one scenario's measurement.
@@ -56,6 +57,8 @@ type fedBenchResult struct {
 	TxnP99Ms    float64 `json:"transaction_p99_ms"`
 	FirstError  string  `json:"first_error,omitempty"`
 	Error       string  `json:"error,omitempty"`
+	// Dir is the cluster's folder, kept (--keep).
+	Dir string `json:"dir,omitempty"`
 }
 
 // fedBenchReport is the JSON output.
@@ -75,7 +78,7 @@ func fedBenchMain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.accounts, "accounts", 200, "accounts per bank (per worker in the two-phase commit scenario)")
 	fs.StringVar(&o.out, "out", "bench-fed-results.json", "file to write the JSON report to (\"\" for none)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the clusters' folders")
-	logLevel := fs.String("log-level", "warn", "log level of the clusters")
+	fs.StringVar(&o.logLevel, "log-level", "warn", "log level of the clusters (with --keep, debug logs the validators' commit timings in orgs/<org>/validator.log)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -97,7 +100,7 @@ func fedBenchMain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		fmt.Fprintln(stderr, "pgfed federation bench: --clients, --duration and --accounts must be positive (accounts at least 2)")
 		return 2
 	}
-	log := newLogger(stderr, *logLevel)
+	log := newLogger(stderr, o.logLevel)
 	rep := fedBenchReport{Started: time.Now().UTC()}
 	scenarios := []struct {
 		id, name string
@@ -147,7 +150,9 @@ func runFedBenchScenario(ctx context.Context, o fedBenchOptions, orgs int, log h
 		res.Error = err.Error()
 		return res
 	}
-	if !o.keep {
+	if o.keep {
+		res.Dir = dir
+	} else {
 		defer os.RemoveAll(dir)
 	}
 	ports, err := freePorts(1)
@@ -162,7 +167,7 @@ func runFedBenchScenario(ctx context.Context, o fedBenchOptions, orgs int, log h
 		res.Error = err.Error()
 		return res
 	}
-	cfg := devConfig{dir: dir, port: ports[0], workers: 2, orgs: orgs, workersPerOrg: 1, logLevel: "warn", coord: coord}
+	cfg := devConfig{dir: dir, port: ports[0], workers: 2, orgs: orgs, workersPerOrg: 1, logLevel: o.logLevel, coord: coord}
 	devCtx, stopDev := context.WithCancel(ctx)
 	devDone := make(chan error, 1)
 	go func() { devDone <- runDev(devCtx, cfg, io.Discard, log) }()
