@@ -88,11 +88,12 @@
 // the SCP links, on another port, frame kinds 32 and 33), so the
 // validator host needs no change and a flood of federation frames cannot
 // crowd SCP envelopes out of their queues. Every frame is decoded and
-// verified (commit.Membership.CheckRequest, CheckVote) before it reaches
-// the loop; queues are bounded and drop when full, because every validator
-// rebroadcasts its pending requests and its own votes every
-// RebroadcastInterval (and to a peer as soon as it connects) until their
-// gid is final — a participant that never learns a request never votes.
+// verified (commit.Membership.CheckRequest, CheckVote) before it is
+// learned, on the links' goroutine; queues are bounded and drop when full,
+// because every validator rebroadcasts its pending requests and its own
+// votes every RebroadcastInterval (and to a peer as soon as it connects)
+// until their gid is final — a participant that never learns a request
+// never votes.
 //
 // # Durability
 //
