@@ -118,24 +118,13 @@ func (st *catalogState) guard(sql string, local bool) error {
 // and the table it reads.
 func callsGuarded(sql string, guarded map[string]string) (string, string, bool) {
 	var buf [64]byte
-	for i := 0; i < len(sql); {
-		if !identStart(sql[i]) {
-			i++
-			continue
+	for i := 0; ; {
+		start, end, call := nextWord(sql, i)
+		if start < 0 {
+			break
 		}
-		j := i + 1
-		for j < len(sql) && identChar(sql[j]) {
-			j++
-		}
-		word := sql[i:j]
-		k := j
-		if k < len(sql) && sql[k] == '"' {
-			k++
-		}
-		for k < len(sql) && (sql[k] == ' ' || sql[k] == '\t' || sql[k] == '\n' || sql[k] == '\r' || sql[k] == '\f') {
-			k++
-		}
-		if k < len(sql) && sql[k] == '(' && len(word) <= len(buf) {
+		word, j := sql[start:end], end
+		if call && len(word) <= len(buf) {
 			for n := 0; n < len(word); n++ {
 				c := word[n]
 				if c >= 'A' && c <= 'Z' {
@@ -150,6 +139,31 @@ func callsGuarded(sql string, guarded map[string]string) (string, string, bool) 
 		i = j
 	}
 	return "", "", false
+}
+
+// nextWord finds the first word of sql (PostgreSQL identifier characters)
+// at or after i: its bounds, and whether "(" follows it, after an optional
+// closing double quote and white space (a call). start is -1 when no word
+// is left.
+func nextWord(sql string, i int) (start, end int, call bool) {
+	for i < len(sql) && !identStart(sql[i]) {
+		i++
+	}
+	if i == len(sql) {
+		return -1, -1, false
+	}
+	j := i + 1
+	for j < len(sql) && identChar(sql[j]) {
+		j++
+	}
+	k := j
+	if k < len(sql) && sql[k] == '"' {
+		k++
+	}
+	for k < len(sql) && (sql[k] == ' ' || sql[k] == '\t' || sql[k] == '\n' || sql[k] == '\r' || sql[k] == '\f') {
+		k++
+	}
+	return i, j, k < len(sql) && sql[k] == '('
 }
 
 // identStart and identChar are PostgreSQL's identifier characters (any

@@ -122,24 +122,13 @@ func forEachCall(sql string, fn func(word string) bool) {
 	if !open {
 		return
 	}
-	for i := 0; i < len(sql); {
-		if !identStart(sql[i]) {
-			i++
-			continue
+	for i := 0; ; {
+		start, end, call := nextWord(sql, i)
+		if start < 0 {
+			return
 		}
-		j := i + 1
-		for j < len(sql) && identChar(sql[j]) {
-			j++
-		}
-		word := sql[i:j]
-		k := j
-		if k < len(sql) && sql[k] == '"' {
-			k++
-		}
-		for k < len(sql) && (sql[k] == ' ' || sql[k] == '\t' || sql[k] == '\n' || sql[k] == '\r' || sql[k] == '\f') {
-			k++
-		}
-		if k < len(sql) && sql[k] == '(' {
+		word, j := sql[start:end], end
+		if call {
 			lower := true
 			for n := 0; n < len(word); n++ {
 				if c := word[n]; c >= 'A' && c <= 'Z' {

@@ -101,16 +101,12 @@ func (s *Session) pendingView(pl *planner.Plan, sql string) error {
 	if len(s.pendingViews) == 0 || classify(sql) == cmdDDL {
 		return nil
 	}
-	for i := 0; i < len(sql); {
-		if !identStart(sql[i]) {
-			i++
-			continue
+	for i := 0; ; {
+		start, j, _ := nextWord(sql, i)
+		if start < 0 {
+			break
 		}
-		j := i + 1
-		for j < len(sql) && identChar(sql[j]) {
-			j++
-		}
-		if w := strings.ToLower(sql[i:j]); s.pendingViews[w] {
+		if w := strings.ToLower(sql[start:j]); s.pendingViews[w] {
 			return &wire.Error{Code: pgerrcode.FeatureNotSupported,
 				Message: "the view " + w + " over distributed tables was created in this transaction block and cannot be read before it commits",
 				Detail:  "pgfed expands views over distributed tables once their definition is committed; until then " + w + " would read the empty shell tables.",
