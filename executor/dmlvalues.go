@@ -7,9 +7,9 @@ import (
 	"github.com/jackc/pgerrcode"
 	"github.com/jackc/pgx/v5/pgproto3"
 	pg "github.com/pganalyze/pg_query_go/v5"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/pgfed/pgfed/planner"
+	"github.com/pgfed/pgfed/planner/pgtree"
 	"github.com/pgfed/pgfed/wire"
 )
 
@@ -341,39 +341,14 @@ func exprText(n *pg.Node) (string, error) {
 	return strings.TrimPrefix(text, "SELECT "), nil
 }
 
-// walkNodes calls fn on every Node of a tree, depth first, parents
-// before children; fn returns false to skip a node's children. fn may
-// replace what a Node holds (its Node field).
+// walkNodes calls fn on every Node of a tree (pgtree.WalkNodes), depth
+// first, parents before children; fn returns false to skip a node's
+// children, and may replace what a Node holds (its Node field).
 func walkNodes(n *pg.Node, fn func(*pg.Node) bool) {
 	if n == nil {
 		return
 	}
-	walkMessage(n.ProtoReflect(), fn)
-}
-
-func walkMessage(m protoreflect.Message, fn func(*pg.Node) bool) {
-	if !m.IsValid() {
-		return
-	}
-	if n, ok := m.Interface().(*pg.Node); ok && !fn(n) {
-		return
-	}
-	fields := m.Descriptor().Fields()
-	for i := 0; i < fields.Len(); i++ {
-		fd := fields.Get(i)
-		if fd.Message() == nil || fd.IsMap() || !m.Has(fd) {
-			continue
-		}
-		v := m.Get(fd)
-		if fd.IsList() {
-			l := v.List()
-			for j := 0; j < l.Len(); j++ {
-				walkMessage(l.Get(j).Message(), fn)
-			}
-			continue
-		}
-		walkMessage(v.Message(), fn)
-	}
+	pgtree.WalkNodes(n, fn)
 }
 
 // addTimeDefaults writes into an INSERT the defaults of its table's

@@ -4,56 +4,19 @@ import (
 	pg "github.com/pganalyze/pg_query_go/v5"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/pgfed/pgfed/planner/pgtree"
 )
 
-// walk visits every message of a parse tree in pre-order. fn returns false
-// to skip a message's children. Parse trees are protobuf messages, so one
-// reflective walk covers every node type pg_query knows, present and
-// future: no statement can hide a table from the planner.
+// walk visits every message of a parse tree in pre-order (pgtree.Walk).
+// fn returns false to skip a message's children.
 func walk(m proto.Message, fn func(proto.Message) bool) {
-	if m == nil {
-		return
-	}
-	r := m.ProtoReflect()
-	if !r.IsValid() {
-		return
-	}
-	walkReflect(r, fn)
-}
-
-// walkReflect is walk over a reflected message.
-func walkReflect(r protoreflect.Message, fn func(proto.Message) bool) {
-	if !fn(r.Interface()) {
-		return
-	}
-	r.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind {
-			return true
-		}
-		switch {
-		case fd.IsList():
-			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				walkReflect(l.Get(i).Message(), fn)
-			}
-		case fd.IsMap():
-		default:
-			walkReflect(v.Message(), fn)
-		}
-		return true
-	})
+	pgtree.Walk(m, func(r protoreflect.Message) bool { return fn(r.Interface()) })
 }
 
 // walkNodes visits every *pg.Node of a tree in pre-order; fn returns
 // false to skip the node's children.
-func walkNodes(m proto.Message, fn func(*pg.Node) bool) {
-	walk(m, func(x proto.Message) bool {
-		if n, ok := x.(*pg.Node); ok {
-			return fn(n)
-		}
-		return true
-	})
-}
+func walkNodes(m proto.Message, fn func(*pg.Node) bool) { pgtree.WalkNodes(m, fn) }
 
 // clone returns a deep copy of a node.
 func clone(n *pg.Node) *pg.Node {

@@ -4,41 +4,14 @@ import (
 	pg "github.com/pganalyze/pg_query_go/v5"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/pgfed/pgfed/planner/pgtree"
 )
 
-// walk calls fn on every message of a parse tree, depth first, parents
-// before children; fn returns false to skip a message's children. fn may
-// change the message it is given (its fields, not its identity).
-func walk(m proto.Message, fn func(protoreflect.Message) bool) {
-	if m == nil {
-		return
-	}
-	walkReflect(m.ProtoReflect(), fn)
-}
-
-func walkReflect(m protoreflect.Message, fn func(protoreflect.Message) bool) {
-	if !m.IsValid() || !fn(m) {
-		return
-	}
-	// Fields in declaration order (Range's order is unspecified), so that
-	// walks are deterministic and follow the statement's text closely.
-	fields := m.Descriptor().Fields()
-	for i := 0; i < fields.Len(); i++ {
-		fd := fields.Get(i)
-		if fd.Message() == nil || fd.IsMap() || !m.Has(fd) {
-			continue
-		}
-		v := m.Get(fd)
-		if fd.IsList() {
-			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				walkReflect(l.Get(i).Message(), fn)
-			}
-			continue
-		}
-		walkReflect(v.Message(), fn)
-	}
-}
+// walk calls fn on every message of a parse tree (pgtree.Walk): depth
+// first, parents before children; fn returns false to skip a message's
+// children, and may change the message it is given.
+func walk(m proto.Message, fn func(protoreflect.Message) bool) { pgtree.Walk(m, fn) }
 
 // rangeVars returns every RangeVar of a tree (tables named in FROM, DDL
 // targets, foreign key targets, ...).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pgfed/pgfed/consensus/commit"
 	"github.com/pgfed/pgfed/executor/federation"
+	"github.com/pgfed/pgfed/planner/pgtree"
 )
 
 // Policy is what the gateway lets a coordinator run on its organization's
@@ -236,27 +237,6 @@ func deniedCall(n *pg.Node) *Refusal {
 	return out
 }
 
-// walk visits every message of a parse tree in pre-order; fn returns
-// false to skip a message's children. Parse trees are protobuf messages,
-// so one reflective walk covers every node type, present and future.
-func walk(r protoreflect.Message, fn func(protoreflect.Message) bool) {
-	if !r.IsValid() || !fn(r) {
-		return
-	}
-	r.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind {
-			return true
-		}
-		switch {
-		case fd.IsList():
-			l := v.List()
-			for i := 0; i < l.Len(); i++ {
-				walk(l.Get(i).Message(), fn)
-			}
-		case fd.IsMap():
-		default:
-			walk(v.Message(), fn)
-		}
-		return true
-	})
-}
+// walk visits every message of a parse tree in pre-order (pgtree.Walk);
+// fn returns false to skip a message's children.
+func walk(r protoreflect.Message, fn func(protoreflect.Message) bool) { pgtree.WalkReflect(r, fn) }
