@@ -209,40 +209,32 @@ func (e *expander) visit(m proto.Message, ctes map[string]bool, depth int) {
 				return false
 			}
 		case *pg.SelectStmt:
-			if n.WithClause != nil {
-				w := n.WithClause
-				n.WithClause = nil
-				e.visit(n, e.with(w, ctes, depth), depth)
-				n.WithClause = w
-				return false
-			}
+			return e.visitWith(n, &n.WithClause, ctes, depth)
 		case *pg.InsertStmt:
-			if n.WithClause != nil {
-				w := n.WithClause
-				n.WithClause = nil
-				e.visit(n, e.with(w, ctes, depth), depth)
-				n.WithClause = w
-				return false
-			}
+			return e.visitWith(n, &n.WithClause, ctes, depth)
 		case *pg.UpdateStmt:
-			if n.WithClause != nil {
-				w := n.WithClause
-				n.WithClause = nil
-				e.visit(n, e.with(w, ctes, depth), depth)
-				n.WithClause = w
-				return false
-			}
+			return e.visitWith(n, &n.WithClause, ctes, depth)
 		case *pg.DeleteStmt:
-			if n.WithClause != nil {
-				w := n.WithClause
-				n.WithClause = nil
-				e.visit(n, e.with(w, ctes, depth), depth)
-				n.WithClause = w
-				return false
-			}
+			return e.visitWith(n, &n.WithClause, ctes, depth)
 		}
 		return true
 	})
+}
+
+// visitWith visits a statement with a WITH clause (*w non-nil): the
+// clause's queries with the names in scope at their place, then the rest
+// of the statement with the names the clause adds; it returns false (the
+// walk must not descend into the statement again), or true when there is
+// no WITH clause.
+func (e *expander) visitWith(stmt proto.Message, w **pg.WithClause, ctes map[string]bool, depth int) bool {
+	if *w == nil {
+		return true
+	}
+	clause := *w
+	*w = nil
+	e.visit(stmt, e.with(clause, ctes, depth), depth)
+	*w = clause
+	return false
 }
 
 // with visits the queries of a WITH clause, each with the names in scope
