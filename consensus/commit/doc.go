@@ -22,7 +22,11 @@
 //     its gateway is decided by its validators too) with, for each, its
 //     parts (worker, worker gid), the coordinator's key, Created (a
 //     timestamp for people: no rule compares it with a clock), and the
-//     coordinator's signature. Every worker gid is
+//     coordinator's signature. The GID names the coordinator's key: it is
+//     "<prefix>_<KeyTag(key)>_<rest>" (a non-empty prefix without '_',
+//     then the key's tag, 24 hex digits of SHA-256 of the key, as the
+//     second '_'-separated field: GIDKeyTag; rest non-empty), so only that
+//     key can sign a request for it. Every worker gid is
 //     "<GID>_<suffix without '_'>" (PartOwner), so a worker gid belongs to
 //     exactly one global transaction whatever anyone signs. Its Hash names
 //     it.
@@ -48,8 +52,9 @@
 // # Validity (Driver.Validate, CheckDecision)
 //
 // A value is valid when it decodes, holds 1 to MaxDecisions decisions, and
-// every decision checks: the request's form, that its participants are
-// members, and the coordinator's signature; every vote names the request's
+// every decision checks: the request's form (including that its gid names
+// its coordinator's key), that its participants are members, and the
+// coordinator's signature; every vote names the request's
 // gid and hash, comes from a validator of a participant organization (its
 // key is that organization's in the Membership) with a good signature, has
 // the outcome's kind, signers are not repeated and no organization brings
@@ -105,13 +110,31 @@
 //     still prepared and COMMIT PREPARED succeeds. ABORT is always safe:
 //     rolling back prepared parts, or finding nothing to roll back, never
 //     commits anything.
-//  3. Parts outside the final request: a coordinator that signs two
-//     requests for one gid might have parts prepared that the final
-//     request does not list. A worker gid belongs to exactly one gid
-//     (PartOwner), and Resolve commits a part only if the final decision
-//     is COMMIT and lists that very part for that organization; everything
-//     else owned by a final gid is rolled back. No part is committed
-//     without the all-PREPARED evidence of the request that lists it.
+//  3. Parts outside the final request: a worker gid belongs to exactly
+//     one gid (PartOwner), and Resolve commits a part only if the final
+//     decision is COMMIT and lists that very part for that organization;
+//     everything else owned by a final gid is rolled back. No part is
+//     committed without the all-PREPARED evidence of the request that
+//     lists it. This is atomicity only if the final request is one its
+//     coordinator meant: a rival request for an honest coordinator's gid
+//     listing only some of its parts, learned first by one participant
+//     (a Participant keeps the first request of a gid, its gateway
+//     prepares the parts that request lists), would get those parts
+//     committed and the others rolled back. That is enforced, not
+//     assumed: a gid names its coordinator's key (KeyTag), and
+//     Request.check refuses a request whose gid names another key on
+//     every path (SignRequest, Verify, CheckRequest, DecodeRequest, so
+//     Learn, AddRequest and decision validity), so every request that
+//     verifies for a gid was signed by the key that owns it; another key
+//     with the same tag takes a 2^96 second-preimage search. What is left
+//     is a coordinator signing two requests for its own gid: then what
+//     becomes final is one request it signed, decided and applied by
+//     every honest organization exactly as if it had submitted that
+//     request alone (its parts committed only with every participant's
+//     PREPARED, the parts of the other request rolled back everywhere).
+//     It gains nothing it could not ask for honestly, and the honest
+//     organizations never disagree: they resolve every part against the
+//     same final decision (1).
 //
 // Why "COMMIT wins" is a safe rule for Combine: a COMMIT needs PREPARED
 // votes from every participant, and an honest validator never signs ABORT

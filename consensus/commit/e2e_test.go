@@ -130,7 +130,8 @@ func newE2E(t *testing.T, seed int64) *e2e {
 // prepares).
 func (s *e2e) makeTxns(n int) {
 	for i := 0; i < n; i++ {
-		gid := fmt.Sprintf("pgfed_c%d_%016x%d", i%3, s.rng.Uint64(), i)
+		coord := testKey(fmt.Sprintf("coordinator%d", i%3)) // three coordinators
+		gid := tagGID(coord, fmt.Sprintf("%016x%d", s.rng.Uint64(), i))
 		k := 2 + s.rng.Intn(3)
 		perm := s.rng.Perm(4)[:k]
 		sort.Ints(perm)
@@ -149,7 +150,7 @@ func (s *e2e) makeTxns(n int) {
 			}
 			r.Participants = append(r.Participants, op)
 		}
-		sr, err := SignRequest(s.f.network, s.f.coord, r)
+		sr, err := SignRequest(s.f.network, coord, r)
 		if err != nil {
 			s.t.Fatal(err)
 		}

@@ -14,7 +14,7 @@ import (
 // sampleMessages returns encodings of every message kind.
 func sampleMessages(t testing.TB) (f *fixture, msgs map[string][]byte) {
 	f = newFixture(t, 1, 3, 1)
-	r := f.request(t, "pgfed_c1_9f86d081884c7d651_a", "bank1", "bank2", "bank3")
+	r := f.request(t, "9f86d081884c7d651", "bank1", "bank2", "bank3")
 	r2 := f.request(t, "g2", "bank1", "bank3")
 	c, a := f.commit(r), f.abort(r2, "bank3")
 	v := f.vote("bank2", 1, &r, VotePrepared)
@@ -95,9 +95,9 @@ func TestDecodeRejectsNonCanonicalOrder(t *testing.T) {
 	none := r.clone()
 	none.Participants = nil
 	foreign := r.clone()
-	foreign.Participants[0].Parts[0].GID = "h_1"
+	foreign.Participants[0].Parts[0].GID = f.gid("h_1")
 	nested := r.clone()
-	nested.Participants[0].Parts[0].GID = "g_1_2"
+	nested.Participants[0].Parts[0].GID = f.gid("g_1_2")
 	badName := r.clone()
 	badName.Participants[0].Org = "bank 1"
 	for name, x := range map[string]Request{"no participant": none, "foreign part": foreign, "nested part": nested, "bad name": badName} {

@@ -60,10 +60,20 @@ func newFixture(t testing.TB, sizes ...int) *fixture {
 	return f
 }
 
-// request signs a request for gid over orgs (sorted here), each with one
-// part per worker count given in parts (default 1).
-func (f *fixture) request(t testing.TB, gid string, orgs ...string) Request {
+// tagGID returns key's gid named name: "pgfedx_<KeyTag>_<name>", the form
+// Request.check requires of a request key signs.
+func tagGID(key ed25519.PrivateKey, name string) string {
+	return "pgfedx_" + KeyTag(pub(key)) + "_" + name
+}
+
+// gid returns the fixture coordinator's gid named name.
+func (f *fixture) gid(name string) string { return tagGID(f.coord, name) }
+
+// request signs, with the fixture's coordinator key, a request for its gid
+// named name (f.gid) over orgs (sorted here), each with one part.
+func (f *fixture) request(t testing.TB, name string, orgs ...string) Request {
 	t.Helper()
+	gid := f.gid(name)
 	r := Request{GID: gid, Created: 1700000000000000000}
 	sorted := append([]string(nil), orgs...)
 	sort.Strings(sorted)

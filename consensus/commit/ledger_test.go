@@ -29,7 +29,7 @@ func TestLedgerFirstDecisionWins(t *testing.T) {
 	if len(a.Final) != 0 || len(a.Ignored) != 1 || a.Ignored[0].FirstSlot != 1 || a.Ignored[0].Outcome != Commit {
 		t.Fatalf("slot 2: %+v", a)
 	}
-	fin, ok := l.Decision("g")
+	fin, ok := l.Decision(r.GID)
 	if !ok || fin.Slot != 1 || fin.Decision.Outcome != Abort {
 		t.Fatalf("final: %+v %v", fin, ok)
 	}
@@ -80,7 +80,7 @@ func TestLedgerActionsPerOrganizationInSlotOrder(t *testing.T) {
 		slot uint64
 		gid  string
 		o    Outcome
-	}{{1, "g2", Commit}, {2, "g1", Abort}, {2, "g3", Commit}}
+	}{{1, r2.GID, Commit}, {2, r1.GID, Abort}, {2, r3.GID, Commit}}
 	if len(got) != len(want) {
 		t.Fatalf("%+v", got)
 	}

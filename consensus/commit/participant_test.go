@@ -22,16 +22,16 @@ func TestParticipantVotesPreparedWhenAllPartsPrepared(t *testing.T) {
 	f := newFixture(t, 1, 1)
 	p := newParticipant(t, f, "bank1", 0, 10)
 	r := f.request(t, "g", "bank1", "bank2")
-	r.Participants[0].Parts = append(r.Participants[0].Parts, Part{Worker: "w2", GID: "g_9"})
+	r.Participants[0].Parts = append(r.Participants[0].Parts, Part{Worker: "w2", GID: f.gid("g_9")})
 	r, _ = SignRequest(f.network, f.coord, r)
 	if err := p.Learn(r); err != nil {
 		t.Fatal(err)
 	}
-	st := map[string]PartStatus{"g_1": PartPrepared}
+	st := map[string]PartStatus{f.gid("g_1"): PartPrepared}
 	if vs := p.Decide(statusMap(st)); len(vs) != 0 {
 		t.Fatalf("voted with a part missing: %+v", vs)
 	}
-	st["g_9"] = PartPrepared
+	st[f.gid("g_9")] = PartPrepared
 	vs := p.Decide(statusMap(st))
 	if len(vs) != 1 || vs[0].Kind != VotePrepared || vs[0].Request != r.Hash() {
 		t.Fatalf("votes %+v", vs)
@@ -49,7 +49,7 @@ func TestParticipantAbortsWhenPartFailed(t *testing.T) {
 	p := newParticipant(t, f, "bank1", 0, 10)
 	r := f.request(t, "g", "bank1", "bank2")
 	_ = p.Learn(r)
-	vs := p.Decide(statusMap(map[string]PartStatus{"g_1": PartFailed}))
+	vs := p.Decide(statusMap(map[string]PartStatus{f.gid("g_1"): PartFailed}))
 	if len(vs) != 1 || vs[0].Kind != VoteAbort {
 		t.Fatalf("votes %+v", vs)
 	}
@@ -79,14 +79,14 @@ func TestParticipantNeverSignsBothKinds(t *testing.T) {
 	p := newParticipant(t, f, "bank1", 0, 1)
 	r := f.request(t, "g", "bank1", "bank2")
 	_ = p.Learn(r)
-	v, err := p.SignVote("g", VotePrepared)
+	v, err := p.SignVote(f.gid("g"), VotePrepared)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.SignVote("g", VoteAbort); !errors.Is(err, ErrEquivocation) {
+	if _, err := p.SignVote(f.gid("g"), VoteAbort); !errors.Is(err, ErrEquivocation) {
 		t.Fatalf("ABORT after PREPARED: %v", err)
 	}
-	again, err := p.SignVote("g", VotePrepared)
+	again, err := p.SignVote(f.gid("g"), VotePrepared)
 	if err != nil || again != v {
 		t.Fatalf("same vote again: %v", err)
 	}
@@ -100,10 +100,10 @@ func TestParticipantNeverSignsBothKinds(t *testing.T) {
 	// and the other way round
 	r2 := f.request(t, "h", "bank1", "bank2")
 	_ = p.Learn(r2)
-	if _, err := p.SignVote("h", VoteAbort); err != nil {
+	if _, err := p.SignVote(f.gid("h"), VoteAbort); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.SignVote("h", VotePrepared); !errors.Is(err, ErrEquivocation) {
+	if _, err := p.SignVote(f.gid("h"), VotePrepared); !errors.Is(err, ErrEquivocation) {
 		t.Fatalf("PREPARED after ABORT: %v", err)
 	}
 }
@@ -117,7 +117,7 @@ func TestParticipantRefusalSurvivesRestart(t *testing.T) {
 	_ = p.Learn(r)
 	_ = p.Learn(r2)
 	p.Tick()
-	if _, err := p.SignVote("g", VotePrepared); err != nil {
+	if _, err := p.SignVote(f.gid("g"), VotePrepared); err != nil {
 		t.Fatal(err)
 	}
 	if !p.Unsaved() {
@@ -131,10 +131,10 @@ func TestParticipantRefusalSurvivesRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := q.SignVote("g", VoteAbort); !errors.Is(err, ErrEquivocation) {
+	if _, err := q.SignVote(f.gid("g"), VoteAbort); !errors.Is(err, ErrEquivocation) {
 		t.Fatalf("restarted participant signs ABORT after PREPARED: %v", err)
 	}
-	if q.Now() != 1 || q.Voted("h") != 0 || len(q.Votes()) != 1 {
+	if q.Now() != 1 || q.Voted(f.gid("h")) != 0 || len(q.Votes()) != 1 {
 		t.Fatalf("restored state: now %d, votes %d", q.Now(), len(q.Votes()))
 	}
 	if string(q.Save()) != string(saved) {
@@ -162,7 +162,7 @@ func TestParticipantVotesOnFirstRequestOnly(t *testing.T) {
 	if err := p.Learn(r2); !errors.Is(err, ErrConflictingRequest) {
 		t.Fatalf("second request for g: %v", err)
 	}
-	vs := p.Decide(statusMap(map[string]PartStatus{"g_1": PartPrepared}))
+	vs := p.Decide(statusMap(map[string]PartStatus{f.gid("g_1"): PartPrepared}))
 	if len(vs) != 1 || vs[0].Request != r1.Hash() {
 		t.Fatalf("votes %+v", vs)
 	}
@@ -187,18 +187,18 @@ func TestParticipantPrunesDecidedGIDs(t *testing.T) {
 	p, _ := NewParticipant(ParticipantConfig{Ledger: l, Key: f.keys["bank1"][0], Timeout: 5})
 	r := f.request(t, "g", "bank1", "bank2")
 	_ = p.Learn(r)
-	if _, err := p.SignVote("g", VotePrepared); err != nil {
+	if _, err := p.SignVote(f.gid("g"), VotePrepared); err != nil {
 		t.Fatal(err)
 	}
 	apply(t, l, 1, value(f.commit(r)))
-	if _, err := p.SignVote("g", VotePrepared); !errors.Is(err, ErrDecided) {
+	if _, err := p.SignVote(f.gid("g"), VotePrepared); !errors.Is(err, ErrDecided) {
 		t.Fatalf("vote for a final gid: %v", err)
 	}
 	if len(p.Votes()) != 0 {
 		t.Fatal("rebroadcasts a vote of a final gid")
 	}
 	p.Prune()
-	if _, err := p.SignVote("g", VoteAbort); !errors.Is(err, ErrUnknownRequest) {
+	if _, err := p.SignVote(f.gid("g"), VoteAbort); !errors.Is(err, ErrUnknownRequest) {
 		t.Fatal(err)
 	}
 	// a late copy of the request cannot bring the gid back: after COMMIT

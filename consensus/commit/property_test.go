@@ -3,11 +3,14 @@ package commit
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"math/rand"
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +57,10 @@ func naiveThreshold(f *fixture, org string) int { return len(f.keys[org])/2 + 1 
 // naiveDecisionOK is a brute-force restatement of the validity rules.
 func naiveDecisionOK(f *fixture, d *Decision) bool {
 	r := &d.Request
+	tag := sha256.Sum256(r.Coordinator[:])
+	if fields := strings.Split(r.GID, "_"); len(fields) < 3 || fields[0] == "" || fields[1] != hex.EncodeToString(tag[:12]) {
+		return false
+	}
 	for _, p := range r.Participants {
 		if f.keys[p.Org] == nil {
 			return false
@@ -117,7 +124,8 @@ type world struct {
 
 func newWorld(t *testing.T, f *fixture, rng *rand.Rand) *world {
 	w := &world{f: f, rng: rng, votes: map[string][]Vote{}}
-	gids := []string{"ga", "gb", "gc", "gd", "ge"}
+	gids := []string{f.gid("ga"), f.gid("gb"), f.gid("gc"), f.gid("gd"), f.gid("ge")}
+	rogue := testKey("rogue coordinator")
 	orgs := append(append([]string(nil), f.orgs...), "bank9") // bank9 is no member
 	for i := 0; i < 8; i++ {
 		gid := gids[rng.Intn(len(gids))] // repeats: an equivocating coordinator
@@ -139,8 +147,14 @@ func newWorld(t *testing.T, f *fixture, rng *rand.Rand) *world {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if rng.Intn(8) == 0 {
+		switch rng.Intn(8) {
+		case 0:
 			sr.Signature[rng.Intn(64)] ^= 1 // forged coordinator signature
+		case 1:
+			// a rival request signed by another key for the coordinator's
+			// gid (SignRequest refuses to make it)
+			sr.Coordinator = pub(rogue)
+			copy(sr.Signature[:], ed25519.Sign(rogue, signingBytes(f.network, kindRequest, sr.Content())))
 		}
 		w.reqs = append(w.reqs, sr)
 	}
@@ -256,8 +270,8 @@ func reorderedMembership(t *testing.T, f *fixture, rng *rand.Rand) *Membership {
 // TestPropertyValidityCombineLedger: for random pools of requests and
 // votes (forged signatures, votes of non-participants or for another
 // request hash, votes claiming another organization, a Byzantine
-// organization signing both kinds, forged coordinator signatures, repeated
-// gids), validity agrees with a brute-force restatement and between
+// organization signing both kinds, forged coordinator signatures, requests
+// signed by a key their gid does not name, repeated gids), validity agrees with a brute-force restatement and between
 // validators with differently ordered configs; Combine is order- and
 // duplicate-independent, yields a valid value holding one decision per gid
 // of the union, COMMIT wherever a candidate had COMMIT; every COMMIT

@@ -30,14 +30,14 @@ func TestProposerJustifiesCommitWithEveryPreparedVote(t *testing.T) {
 	if err := p.AddRequest(r); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := p.Justify("g"); ok {
+	if _, ok := p.Justify(f.gid("g")); ok {
 		t.Fatal("justified with one of bank2's three validators")
 	}
 	if p.Propose(1) != nil {
 		t.Fatal("proposes an unjustified decision")
 	}
 	_ = p.AddVote(f.vote("bank2", 1, &r, VotePrepared))
-	d, ok := p.Justify("g")
+	d, ok := p.Justify(f.gid("g"))
 	if !ok || d.Outcome != Commit || len(d.Votes) != 3 {
 		t.Fatalf("%+v %v", d, ok)
 	}
@@ -57,13 +57,13 @@ func TestProposerJustifiesAbortWithOneParticipant(t *testing.T) {
 	_ = p.AddRequest(r)
 	_ = p.AddVote(f.vote("bank1", 0, &r, VotePrepared))
 	_ = p.AddVote(f.vote("bank2", 0, &r, VoteAbort))
-	d, ok := p.Justify("g")
+	d, ok := p.Justify(f.gid("g"))
 	if !ok || d.Outcome != Abort || len(d.Votes) != 1 || d.Votes[0].Org != "bank2" {
 		t.Fatalf("%+v %v", d, ok)
 	}
 	// and prefers COMMIT as Combine does, once bank2 equivocates
 	_ = p.AddVote(f.vote("bank2", 0, &r, VotePrepared))
-	if d, _ := p.Justify("g"); d.Outcome != Commit {
+	if d, _ := p.Justify(f.gid("g")); d.Outcome != Commit {
 		t.Fatalf("%s", d.Outcome)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/pgfed/pgfed/consensus"
 	"github.com/pgfed/pgfed/consensus/quorum"
@@ -14,9 +13,10 @@ import (
 // Part is one prepared transaction of a cross-organization transaction: the
 // worker that holds it and its worker gid (the name given to PREPARE
 // TRANSACTION). A part's gid is the request's GID, '_', and a suffix
-// without '_' (pgfedx_<coordinator>_<txid>_<node> for the global id
-// pgfedx_<coordinator>_<txid>, executor/dtx's federated gids), so that every worker gid belongs to exactly
-// one global transaction, whatever requests are signed.
+// without '_' (pgfedx_<key tag>_<txid>_<node> for the global id
+// pgfedx_<key tag>_<txid>, executor/dtx's federated gids), so that every
+// worker gid belongs to exactly one global transaction, whatever requests
+// are signed.
 type Part struct {
 	// Worker names the worker as its organization knows it: the
 	// organization's validator finds the part by this name and the gid,
@@ -38,8 +38,19 @@ type OrgParts struct {
 // The coordinator signs and submits it before it prepares the parts (see
 // doc.go, "What the other pieces must do"). Its Hash names its content;
 // votes refer to it.
+//
+// A gid belongs to one coordinator key: GID is
+// "<prefix>_<KeyTag(Coordinator)>_<rest>" (GIDKeyTag: a non-empty prefix
+// without '_', the tag as the second '_'-separated field, a non-empty
+// rest), and a request whose GID names another key's tag is refused
+// (ErrRequest) wherever it is checked: SignRequest, Verify,
+// Membership.CheckRequest, DecodeRequest, and so Participant.Learn,
+// Proposer.AddRequest and the validity of decisions. Only the
+// coordinator that owns a gid can therefore sign a request for it, and
+// nobody can plant a rival request that lists only some of its parts
+// (doc.go, safety argument, point 3).
 type Request struct {
-	// GID is the global transaction id.
+	// GID is the global transaction id, naming the coordinator key.
 	GID string
 	// Participants are the organizations taking part, sorted by name, at
 	// least one, each with its parts. One is enough: a write on several
@@ -61,19 +72,13 @@ type Request struct {
 // ErrRequest is wrapped by the errors about a request's form or signature.
 var ErrRequest = errors.New("commit: bad request")
 
-// PartOwner returns the global gid a worker gid belongs to: everything
-// before its last '_' (ok is false when there is none, or nothing after).
-func PartOwner(workerGID string) (gid string, ok bool) {
-	i := strings.LastIndexByte(workerGID, '_')
-	if i <= 0 || i == len(workerGID)-1 {
-		return "", false
-	}
-	return workerGID[:i], true
-}
-
-// check verifies the request's form (not its signature nor membership).
+// check verifies the request's form (not its signature nor membership),
+// including that its GID names its Coordinator key (GIDKeyTag, KeyTag).
 func (r *Request) check() error {
 	if err := checkGID(r.GID); err != nil {
+		return err
+	}
+	if err := checkGIDKey(r.GID, r.Coordinator); err != nil {
 		return err
 	}
 	if len(r.GID)+2 > MaxGIDLen {
@@ -170,16 +175,16 @@ func (e *encoder) request(r *Request) {
 	e.raw(r.Signature[:])
 }
 
-// SignRequest checks r's form, sets its Coordinator to key's public key and
-// signs it for network.
+// SignRequest sets r's Coordinator to key's public key, checks r's form
+// (its GID must name that key: see Request) and signs it for network.
 func SignRequest(network consensus.Hash, key ed25519.PrivateKey, r Request) (Request, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return Request{}, fmt.Errorf("%w: not an Ed25519 private key", ErrRequest)
 	}
+	copy(r.Coordinator[:], key.Public().(ed25519.PublicKey))
 	if err := r.check(); err != nil {
 		return Request{}, fmt.Errorf("%w: %v", ErrRequest, err)
 	}
-	copy(r.Coordinator[:], key.Public().(ed25519.PublicKey))
 	copy(r.Signature[:], ed25519.Sign(key, signingBytes(network, kindRequest, r.Content())))
 	return r, nil
 }

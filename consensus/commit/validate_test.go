@@ -75,7 +75,7 @@ func TestVoteMustReferenceTheRequestHash(t *testing.T) {
 func TestVoteMustNameTheDecisionGID(t *testing.T) {
 	f := newFixture(t, 1, 1)
 	r := f.request(t, "g1", "bank1", "bank2")
-	v := signVote(f.network, f.keys["bank2"][0], "g2", "bank2", VotePrepared, r.Hash())
+	v := signVote(f.network, f.keys["bank2"][0], f.gid("g2"), "bank2", VotePrepared, r.Hash())
 	d := f.decision(Commit, r, f.vote("bank1", 0, &r, VotePrepared), v)
 	mustInvalid(t, f, value(d), ErrEvidence)
 }
@@ -93,11 +93,11 @@ func TestVoteSignerMustBelongToItsOrg(t *testing.T) {
 	f := newFixture(t, 1, 1)
 	r := f.request(t, "g1", "bank1", "bank2")
 	// bank1's key signs a vote claiming to be bank2's
-	forged := signVote(f.network, f.keys["bank1"][0], "g1", "bank2", VotePrepared, r.Hash())
+	forged := signVote(f.network, f.keys["bank1"][0], f.gid("g1"), "bank2", VotePrepared, r.Hash())
 	d := f.decision(Commit, r, f.vote("bank1", 0, &r, VotePrepared), forged)
 	mustInvalid(t, f, value(d), nil)
 	// and an outsider's key
-	outsider := signVote(f.network, testKey("outsider"), "g1", "bank2", VotePrepared, r.Hash())
+	outsider := signVote(f.network, testKey("outsider"), f.gid("g1"), "bank2", VotePrepared, r.Hash())
 	d = f.decision(Commit, r, f.vote("bank1", 0, &r, VotePrepared), outsider)
 	mustInvalid(t, f, value(d), ErrVote)
 }
@@ -146,7 +146,7 @@ func TestSignatureBindsNetwork(t *testing.T) {
 	f := newFixture(t, 1, 1)
 	r := f.request(t, "g1", "bank1", "bank2")
 	other := consensus.Hash{1}
-	v := signVote(other, f.keys["bank2"][0], "g1", "bank2", VotePrepared, r.Hash())
+	v := signVote(other, f.keys["bank2"][0], f.gid("g1"), "bank2", VotePrepared, r.Hash())
 	if err := f.m.CheckVote(&v); !errors.Is(err, ErrVote) {
 		t.Fatalf("vote of another network: %v", err)
 	}
@@ -159,7 +159,7 @@ func TestSignatureBindsNetwork(t *testing.T) {
 func TestSignatureBindsMessageKind(t *testing.T) {
 	f := newFixture(t, 1, 1)
 	r := f.request(t, "g1", "bank1", "bank2")
-	v := Vote{GID: "g1", Org: "bank2", Kind: VotePrepared, Request: r.Hash(), Signer: pub(f.keys["bank2"][0])}
+	v := Vote{GID: f.gid("g1"), Org: "bank2", Kind: VotePrepared, Request: r.Hash(), Signer: pub(f.keys["bank2"][0])}
 	// the same content signed as a request is not a vote signature
 	copy(v.Signature[:], ed25519.Sign(f.keys["bank2"][0], signingBytes(f.network, kindRequest, v.Content())))
 	if err := f.m.CheckVote(&v); !errors.Is(err, ErrVote) {
@@ -253,9 +253,9 @@ func TestValidityIgnoresSlotAndPhase(t *testing.T) {
 func TestCreatedIsDataOnly(t *testing.T) {
 	f := newFixture(t, 1, 1)
 	for _, created := range []int64{-1 << 63, 0, 1<<63 - 1} {
-		r := Request{GID: "g", Created: created, Participants: []OrgParts{
-			{Org: "bank1", Parts: []Part{{Worker: "w", GID: "g_1"}}},
-			{Org: "bank2", Parts: []Part{{Worker: "w", GID: "g_2"}}},
+		r := Request{GID: f.gid("g"), Created: created, Participants: []OrgParts{
+			{Org: "bank1", Parts: []Part{{Worker: "w", GID: f.gid("g_1")}}},
+			{Org: "bank2", Parts: []Part{{Worker: "w", GID: f.gid("g_2")}}},
 		}}
 		r, err := SignRequest(f.network, f.coord, r)
 		if err != nil {
@@ -270,7 +270,7 @@ func TestCreatedIsDataOnly(t *testing.T) {
 // whose PREPARED votes justify COMMIT and whose ABORT votes justify ABORT.
 func TestSingleParticipantRequest(t *testing.T) {
 	f := newFixture(t, 3, 1) // bank1: 3 validators, threshold 2
-	r := Request{GID: "g1", Participants: []OrgParts{{Org: "bank1", Parts: []Part{{Worker: "w1:5432", GID: "g1_1"}, {Worker: "w2:5432", GID: "g1_2"}}}}}
+	r := Request{GID: f.gid("g1"), Participants: []OrgParts{{Org: "bank1", Parts: []Part{{Worker: "w1:5432", GID: f.gid("g1_1")}, {Worker: "w2:5432", GID: f.gid("g1_2")}}}}}
 	sr, err := SignRequest(f.network, f.coord, r)
 	if err != nil {
 		t.Fatal(err)
@@ -291,7 +291,7 @@ func TestSingleParticipantRequest(t *testing.T) {
 	if acts := l.Actions("bank1", 0); len(acts) != 1 || len(acts[0].Parts) != 2 || acts[0].Outcome != Commit {
 		t.Fatalf("actions %+v", acts)
 	}
-	if _, err := SignRequest(f.network, f.coord, Request{GID: "g2"}); !errors.Is(err, ErrRequest) {
+	if _, err := SignRequest(f.network, f.coord, Request{GID: f.gid("g2")}); !errors.Is(err, ErrRequest) {
 		t.Fatalf("no participant: %v", err)
 	}
 }

@@ -56,8 +56,12 @@
 // executor/federation), not by the metadata database: the workers may
 // sit behind their organizations' gateways, which refuse COMMIT PREPARED
 // from a coordinator. Its gid is federation.GIDPrefix
-// + "<coordinator>_<txid>" (pgfedx_..., which dtx recovery never touches)
-// and each written worker's part is "<gid>_<node id>". Commit then
+// + "<key tag>_<txid>" (pgfedx_..., which dtx recovery never touches),
+// where the key tag is commit.KeyTag of Federation.Key's public key: the
+// validators accept a request only for a gid that names the key signing
+// it, so nobody but this coordinator can sign a request for its
+// transaction (a rival request listing only some parts would split it).
+// Each written worker's part is "<gid>_<node id>". Commit then
 // (federated.go):
 //
 //  1. builds the request: the participant organizations, sorted, each with

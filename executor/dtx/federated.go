@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgerrcode"
 
 	"github.com/pgfed/pgfed/consensus/commit"
+	"github.com/pgfed/pgfed/consensus/quorum"
 	"github.com/pgfed/pgfed/executor/failpoint"
 	"github.com/pgfed/pgfed/executor/federation"
 )
@@ -104,11 +105,18 @@ func (f *Federation) ordered(orgs []string) []FederationValidator {
 	return vals
 }
 
-// federatedGID returns the global gid of a federated transaction,
-// federation.GIDPrefix + "<coordinator>_<txid>"; its part on a worker is
-// the gid, '_' and the node id (commit.PartOwner).
-func federatedGID(coordinator string, id TxID) string {
-	return federation.GIDPrefix + coordinator + "_" + id.String()
+// federatedGID returns the global gid of a federated transaction signed by
+// key: federation.GIDPrefix + commit.KeyTag(key's public key) + "_" +
+// txid. The validators accept a request only for a gid that names the key
+// signing it (commit.Request), so nobody else can sign a rival request for
+// this transaction. Its part on a worker is the gid, '_' and the node id
+// (commit.PartOwner): 7 + 24 + 1 + at most 36 (TxID) + 1 + at most 11
+// bytes, far below commit.MaxGIDLen. The coordinator's human id is not in
+// the gid (it goes in the logs).
+func federatedGID(key ed25519.PrivateKey, id TxID) string {
+	var pub quorum.NodeID
+	copy(pub[:], key.Public().(ed25519.PublicKey))
+	return federation.GIDPrefix + commit.KeyTag(pub) + "_" + id.String()
 }
 
 // isFederated reports whether a commit of these written workers goes
@@ -149,8 +157,8 @@ func (t *Txn) isFederated(written []*participant) bool {
 // validators still decide, without the coordinator).
 func (t *Txn) commitFederated(ctx context.Context, written, readers []*participant) error {
 	fed := t.coord.cfg.Federation
-	gid := federatedGID(t.coord.cfg.ID, t.id)
-	log := t.log.With("gid", gid)
+	gid := federatedGID(fed.Key, t.id)
+	log := t.log.With("gid", gid, "coordinator", t.coord.cfg.ID)
 	all := append(append([]*participant(nil), written...), readers...)
 	r, orgs, err := t.federatedRequest(gid, written)
 	if err != nil {

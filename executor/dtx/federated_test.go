@@ -3,6 +3,7 @@ package dtx
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"strings"
 	"testing"
 
@@ -71,25 +72,38 @@ func TestFederationClientOrder(t *testing.T) {
 }
 
 // A federated gid, and each part's gid, have the forms consensus/commit
-// requires: a part belongs to exactly its transaction (PartOwner), and no
-// federated gid can be taken for one of dtx's own two-phase commits.
+// requires: the gid names the coordinator's key (so only that key can sign
+// a request for it), a part belongs to exactly its transaction
+// (PartOwner), and no federated gid can be taken for one of dtx's own
+// two-phase commits.
 func TestFederatedGID(t *testing.T) {
 	ids, err := newTxIDSource()
 	if err != nil {
 		t.Fatal(err)
 	}
-	gid := federatedGID("coord-1", ids.next())
-	part := gid + "_42"
+	f := testFederation(t)
+	gid := federatedGID(f.Key, ids.next())
+	if tag, ok := commit.GIDKeyTag(gid); !ok || tag != commit.KeyTag(transport.NodeID(f.Key)) || !strings.HasPrefix(gid, federation.GIDPrefix) {
+		t.Fatalf("gid %s does not name the coordinator's key", gid)
+	}
+	part := gid + "_2147483647" // the longest node id
+	if len(part) > commit.MaxGIDLen {
+		t.Fatalf("part gid %s is %d bytes", part, len(part))
+	}
 	if owner, ok := commit.PartOwner(part); !ok || owner != gid {
 		t.Fatalf("PartOwner(%s) = %s, %v", part, owner, ok)
 	}
 	if _, ok := ParseGID(part); ok || strings.HasPrefix(part, GIDPrefix) {
 		t.Fatalf("%s passes for a dtx gid", part)
 	}
-	f := testFederation(t)
 	r := commit.Request{GID: gid, Participants: []commit.OrgParts{{Org: "org1", Parts: []commit.Part{{Worker: "127.0.0.1:5432", GID: part}}}}}
 	if _, err := commit.SignRequest(f.Membership.Network(), f.Key, r); err != nil {
 		t.Fatal(err)
+	}
+	// another coordinator cannot sign a request for this gid
+	_, other, _ := ed25519.GenerateKey(rand.Reader)
+	if _, err := commit.SignRequest(f.Membership.Network(), other, r); !errors.Is(err, commit.ErrRequest) {
+		t.Fatalf("another key signed a request for %s: %v", gid, err)
 	}
 }
 

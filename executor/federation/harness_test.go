@@ -237,12 +237,13 @@ func (f *testFed) peers(self *testBank, addr func(*testBank) string) []transport
 	return out
 }
 
-// newGID returns a fresh global gid of the test coordinator.
+// newGID returns a fresh global gid of the test coordinator: it names the
+// coordinator's key (commit.KeyTag), as commit.Request requires.
 func (f *testFed) newGID() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.txid++
-	return fmt.Sprintf("%stestc_%d_%d", GIDPrefix, time.Now().UnixNano()%1e9, f.txid)
+	return fmt.Sprintf("%s%s_testc%d-%d", GIDPrefix, commit.KeyTag(transport.NodeID(f.coord)), time.Now().UnixNano()%1e9, f.txid)
 }
 
 // leg is one bank's side of a transfer: an account and a delta.

@@ -225,11 +225,13 @@ func (f *testFed) through(ctx context.Context, b *testBank) *pgx.Conn {
 	return c
 }
 
+// newGID returns a fresh global gid of the test coordinator: it names the
+// coordinator's key (commit.KeyTag), as commit.Request requires.
 func (f *testFed) newGID() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.txid++
-	return fmt.Sprintf("%sgwtest_%d_%d", federation.GIDPrefix, time.Now().UnixNano()%1e9, f.txid)
+	return fmt.Sprintf("%s%s_gwtest%d-%d", federation.GIDPrefix, commit.KeyTag(transport.NodeID(f.coord)), time.Now().UnixNano()%1e9, f.txid)
 }
 
 // leg is one bank's side of a transfer.
