@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/rand"
 	"net"
-	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -86,6 +87,7 @@ type byzVal struct {
 	late   map[string]bool            // gids whose ABORT is sent later
 	signed []commit.Vote              // everything it signed, for replays
 	all    map[string]commit.Decision // every decision it nominated, by gid
+	rivals []commit.Decision          // invalid decisions it nominates in every slot (rival)
 	stats  byzStats
 
 	cancel context.CancelFunc
@@ -341,6 +343,14 @@ func (z *byzVal) propose(slot uint64) consensus.Value {
 		}
 		best[gid] = d
 		z.stats.oldNominations++
+	}
+	// ABORT of rival requests for other coordinators' gids: a value
+	// holding one is invalid, so honest validators must go on without
+	// bank4's nominations.
+	for _, d := range z.rivals {
+		if !z.ledger.Decided(d.GID()) {
+			best[d.GID()] = d
+		}
 	}
 	if len(best) == 0 {
 		return nil
@@ -662,50 +672,80 @@ func (a *App) finalOf(gid string) (commit.Final, bool) {
 	return a.ledger.Decision(gid)
 }
 
+// forgeRequest signs r with key as the coordinator, bypassing
+// commit.SignRequest, which refuses a gid that does not name key: how a
+// rival request for someone else's gid is made. The validators must refuse
+// what it returns.
+func forgeRequest(network consensus.Hash, key ed25519.PrivateKey, r commit.Request) commit.Request {
+	copy(r.Coordinator[:], key.Public().(ed25519.PublicKey))
+	b := append([]byte("pgfed/commit/v1"), network[:]...)
+	b = binary.BigEndian.AppendUint32(b, 1) // the request kind of commit's signatures
+	b = append(b, r.Content()...)
+	copy(r.Signature[:], ed25519.Sign(key, b))
+	return r
+}
+
 // rival signs, with the Byzantine validator's key in the coordinator's
 // role, another request for an honest coordinator's gid: it lists the
 // honest leg's very part (same worker, same worker gid) and a part of
-// bank4's, and bank4 votes PREPARED on it. It is sent, on the federation
-// link, to the honest bank of that leg only.
-func (z *byzVal) rival(gid string, l leg) commit.Request {
+// bank4's; bank4 signs PREPARED and ABORT on it, sends it on the
+// federation link to the honest bank of that leg only and the votes to
+// every peer, and from then on nominates ABORT of it (justified by its
+// own ABORT vote, were the request valid) in every slot. Then, on the
+// same link, a marker: a valid request of bank4's own key naming that
+// bank; once the bank learned the marker it has handled the rival (the
+// link keeps the order, and the bank learns on the link's goroutine).
+func (z *byzVal) rival(gid string, l leg) (rival, marker commit.Request) {
 	z.t.Helper()
+	nw := z.f.m.Network()
 	r := commit.Request{GID: gid, Created: time.Now().UnixNano(), Participants: []commit.OrgParts{
 		{Org: l.bank.org, Parts: []commit.Part{l.part(gid)}},
 		{Org: z.b.org, Parts: []commit.Part{{Worker: z.b.worker.Name, GID: gid + "_" + z.b.org}}},
 	}}
 	sort.Slice(r.Participants, func(i, j int) bool { return r.Participants[i].Org < r.Participants[j].Org })
-	sr, err := commit.SignRequest(z.f.m.Network(), z.b.key, r)
+	rival = forgeRequest(nw, z.b.key, r)
+	if err := z.f.m.CheckRequest(&rival); !errors.Is(err, commit.ErrRequest) {
+		z.t.Fatalf("a request of bank4's key for another coordinator's gid %s: %v", gid, err)
+	}
+	mgid := GIDPrefix + commit.KeyTag(transport.NodeID(z.b.key)) + "_marker" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	marker, err := commit.SignRequest(nw, z.b.key, commit.Request{GID: mgid, Created: time.Now().UnixNano(),
+		Participants: []commit.OrgParts{{Org: l.bank.org, Parts: []commit.Part{l.part(mgid)}}}})
 	if err != nil {
 		z.t.Fatal(err)
 	}
-	prep := byzVote(z.f.m.Network(), z.b.key, gid, z.b.org, commit.VotePrepared, sr.Hash())
+	prep := byzVote(nw, z.b.key, gid, z.b.org, commit.VotePrepared, rival.Hash())
+	abort := byzVote(nw, z.b.key, gid, z.b.org, commit.VoteAbort, rival.Hash())
 	z.mu.Lock()
-	z.reqs[gid] = sr
+	z.reqs[gid] = rival
+	z.rivals = append(z.rivals, commit.Decision{Outcome: commit.Abort, Request: rival, Votes: []commit.Vote{abort}})
 	z.mu.Unlock()
-	_ = z.tr.Send(transport.NodeID(l.bank.key), kindRequest, sr.Encode())
+	_ = z.tr.Send(transport.NodeID(l.bank.key), kindRequest, rival.Encode())
+	_ = z.tr.Send(transport.NodeID(l.bank.key), kindRequest, marker.Encode())
 	for _, p := range z.peer {
 		_ = z.tr.Send(p, kindVote, prep.Encode())
+		_ = z.tr.Send(p, kindVote, abort.Encode())
 	}
-	return sr
+	return rival, marker
 }
 
 // TestByzantineRivalRequest: an honest coordinator's transfer from bank1
 // to bank2, and a rival request for the same gid that lists bank1's part
 // (same worker, same worker gid) and reaches bank1 before the honest
-// request does (the rival saw the coordinator's earlier gids, which are
-// <coordinator>_<epoch><seq> with seq counting up, or simply won the
-// gossip race). The honest transaction must end with one outcome at both
-// banks. Two rivals: bank4's Byzantine validator signing as a coordinator
-// (with a part of its own, on which it votes PREPARED), and any key at
-// all, submitted to bank1's client server (which needs no
-// authentication), listing bank1's part alone.
-//
-// It fails today (a safety bug, see knownRivalBug) and runs only with
-// PGFED_KNOWN_BUGS=1 until commit binds a gid to its coordinator's key.
+// request does (the rival saw the coordinator's earlier gids, or simply
+// won the gossip race). Were it accepted, bank1 would keep it (a
+// Participant keeps the first request of a gid), its gateway would admit
+// the coordinator's PREPARE of the part it lists, and the final request
+// would commit bank1's part and roll back bank2's. It is refused: a gid
+// names its coordinator's key (commit.KeyTag), so a request for it signed
+// by any other key fails commit.Request's check everywhere, and the
+// coordinator's own key cannot be forged. Two rivals: bank4's Byzantine
+// validator signing as a coordinator (with a part of its own, on which it
+// votes both ways, nominating ABORT of the rival in every slot), sent on
+// its federation link; and any key at all, submitted to bank1's client
+// server (which needs no authentication), listing bank1's part alone.
+// Both banks then commit the honest request: the same outcome, the one
+// the coordinator is answered.
 func TestByzantineRivalRequest(t *testing.T) {
-	if os.Getenv("PGFED_KNOWN_BUGS") == "" {
-		t.Skip(knownRivalBug + " (PGFED_KNOWN_BUGS=1 runs this reproduction)")
-	}
 	t.Run("byzantine validator", func(t *testing.T) {
 		f := newFed(t, 4)
 		seed := time.Now().UnixNano()
@@ -713,7 +753,14 @@ func TestByzantineRivalRequest(t *testing.T) {
 		f.stop(f.banks[3])
 		z := startByzantine(t, f, f.banks[3], seed)
 		f.rivalScenario(t, f.banks[:3], func(ctx context.Context, gid string, l leg) commit.Request {
-			return z.rival(gid, l)
+			rival, marker := z.rival(gid, l)
+			f.eventually(ctx, l.bank.org+" learned the marker sent after the rival request", func() bool {
+				l.bank.app.mu.Lock()
+				defer l.bank.app.mu.Unlock()
+				_, ok := l.bank.app.part.Request(marker.GID)
+				return ok
+			})
+			return rival
 		})
 	})
 	t.Run("any key", func(t *testing.T) {
@@ -722,33 +769,31 @@ func TestByzantineRivalRequest(t *testing.T) {
 		f.rivalScenario(t, f.banks, func(ctx context.Context, gid string, l leg) commit.Request {
 			r := commit.Request{GID: gid, Created: time.Now().UnixNano(),
 				Participants: []commit.OrgParts{{Org: l.bank.org, Parts: []commit.Part{l.part(gid)}}}}
-			sr, err := commit.SignRequest(f.m.Network(), rogue, r)
+			if _, err := commit.SignRequest(f.m.Network(), rogue, r); !errors.Is(err, commit.ErrRequest) {
+				t.Fatalf("signed a request for another key's gid: %v", err)
+			}
+			rival := forgeRequest(f.m.Network(), rogue, r)
+			ep := Endpoint{Addr: l.bank.cliAddr, Key: transport.NodeID(l.bank.key)}
+			c, err := NewClient(ClientConfig{Membership: f.m, Validators: []Endpoint{ep}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			c, err := NewClient(ClientConfig{Membership: f.m, Validators: []Endpoint{{Addr: l.bank.cliAddr, Key: transport.NodeID(l.bank.key)}}})
-			if err != nil {
-				t.Fatal(err)
+			// The client checks first; the validator's client server too
+			// (the frame sent as is, as a rogue client would).
+			if err := c.Submit(ctx, rival); !errors.Is(err, commit.ErrRequest) {
+				t.Fatalf("client submitted the rival request: %v", err)
 			}
-			if err := c.Submit(ctx, sr); err != nil {
-				t.Fatal(err)
+			if _, err := c.once(ctx, ep, rival.Encode(), nil); !errors.Is(err, ErrRejected) {
+				t.Fatalf("%s's client server took the rival request: %v", l.bank.org, err)
 			}
-			return sr
+			return rival
 		})
 	})
 }
 
-// knownRivalBug: nothing binds a gid to the key that signs its request
-// (commit.CheckRequest accepts any coordinator key for any gid, the client
-// server needs no authentication), a Participant keeps the first request
-// it learns for a gid, the gateway admits a PREPARE of any part that
-// request lists, and Ledger.Resolve commits the parts the final request
-// lists and rolls back the others: a rival request that lists only some of
-// an honest transaction's parts commits those and rolls back the rest.
-const knownRivalBug = "known safety bug: a request signed by any key for another coordinator's gid splits that transaction's outcome between banks"
-
 // rivalScenario runs the honest transfer of TestByzantineRivalRequest
-// after rival planted its request at bank1.
+// after rival tried to plant its request at bank1 (and returned once
+// bank1 handled it).
 func (f *testFed) rivalScenario(t *testing.T, honest []*testBank, rival func(context.Context, string, leg) commit.Request) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -756,14 +801,14 @@ func (f *testFed) rivalScenario(t *testing.T, honest []*testBank, rival func(con
 	gid := f.newGID()
 	legs := []leg{{b1, 7, -100}, {b2, 7, 100}}
 	rr := rival(ctx, gid, legs[0])
-	f.eventually(ctx, "bank1 learned the rival request", func() bool {
-		b1.app.mu.Lock()
-		r, ok := b1.app.part.Request(gid)
-		b1.app.mu.Unlock()
-		return ok && r.Hash() == rr.Hash()
-	})
+	b1.app.mu.Lock()
+	_, learned := b1.app.part.Request(gid)
+	b1.app.mu.Unlock()
+	if learned {
+		t.Fatalf("bank1 learned the rival request for %s", gid)
+	}
 	// The honest coordinator submits to its own organization's validator
-	// (bank2), whose gossip brings the request to bank1 too late.
+	// (bank2), whose gossip brings the request to bank1.
 	r := f.request(gid, legs...)
 	client, err := NewClient(ClientConfig{Membership: f.m, Validators: []Endpoint{{Addr: b2.cliAddr, Key: transport.NodeID(b2.key)}},
 		Retry: 100 * time.Millisecond})
@@ -773,24 +818,25 @@ func (f *testFed) rivalScenario(t *testing.T, honest []*testBank, rival func(con
 	if err := client.Submit(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	// bank1's gateway would admit the coordinator's PREPARE: the request
-	// its validator knows for the gid lists that part.
-	if err := b1.app.CheckPrepare(ctx, b1.worker.Name, legs[0].part(gid).GID, time.Second); err != nil {
-		t.Logf("bank1's gateway refuses the part: %v", err)
-	}
 	for _, l := range legs {
 		if err := f.prepare(ctx, gid, l); err != nil {
 			t.Fatal(err)
 		}
 	}
 	o, err := client.Commit(ctx, r)
-	t.Logf("the coordinator is answered %s (for its own request: %v), %v", o.Outcome, o.Request == r.Hash(), err)
+	if err != nil || o.Outcome != commit.Commit || o.Request != r.Hash() {
+		t.Fatalf("gid %s: the coordinator is answered %s (for its own request: %v), %v", gid, o.Outcome, o.Request == r.Hash(), err)
+	}
 	f.honestSettled(ctx, honest)
+	for _, b := range honest {
+		fin, ok := b.app.finalOf(gid)
+		if !ok || fin.Decision.Outcome != commit.Commit || fin.Decision.Request.Hash() != r.Hash() {
+			t.Fatalf("gid %s at %s: final %v: %s of the rival request: %v", gid, b.org, ok, fin.Decision.Outcome, fin.Decision.Request.Hash() == rr.Hash())
+		}
+	}
 	bal1, row1 := f.balance(ctx, b1, 7, gid)
 	bal2, row2 := f.balance(ctx, b2, 7, gid)
-	if row1 != row2 {
-		fin, _ := b1.app.finalOf(gid)
-		t.Fatalf("gid %s: bank1 applied its part: %v (balance %d), bank2 its part: %v (balance %d); final: %s of the rival request: %v",
-			gid, row1, bal1, row2, bal2, fin.Decision.Outcome, fin.Decision.Request.Hash() == rr.Hash())
+	if !row1 || !row2 || bal1 != testBalance-100 || bal2 != testBalance+100 {
+		t.Fatalf("gid %s: bank1 applied its part: %v (balance %d), bank2 its part: %v (balance %d)", gid, row1, bal1, row2, bal2)
 	}
 }
