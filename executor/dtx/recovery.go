@@ -180,7 +180,7 @@ func decisionRows(ctx context.Context, meta *pgconn.PgConn, prefix string) (map[
 // preparedGIDs lists a worker's prepared transactions of this database
 // whose gid starts with prefix.
 func preparedGIDs(ctx context.Context, c *pgconn.PgConn, prefix string) ([]string, error) {
-	res := c.ExecParams(ctx, "SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND starts_with(gid, $1) ORDER BY prepared",
+	res := c.ExecParams(ctx, "SELECT gid FROM pg_catalog.pg_prepared_xacts WHERE database = pg_catalog.current_database() AND pg_catalog.starts_with(gid, $1) ORDER BY prepared",
 		[][]byte{[]byte(prefix)}, nil, nil, nil).Read()
 	if res.Err != nil {
 		return nil, res.Err

@@ -72,7 +72,7 @@ func (w *worker) prepared(ctx context.Context, prefix string) (map[string]bool, 
 	if err != nil {
 		return nil, err
 	}
-	rows, err := c.Query(ctx, `SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND starts_with(gid, $1)`, prefix)
+	rows, err := c.Query(ctx, `SELECT gid FROM pg_catalog.pg_prepared_xacts WHERE database = pg_catalog.current_database() AND pg_catalog.starts_with(gid, $1)`, prefix)
 	if err != nil {
 		w.drop()
 		return nil, err
