@@ -130,22 +130,7 @@ func (t *Txn) commit2PC(ctx context.Context, written, readers []*participant) er
 		return &Error{Op: "open the commit decision", GID: gids[0], Err: err}
 	}
 
-	err = fanOut(ctx, all, func(ctx context.Context, p *participant) error {
-		if p.gid == "" {
-			if _, err := execTag(ctx, p, "COMMIT"); err != nil {
-				return p.errorf("commit read-only part", err)
-			}
-			return nil
-		}
-		tag, err := execTag(ctx, p, "PREPARE TRANSACTION "+quoteLiteral(p.gid))
-		if err != nil {
-			return p.errorf("prepare", err)
-		}
-		if tag != "PREPARE TRANSACTION" {
-			return p.errorf("prepare", ErrWorkerAborted)
-		}
-		return nil
-	})
+	err = fanOut(ctx, all, prepareOrCommit)
 	if err == nil {
 		if ferr := hit(failpoint.AfterPrepare); ferr != nil {
 			err = &Error{Op: "prepare", GID: gids[0], Err: ferr}
@@ -181,6 +166,26 @@ func (t *Txn) commit2PC(ctx context.Context, written, readers []*participant) er
 		// settled: it committed; go on
 	}
 	t.commitPrepared(ctx, written)
+	return nil
+}
+
+// prepareOrCommit ends one participant's part of a two-phase commit's
+// first phase: PREPARE TRANSACTION of its gid if it wrote (a gid is set),
+// else COMMIT of its read-only transaction.
+func prepareOrCommit(ctx context.Context, p *participant) error {
+	if p.gid == "" {
+		if _, err := execTag(ctx, p, "COMMIT"); err != nil {
+			return p.errorf("commit read-only part", err)
+		}
+		return nil
+	}
+	tag, err := execTag(ctx, p, "PREPARE TRANSACTION "+quoteLiteral(p.gid))
+	if err != nil {
+		return p.errorf("prepare", err)
+	}
+	if tag != "PREPARE TRANSACTION" {
+		return p.errorf("prepare", ErrWorkerAborted)
+	}
 	return nil
 }
 

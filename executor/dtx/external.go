@@ -87,22 +87,7 @@ func (t *Txn) PrepareIn(ctx context.Context, exec func(ctx context.Context, sql 
 			return nil, &Error{Op: "prepare", GID: p.gids[0], Err: err}
 		}
 	}
-	err = fanOut(ctx, parts, func(ctx context.Context, part *participant) error {
-		if part.gid == "" {
-			if _, err := execTag(ctx, part, "COMMIT"); err != nil {
-				return part.errorf("commit read-only part", err)
-			}
-			return nil
-		}
-		tag, err := execTag(ctx, part, "PREPARE TRANSACTION "+quoteLiteral(part.gid))
-		if err != nil {
-			return part.errorf("prepare", err)
-		}
-		if tag != "PREPARE TRANSACTION" {
-			return part.errorf("prepare", ErrWorkerAborted)
-		}
-		return nil
-	})
+	err = fanOut(ctx, parts, prepareOrCommit)
 	if err == nil && len(p.written) > 0 {
 		if ferr := hit(failpoint.AfterPrepare); ferr != nil {
 			err = &Error{Op: "prepare", GID: p.gids[0], Err: ferr}

@@ -194,22 +194,7 @@ func (t *Txn) commitFederated(ctx context.Context, written, readers []*participa
 		t.rollbackParts(ctx, all)
 		prepareErr = ferr
 	} else {
-		prepareErr = fanOut(ctx, all, func(ctx context.Context, p *participant) error {
-			if p.gid == "" {
-				if _, err := execTag(ctx, p, "COMMIT"); err != nil {
-					return p.errorf("commit read-only part", err)
-				}
-				return nil
-			}
-			tag, err := execTag(ctx, p, "PREPARE TRANSACTION "+quoteLiteral(p.gid))
-			if err != nil {
-				return p.errorf("prepare", err)
-			}
-			if tag != "PREPARE TRANSACTION" {
-				return p.errorf("prepare", ErrWorkerAborted)
-			}
-			return nil
-		})
+		prepareErr = fanOut(ctx, all, prepareOrCommit)
 		if prepareErr != nil {
 			log.Debug("a part failed to prepare; its validator will vote ABORT", "error", prepareErr)
 			// Only what is still open is rolled back (a part whose
