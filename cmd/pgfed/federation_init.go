@@ -181,41 +181,6 @@ type fedFiles struct {
 	Threshold uint32
 }
 
-// fedGatewayFileConfig is the "gateway" section of a validator's
-// configuration (the organization's gateway, package executor/gateway).
-type fedGatewayFileConfig struct {
-	Workers       []fedGatewayWorkerCfg `json:"workers"`
-	AllowedTables []string              `json:"allowed_tables"`
-	PrepareWaitMS int                   `json:"prepare_wait_ms"`
-}
-
-type fedGatewayWorkerCfg struct {
-	Listen string `json:"listen"`
-	Worker string `json:"worker"`
-}
-
-// fedValidatorFile is a validator's configuration file with its gateway.
-type fedValidatorFile struct {
-	validatorFileConfig
-	Gateway *fedGatewayFileConfig `json:"gateway,omitempty"`
-}
-
-// fedCoordinatorFile is the coordinators' federation configuration
-// (`pgfed coordinator --federation FILE`).
-type fedCoordinatorFile struct {
-	Network      string                `json:"network"`
-	KeyFile      string                `json:"key_file"`
-	Membership   []federationMemberCfg `json:"membership"`
-	Validators   []fedCoordValidator   `json:"validators"`
-	CommitWaitMS int                   `json:"commit_wait_ms"`
-}
-
-type fedCoordValidator struct {
-	Organization string `json:"organization"`
-	ClientAddr   string `json:"client_addr"`
-	Key          string `json:"key"`
-}
-
 // writeFederation writes the keys (kept when they exist) and the
 // configuration files of layout l under dir: one validator configuration
 // per organization (with its federation and gateway sections) and the
@@ -234,7 +199,7 @@ func writeFederation(ctx context.Context, dir, mount string, l fedLayout) (*fedF
 	out := &fedFiles{Keys: map[string]quorum.NodeID{}, ValidatorConfigs: map[string]string{}, Threshold: fedThreshold(len(l.Orgs))}
 	var ids []quorum.NodeID
 	var members []federationMemberCfg
-	var endpoints []fedCoordValidator
+	var endpoints []coordinatorValidatorCfg
 	for _, o := range l.Orgs {
 		key, err := ensureKey(filepath.Join(dir, fedOrgsDir, o.Name, fedValidatorKey))
 		if err != nil {
@@ -244,30 +209,30 @@ func writeFederation(ctx context.Context, dir, mount string, l fedLayout) (*fedF
 		out.Keys[o.Name] = id
 		ids = append(ids, id)
 		members = append(members, federationMemberCfg{Name: o.Name, Validators: []string{id.Strkey()}})
-		endpoints = append(endpoints, fedCoordValidator{Organization: o.Name, ClientAddr: o.addr(o.ClientPort), Key: id.Strkey()})
+		endpoints = append(endpoints, coordinatorValidatorCfg{Organization: o.Name, ClientAddr: o.addr(o.ClientPort), Key: id.Strkey()})
 	}
 	qset := qsetJSON{Threshold: out.Threshold, InnerSets: []qsetJSON{}}
 	for _, id := range ids {
 		qset.Validators = append(qset.Validators, id.Strkey())
 	}
 	for i, o := range l.Orgs {
-		vf := fedValidatorFile{validatorFileConfig: validatorFileConfig{
+		vf := validatorFileConfig{
 			Network: l.Network, KeyFile: fedValidatorKey, Listen: o.laddr(o.SCPPort), DataDir: "data", QuorumSet: &qset,
 			Federation: &federationFileConfig{
 				Organization: o.Name, Membership: members, CommitTimeoutTicks: l.CommitTimeoutTicks, TickMS: l.TickMS,
 				Listen: o.laddr(o.FederationPort), ClientListen: o.laddr(o.ClientPort),
 				OrphanTimeoutTicks: l.OrphanTimeoutTicks,
 			},
-		}}
+		}
 		if l.OrphanTimeoutTicks > 0 {
 			// Federated gids only: dtx's are "pgfed_", not "pgfedx_".
 			vf.Federation.OrphanPrefix = federation.GIDPrefix
 		}
-		gw := &fedGatewayFileConfig{AllowedTables: append([]string{}, l.AllowedTables...), PrepareWaitMS: l.PrepareWaitMS}
+		gw := &gatewayFileConfig{AllowedTables: append([]string{}, l.AllowedTables...), PrepareWaitMS: l.PrepareWaitMS}
 		for w, wl := range o.Workers {
 			name := o.NodeAddr(w)
 			vf.Federation.Workers = append(vf.Federation.Workers, federationWorkerCfg{Name: name, Host: wl.Host, Port: wl.Port, User: wl.User, Database: wl.Database})
-			gw.Workers = append(gw.Workers, fedGatewayWorkerCfg{Listen: o.laddr(wl.GatewayPort), Worker: name})
+			gw.Workers = append(gw.Workers, gatewayWorkerCfg{Listen: o.laddr(wl.GatewayPort), Worker: name})
 		}
 		if !o.NoGateway {
 			vf.Gateway = gw
@@ -304,7 +269,7 @@ func writeFederation(ctx context.Context, dir, mount string, l fedLayout) (*fedF
 	if _, err := ensureKey(coordKey); err != nil {
 		return nil, fmt.Errorf("coordinator: %w", err)
 	}
-	cf := fedCoordinatorFile{Network: l.Network, KeyFile: filepath.Join(mount, fedCoordDir, fedCoordKey),
+	cf := coordinatorFederationFile{Network: l.Network, KeyFile: filepath.Join(mount, fedCoordDir, fedCoordKey),
 		Membership: members, Validators: endpoints, CommitWaitMS: l.CommitWaitMS}
 	out.CoordinatorConfig = filepath.Join(dir, fedCoordDir, fedCoordConf)
 	if err := writeJSONFile(out.CoordinatorConfig, cf, 0o600); err != nil {

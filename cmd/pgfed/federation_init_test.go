@@ -47,7 +47,7 @@ func TestFederationInit(t *testing.T) {
 		for k := 1; k <= n; k++ {
 			org := "org" + strconv.Itoa(k)
 			path := filepath.Join(dir, "orgs", org, "validator.json")
-			var vf fedValidatorFile
+			var vf validatorFileConfig
 			readJSONStrict(t, path, &vf)
 			if vf.Gateway == nil || len(vf.Gateway.Workers) != 2 || vf.Gateway.PrepareWaitMS != 2000 ||
 				strings.Join(vf.Gateway.AllowedTables, ",") != "accounts,transfers" {
@@ -94,7 +94,7 @@ func TestFederationInit(t *testing.T) {
 			}
 			keys[org] = transport.NodeID(cfg.Key).Strkey()
 		}
-		var cf fedCoordinatorFile
+		var cf coordinatorFederationFile
 		readJSONStrict(t, filepath.Join(dir, "federation", "coordinator.json"), &cf)
 		// What `pgfed coordinator --federation` reads (the key path is the
 		// container's: load a copy pointing at the generated key).
@@ -175,7 +175,7 @@ func TestFederationInitWithoutGateways(t *testing.T) {
 	}
 	for k := 1; k <= 3; k++ {
 		org := "org" + strconv.Itoa(k)
-		var vf fedValidatorFile
+		var vf validatorFileConfig
 		readJSONStrict(t, filepath.Join(dir, "orgs", org, "validator.json"), &vf)
 		if vf.Gateway != nil || len(vf.Federation.Workers) != 1 || vf.Federation.Workers[0].Name != org+"-db:5432" {
 			t.Errorf("%s: gateway %+v, workers %+v; want no gateway and the worker named %s-db:5432", org, vf.Gateway, vf.Federation.Workers, org)
