@@ -125,53 +125,12 @@ func TestBankTransfers(t *testing.T) {
 	f.sameLedgers(ctx)
 
 	// Every bank's transfer rows and balances.
-	type row struct {
-		account int
-		delta   int64
-	}
-	rows := make([]map[string]row, len(f.banks))
+	rows := make([]map[string]transferRow, len(f.banks))
 	var total int64
 	for bi, b := range f.banks {
-		c := f.connect(ctx, b)
-		rs, err := c.Query(ctx, "SELECT gid, account, delta FROM transfers")
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows[bi] = map[string]row{}
-		for rs.Next() {
-			var gid string
-			var r row
-			if err := rs.Scan(&gid, &r.account, &r.delta); err != nil {
-				t.Fatal(err)
-			}
-			rows[bi][gid] = r
-		}
-		if err := rs.Err(); err != nil {
-			t.Fatal(err)
-		}
-		want := map[int]int64{}
-		for _, r := range rows[bi] {
-			want[r.account] += r.delta
-		}
-		rs, err = c.Query(ctx, "SELECT id, balance FROM accounts")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rs.Next() {
-			var id int
-			var bal int64
-			if err := rs.Scan(&id, &bal); err != nil {
-				t.Fatal(err)
-			}
-			total += bal
-			if bal != testBalance+want[id] {
-				t.Errorf("%s account %d: balance %d, transfer rows say %d", b.org, id, bal, testBalance+want[id])
-			}
-		}
-		if err := rs.Err(); err != nil {
-			t.Fatal(err)
-		}
-		c.Close(ctx)
+		var sum int64
+		rows[bi], sum = f.readBank(ctx, t, b, seed)
+		total += sum
 	}
 	if want := int64(len(f.banks) * testAccounts * testBalance); total != want {
 		t.Errorf("seed %d: total balance %d, want %d", seed, total, want)

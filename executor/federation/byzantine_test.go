@@ -545,51 +545,12 @@ func TestByzantineValidator(t *testing.T) {
 		byz.org, st.requests, st.split, st.both, st.late, st.outsider, st.forgedOrg, st.replays, st.flips, st.nominated, st.abortNominations, st.oldNominations)
 
 	// Every honest bank's rows and balances.
-	type row struct {
-		account int
-		delta   int64
-	}
-	rows := make([]map[string]row, len(honest))
+	rows := make([]map[string]transferRow, len(honest))
 	var total int64
 	for bi, b := range honest {
-		c := f.connect(ctx, b)
-		rs, err := c.Query(ctx, "SELECT gid, account, delta FROM transfers")
-		if err != nil {
-			t.Fatal(err)
-		}
-		rows[bi] = map[string]row{}
-		want := map[int]int64{}
-		for rs.Next() {
-			var gid string
-			var r row
-			if err := rs.Scan(&gid, &r.account, &r.delta); err != nil {
-				t.Fatal(err)
-			}
-			rows[bi][gid] = r
-			want[r.account] += r.delta
-		}
-		if err := rs.Err(); err != nil {
-			t.Fatal(err)
-		}
-		rs, err = c.Query(ctx, "SELECT id, balance FROM accounts")
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rs.Next() {
-			var id int
-			var bal int64
-			if err := rs.Scan(&id, &bal); err != nil {
-				t.Fatal(err)
-			}
-			total += bal
-			if bal != testBalance+want[id] {
-				t.Errorf("seed %d: %s account %d: balance %d, its transfer rows say %d", seed, b.org, id, bal, testBalance+want[id])
-			}
-		}
-		if err := rs.Err(); err != nil {
-			t.Fatal(err)
-		}
-		c.Close(ctx)
+		var sum int64
+		rows[bi], sum = f.readBank(ctx, t, b, seed)
+		total += sum
 	}
 
 	honestIndex := map[*testBank]int{}

@@ -362,3 +362,56 @@ func (f *testFed) settled(ctx context.Context) {
 		return true
 	})
 }
+
+// transferRow is one transfer leg as a bank's transfers table holds it.
+type transferRow struct {
+	account int
+	delta   int64
+}
+
+// readBank reads bank b's transfer legs (by gid), checks every account's
+// balance against them (seed names the run in the errors), and returns the
+// legs and the bank's total balance.
+func (f *testFed) readBank(ctx context.Context, t *testing.T, b *testBank, seed int64) (map[string]transferRow, int64) {
+	t.Helper()
+	c := f.connect(ctx, b)
+	defer c.Close(ctx)
+	rs, err := c.Query(ctx, "SELECT gid, account, delta FROM transfers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]transferRow{}
+	want := map[int]int64{}
+	for rs.Next() {
+		var gid string
+		var r transferRow
+		if err := rs.Scan(&gid, &r.account, &r.delta); err != nil {
+			t.Fatal(err)
+		}
+		rows[gid] = r
+		want[r.account] += r.delta
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rs, err = c.Query(ctx, "SELECT id, balance FROM accounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for rs.Next() {
+		var id int
+		var bal int64
+		if err := rs.Scan(&id, &bal); err != nil {
+			t.Fatal(err)
+		}
+		total += bal
+		if bal != testBalance+want[id] {
+			t.Errorf("seed %d: %s account %d: balance %d, its transfer rows say %d", seed, b.org, id, bal, testBalance+want[id])
+		}
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return rows, total
+}
