@@ -62,7 +62,7 @@ vet:
 # compatibility matrix (make compat).
 test: deps vet
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(PKGS)
-	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME) FUZZCACHE=$$(mktemp -d)
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME) FUZZCACHE=$$(mktemp -d) FUZZMINIMIZE=0s
 	$(MAKE) --no-print-directory compat
 
 # fuzz runs each fuzz target for FUZZTIME (new failing inputs land in the
@@ -70,11 +70,13 @@ test: deps vet
 # test, FUZZCACHE is a fresh folder, so each target starts from the committed
 # corpus alone: inputs a long local fuzzing run cached would otherwise make
 # the baseline outlast the short FUZZTIME (which go test reports as a
-# failure, "context deadline exceeded").
+# failure, "context deadline exceeded"); and FUZZMINIMIZE=0s turns off the
+# minimizing of new inputs, which the end of a short FUZZTIME can cut off
+# with the same error (a failing input is then written unminimized).
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg $(if $(FUZZCACHE),-test.fuzzcachedir=$(FUZZCACHE)/$$f) || exit 1; \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $(if $(FUZZMINIMIZE),-fuzzminimizetime $(FUZZMINIMIZE)) $$pkg $(if $(FUZZCACHE),-test.fuzzcachedir=$(FUZZCACHE)/$$f) || exit 1; \
 		done; \
 	done
 
